@@ -1,0 +1,98 @@
+"""Parse benchmark: raw Panasonic SMDR bytes -> Generic call events, against a bare line loop.
+
+    python bench/parse.py [-n 1000000] [--layout panasonic-kx-tda]
+
+Generates a KX-TDA Pattern A stream (bench/panasonic_stream.py), then in the same run measures
+1) the bare `for line in file` rate over the same file (the baseline), and
+2) the full engine: framing, compiled layout, normalization, call folding, CallEvent objects,
+and prints records/s for both, their ratio, and resident memory sampled during the run (current RSS
+at 10 points, peak RSS at the end) to show that memory stays flat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import panasonic_stream  # noqa: E402
+
+from smdr.pipeline import SourceSpec, make_decoder  # noqa: E402
+
+CHUNK = 1 << 16
+
+
+def current_rss_mib() -> float:
+    try:
+        with open("/proc/self/statm") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        return float("nan")
+
+
+def peak_rss_mib() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
+
+
+def bare_loop(path: Path) -> tuple[int, float]:
+    start = time.perf_counter()
+    lines = 0
+    with open(path, "rb") as handle:
+        for _line in handle:
+            lines += 1
+    return lines, time.perf_counter() - start
+
+
+def engine(path: Path, layout: str) -> tuple[int, int, float, list[float]]:
+    decoder = make_decoder(SourceSpec(name="bench", url="", layout=layout))
+    size = path.stat().st_size
+    marks = [size * k // 10 for k in range(1, 11)]
+    samples: list[float] = []
+    done = events = 0
+    start = time.perf_counter()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            events += len(decoder.feed(chunk))
+            done += len(chunk)
+            if marks and done >= marks[0]:
+                marks.pop(0)
+                samples.append(current_rss_mib())
+    events += len(decoder.finish())
+    elapsed = time.perf_counter() - start
+    return decoder.position, events, elapsed, samples
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", "--records", type=int, default=1_000_000)
+    parser.add_argument("--layout", default="panasonic-kx-tda")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "stream.smdr"
+        panasonic_stream.write(path, args.records, seed=args.seed)
+        size_mb = path.stat().st_size / 1e6
+        rss_before = current_rss_mib()
+        lines, bare_s = bare_loop(path)
+        records, events, engine_s, samples = engine(path, args.layout)
+    bare_rate, engine_rate = lines / bare_s, records / engine_s
+    print(f"stream: {args.records:,} call records, {records:,} lines with page headers, {size_mb:.1f} MB")
+    print(f"bare `for line in file`: {bare_rate:12,.0f} lines/s  ({bare_s:.2f} s)")
+    print(f"smdr engine ({args.layout}): {engine_rate:12,.0f} records/s  ({engine_s:.2f} s, {events:,} events)")
+    print(f"ratio engine/bare: {engine_rate / bare_rate:.4f}  (bare loop is {bare_rate / engine_rate:.1f}x faster)")
+    print(f"target >= 300,000 records/s: {'met' if engine_rate >= 300_000 else 'NOT met'}")
+    print(f"RSS before: {rss_before:.1f} MiB; during (10 samples): "
+          + " ".join(f"{s:.1f}" for s in samples) + f" MiB; peak: {peak_rss_mib():.1f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

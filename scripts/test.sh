@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The test command of the README and of CI: a venv with the package and its test extras, socat, pytest.
+# Extra arguments go to pytest (e.g. scripts/test.sh -k golden).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv || exit 1
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]' || exit 1
+bash scripts/install-test-deps.sh || exit 1
+.venv/bin/python -m pytest "$@"
+status=$?
+if [ "$status" = 5 ]; then
+    echo "scripts/test.sh: pytest collected no tests: that is a failure" >&2
+    exit 1
+fi
+exit "$status"

@@ -1,0 +1,29 @@
+"""smdr layouts: the record layouts smdr knows (YAML files and code parsers)."""
+
+from __future__ import annotations
+
+import argparse
+
+from .. import layouts
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("layouts", help="list the record layouts")
+    p.add_argument("name", nargs="?", help="show one layout's notes and its compiled code")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.name:
+        info = layouts.find(args.name)
+        print(f"{info.name}: {info.description}\n  from {info.origin}\n")
+        if info.spec is not None:
+            print(info.spec.notes)
+            print("compiled parser:\n")
+            print(layouts.CompiledLayout(info.spec).source)
+        return 0
+    found = layouts.available()
+    width = max((len(n) for n in found), default=10)
+    for name, info in sorted(found.items()):
+        print(f"{name:<{width}}  {info.description}")
+    return 0

@@ -1,0 +1,34 @@
+"""Command-line options shared by several commands (normalization rules, time zone)."""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+from ..normalize import PhoneRules
+
+
+def add_normalization(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("normalization (override the config file)")
+    group.add_argument("--tz", help="IANA time zone of the PBX clock (default Asia/Tehran)")
+    group.add_argument("--area-code", help="area code prepended to local numbers, e.g. 21 for Tehran")
+    group.add_argument("--local-lengths", help="comma-separated lengths of local numbers, e.g. 8")
+    group.add_argument("--strip-prefix", action="append", default=None,
+                       help="trunk-access digits printed before dialled numbers (repeatable)")
+    group.add_argument("--extension-pattern", help="regex for extension numbers (outbound -> internal)")
+    group.add_argument("--country-code", help="home country code (default 98)")
+
+
+def phone_rules(args: argparse.Namespace, base: PhoneRules) -> PhoneRules:
+    rules = PhoneRules(
+        country_code=args.country_code.lstrip("+") if args.country_code else base.country_code,
+        national_prefix=base.national_prefix,
+        international_prefix=base.international_prefix,
+        area_code=args.area_code if args.area_code is not None else base.area_code,
+        local_lengths=tuple(int(n) for n in args.local_lengths.split(",") if n) if args.local_lengths
+        else base.local_lengths,
+        national_length=base.national_length,
+        strip_prefixes=tuple(args.strip_prefix) if args.strip_prefix else base.strip_prefixes,
+        extension_pattern=re.compile(args.extension_pattern) if args.extension_pattern else base.extension_pattern,
+    )
+    return rules

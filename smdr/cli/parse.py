@@ -1,0 +1,113 @@
+"""smdr parse: a capture (or a quarantine file, or stdin) through a layout, to JSONL, a table or CSV."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import IO
+
+from .. import config, devices
+from ..decoder import Decoder
+from ..model import CDR_FIELDS, CallEvent
+from ..normalize import PhoneRules
+from ..pipeline import SourceSpec, make_decoder
+from ..quarantine import Quarantine, is_quarantine_file, read_quarantined
+from .options import add_normalization, phone_rules
+from .progress import Progress
+
+CHUNK = 1 << 16
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("parse", help="parse a recorded stream and print normalized call events",
+                       description="Parse a capture, a quarantine file (to re-process it after a layout "
+                                   "fix) or standard input (-) and print the Generic call events.")
+    p.add_argument("path", help="capture file, quarantine .jsonl file, or - for standard input")
+    p.add_argument("--layout", help="layout name (smdr layouts) or a layout YAML file")
+    p.add_argument("--device", help="device profile (smdr devices): gives the layout and date order")
+    p.add_argument("--format", choices=("jsonl", "table", "csv"), default="jsonl")
+    p.add_argument("--source", help="source name (part of every call_id; default: the file name)")
+    p.add_argument("--date-order", choices=("MDY", "DMY", "YMD"), help="override the layout's date order")
+    p.add_argument("--config", help="take time zone and phone rules from this smdr.yaml")
+    p.add_argument("--quarantine", help="write unparsable records here (default: count and report only)")
+    p.add_argument("-o", "--output", help="write here instead of standard output")
+    add_normalization(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    timezone, phone = "Asia/Tehran", PhoneRules()
+    if args.config:
+        settings = config.load(args.config)
+        timezone, phone = settings.timezone, settings.phone
+    layout, date_order = args.layout, args.date_order
+    if args.device:
+        device = devices.find(args.device)
+        layout = layout or device.layout
+        date_order = date_order or device.date_order
+    if not layout:
+        print("smdr parse: give --layout NAME or --device NAME (smdr layouts / smdr devices list them)",
+              file=sys.stderr)
+        return 2
+    source = args.source or ("stdin" if args.path == "-" else Path(args.path).name)
+    spec = SourceSpec(name=source, url="", layout=layout, timezone=args.tz or timezone,
+                      phone=phone_rules(args, phone), date_order=date_order)
+    quarantine = Quarantine(args.quarantine)
+    decoder = make_decoder(spec, quarantine)
+    out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
+    writer = _writer(args.format, out)
+    try:
+        _feed(args.path, decoder, writer)
+    finally:
+        quarantine.close()
+        if args.output:
+            out.close()
+    stats = decoder.stats
+    if stats.quarantined:
+        where = f" (kept in {args.quarantine})" if args.quarantine else " (use --quarantine FILE to keep them)"
+        print(f"smdr parse: {sum(stats.quarantined.values())} record(s) not parsed: "
+              f"{', '.join(f'{k} {v}' for k, v in sorted(stats.quarantined.items()))}{where}", file=sys.stderr)
+    return 0
+
+
+def _feed(path: str, decoder: Decoder, write) -> None:
+    if path != "-" and is_quarantine_file(Path(path).open("rb").read(4096)):
+        for _source, raw in read_quarantined(path):
+            for event in decoder.records([raw]):
+                write(event)
+        return
+    handle: IO[bytes] = sys.stdin.buffer if path == "-" else open(path, "rb")
+    total = None if path == "-" else Path(path).stat().st_size
+    progress = Progress(total)
+    try:
+        while chunk := handle.read(CHUNK):
+            for event in decoder.feed(chunk):
+                write(event)
+            progress.advance(len(chunk), decoder.events)
+        for event in decoder.finish():
+            write(event)
+    finally:
+        progress.close()
+        if handle is not sys.stdin.buffer:
+            handle.close()
+
+
+def _writer(fmt: str, out: IO[str]):
+    if fmt == "jsonl":
+        return lambda event: out.write(json.dumps(event.to_dict(), ensure_ascii=False) + "\n")
+    if fmt == "csv":
+        rows = csv.writer(out)
+        rows.writerow(CDR_FIELDS)
+        return lambda event: rows.writerow([event.cdr_fields().get(name, "") for name in CDR_FIELDS])
+    columns = ("starttime", "endtime", "direction", "event", "agent", "phone", "linename", "duration", "call_id")
+    widths = (25, 25, 9, 11, 6, 16, 8, 8, 20)
+    out.write(" ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip() + "\n")
+
+    def table_row(event: CallEvent) -> None:
+        values = event.cdr_fields()
+        out.write(" ".join(str(values.get(c, "")).ljust(w) for c, w in zip(columns, widths)).rstrip() + "\n")
+
+    return table_row

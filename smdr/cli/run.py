@@ -1,0 +1,24 @@
+"""smdr run: the connector itself, as configured in smdr.yaml."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from .. import config, daemon
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run the connector: sources -> normalized calls -> CRM (or JSONL)")
+    p.add_argument("--config", "-c", default="smdr.yaml", help="configuration file (default smdr.yaml)")
+    p.add_argument("--once", action="store_true",
+                   help="stop when every source has ended (file replays) and its calls are delivered")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = config.load(args.config)
+    try:
+        return asyncio.run(daemon.run(settings, once=args.once))
+    except KeyboardInterrupt:
+        return 130

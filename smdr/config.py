@@ -1,0 +1,105 @@
+"""smdr.yaml: sources, normalization, data directory, output (see smdr.example.yaml)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import devices, layouts, yamlfile
+from .errors import ConfigError
+from .layouts.fields import DATE_ORDERS
+from .normalize import PhoneRules, zone
+from .pipeline import SourceSpec
+
+TOP_KEYS = {"data_dir", "timezone", "phone", "sources", "output", "quarantine", "crm", "popup", "layout_dirs",
+            "device_dirs", "max_record"}
+SOURCE_KEYS = {"name", "url", "device", "layout", "date_order", "gateway", "fold_tolerance", "timezone",
+               "phone", "login", "password", "user", "idle_timeout"}
+
+
+@dataclass(slots=True)
+class Settings:
+    path: str
+    data_dir: Path
+    timezone: str
+    phone: PhoneRules
+    sources: list[SourceSpec]
+    output: str | None
+    quarantine_path: Path
+    root: yamlfile.Section
+    layout_dirs: list[str] = field(default_factory=list)
+
+    def section(self, key: str) -> yamlfile.Section | None:
+        return self.root.section(key) if key in self.root else None
+
+
+def load(path: str | Path) -> Settings:
+    root = yamlfile.load(path)
+    return from_section(root, base_dir=Path(path).resolve().parent)
+
+
+def from_section(root: yamlfile.Section, base_dir: Path) -> Settings:
+    root.check_keys(TOP_KEYS)
+    data_dir = base_dir / root.get("data_dir", str, "smdr-data")
+    timezone = root.get("timezone", str, "Asia/Tehran")
+    _check_zone(root, "timezone", timezone)
+    phone = PhoneRules.from_section(root.section("phone", optional=True))
+    layout_dirs = [str(base_dir / d) for d in root.str_list("layout_dirs", [])]
+    device_dirs = [str(base_dir / d) for d in root.str_list("device_dirs", [])]
+    max_record = root.get("max_record", int, 4096)
+    sources = [_source(s, timezone, phone, layout_dirs, device_dirs, max_record, base_dir)
+               for s in root.sections("sources")]
+    names = [s.name for s in sources]
+    if len(set(names)) != len(names):
+        raise root.error("two sources have the same name; names must be unique", "sources")
+    output = root.get("output", str, None)
+    quarantine = data_dir / "quarantine.jsonl"
+    if "quarantine" in root:
+        quarantine = base_dir / root.get("quarantine")
+    return Settings(str(root.path), data_dir, timezone, phone, sources, output, quarantine, root, layout_dirs)
+
+
+def _check_zone(section: yamlfile.Section, key: str, name: str) -> None:
+    try:
+        zone(name)
+    except ConfigError as exc:
+        raise section.error(str(exc), key) from None
+
+
+def _source(section: yamlfile.Section, timezone: str, phone: PhoneRules, layout_dirs: list[str],
+            device_dirs: list[str], max_record: int, base_dir: Path) -> SourceSpec:
+    section.check_keys(SOURCE_KEYS)
+    name = section.get("name")
+    url = section.get("url")
+    device = None
+    if "device" in section:
+        try:
+            device = devices.find(section.get("device"), device_dirs)
+        except ConfigError as exc:
+            raise section.error(str(exc), "device") from None
+        url = device.apply_to_url(url)
+    if url.startswith("file://") and not url.startswith("file:///"):
+        # a relative capture path is relative to the config file, not to wherever smdr was started
+        rel, sep, query = url[len("file://"):].partition("?")
+        url = "file://" + str((base_dir / rel).resolve()) + sep + query
+    layout = section.get("layout", str, device.layout if device else None)
+    if layout is None:
+        raise section.error("a source needs 'layout' (or a 'device' whose profile names one)", "layout")
+    try:
+        layouts.find(layout, layout_dirs)
+    except ConfigError as exc:
+        raise section.error(str(exc), "layout") from None
+    tz = section.get("timezone", str, timezone)
+    _check_zone(section, "timezone", tz)
+    options: dict = {}
+    for key in ("login", "password", "user", "idle_timeout"):
+        if key in section:
+            options["login_script" if key == "login" else key] = section.raw(key)
+    return SourceSpec(
+        name=name, url=url, layout=layout, timezone=tz,
+        phone=PhoneRules.from_section(section.section("phone", optional=True), phone),
+        date_order=section.get("date_order", str, device.date_order if device else None, choices=DATE_ORDERS),
+        gateway=section.get("gateway", str, None),
+        tolerance=section.get("fold_tolerance", int, None),
+        transport_options=options, max_record=max_record, layout_dirs=layout_dirs,
+    )

@@ -1,0 +1,220 @@
+"""The ParsVT Generic PBX API client: ProcessCDR and SearchPBX over one keep-alive httpx.AsyncClient.
+
+Every answer is classified into the smdr.errors hierarchy: CrmUnavailable (retry later),
+CrmAuthError (pause until the secret is fixed), CrmRejected (this record is refused: dead letter).
+The secret key never leaves this module except inside the request itself: error messages are built
+without URLs, and the ``httpx`` logger (which logs every request URL, secret included for GET) is
+filtered.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import ssl
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+import httpx
+
+from ..errors import CrmAuthError, CrmRejected, CrmUnavailable
+from ..model import CallEvent
+from .settings import CrmSettings
+
+log = logging.getLogger("smdr.crm")
+
+# Connections beyond crm.concurrency, so that a popup never waits for a pool slot held by a CDR.
+EXTRA_CONNECTIONS = 4
+
+_AUTH_WORDS = re.compile(r"secret|auth|key|permission", re.IGNORECASE)
+_SECRET_PARAM = re.compile(r"(secretkey=)[^&\s\"'<>]*", re.IGNORECASE)
+
+
+class SecretRedactor(logging.Filter):
+    """Rewrites log records so that no known secret, and no ``secretkey=`` value, is ever shown."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def add(self, secret: str) -> None:
+        if secret:
+            self.secrets.update({secret, quote_plus(secret), quote(secret, safe="")})
+
+    def redact(self, text: str) -> str:
+        text = _SECRET_PARAM.sub(r"\1***", text)
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, "***")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = self.redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+REDACTOR = SecretRedactor()
+# httpx logs "HTTP Request: GET <full url>" at INFO; httpcore only at DEBUG, without the query.
+# (A logger's filters see only records logged on that very logger, hence the explicit list.)
+for _name in ("httpx", "httpcore", "smdr.crm", "smdr.outbox"):
+    _logger = logging.getLogger(_name)
+    if REDACTOR not in _logger.filters:
+        _logger.addFilter(REDACTOR)
+
+
+def redact(text: str) -> str:
+    """``text`` with every secret key this process knows replaced by ``***``."""
+    return REDACTOR.redact(text)
+
+
+class GenericClient:
+    """ProcessCDR / SearchPBX client. One instance per process; close it with ``aclose()``."""
+
+    def __init__(self, settings: CrmSettings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        REDACTOR.add(settings.secretkey)
+        self.settings = settings
+        self._base = settings.url.rstrip("/")
+        pool = settings.concurrency + EXTRA_CONNECTIONS
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.timeout),
+            limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
+            verify=_tls_verification(settings),
+            follow_redirects=False,  # a redirect would resend the secret somewhere we did not configure
+            transport=transport,
+            headers={"User-Agent": "smdr-connector"},
+        )
+
+    @property
+    def display_url(self) -> str:
+        """The endpoint as it may be shown to a person (the secret is never part of it)."""
+        return self._base
+
+    def lookup_page_url(self, phone: str) -> str:
+        """The CRM's CTI page for a number: opens the matching record, or searches for it."""
+        return f"{self._base}/Lookup?phone={quote(phone, safe='+')}"
+
+    async def process_cdr(self, event: CallEvent, *, event_name: str | None = None) -> str:
+        """Create or update the CRM record of ``event.call_id``; returns the CRM record id.
+
+        ``event_name`` replaces the event sent (a stale popup goes out as ``popup.stale_event``).
+        """
+        fields = event.cdr_fields()
+        if event_name is not None:
+            fields["event"] = event_name
+        body = await self._call("ProcessCDR", fields)
+        if body.get("success") is not True:
+            _raise_refusal("ProcessCDR", body)
+        record_id = body.get("result")
+        if isinstance(record_id, bool) or not isinstance(record_id, (str, int)) or not str(record_id).strip():
+            raise CrmUnavailable(f"ProcessCDR: the CRM said success but returned no record id "
+                                 f"(result={_short(json.dumps(record_id))})")
+        return str(record_id)
+
+    async def search(self, phone: str, finglish: int = 0) -> dict[str, Any] | None:
+        """SearchPBX: the CRM's record for ``phone``, or None when nothing matches."""
+        body = await self._call("SearchPBX", {"phone": phone, "finglish": str(finglish)})
+        if body.get("success") is False:
+            _raise_refusal("SearchPBX", body)
+        result = body.get("result")
+        return result if isinstance(result, dict) and result else None
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> GenericClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def _call(self, method: str, fields: dict[str, str]) -> dict[str, Any]:
+        form = {"secretkey": self.settings.secretkey, **fields}
+        url = f"{self._base}/{method}"
+        try:
+            if self.settings.method == "GET":
+                response = await self._http.get(url, params=form)
+            else:
+                response = await self._http.post(url, data=form)
+        except httpx.TimeoutException as exc:
+            raise CrmUnavailable(f"{method}: no answer within {self.settings.timeout:g} s "
+                                 f"({type(exc).__name__})") from None
+        except httpx.HTTPError as exc:
+            # str(exc) of some httpx errors carries the request URL (with the secret, for GET).
+            raise CrmUnavailable(f"{method}: {type(exc).__name__}: {_short(redact(str(exc)))}") from None
+        except ssl.SSLError as exc:
+            raise CrmUnavailable(f"{method}: TLS error: {_short(str(exc))}") from None
+        return _parse_answer(method, response)
+
+
+def _tls_verification(settings: CrmSettings) -> ssl.SSLContext | bool:
+    if not settings.verify_tls:
+        return False
+    if settings.ca_bundle:
+        return ssl.create_default_context(cafile=settings.ca_bundle)
+    return True
+
+
+def _parse_answer(method: str, response: httpx.Response) -> dict[str, Any]:
+    status = response.status_code
+    if status in (401, 403):
+        body = _json_or_none(response)
+        detail = _error_text(body) if isinstance(body, dict) else f"HTTP {status}"
+        raise CrmAuthError(f"{method}: the CRM refused the secret key (HTTP {status}: {detail}); "
+                           "check crm.secretkey against the CRM's PBXManager settings")
+    if status >= 500 or status in (408, 429):
+        raise CrmUnavailable(f"{method}: HTTP {status} {response.reason_phrase}")
+    if 300 <= status < 400:
+        raise CrmUnavailable(f"{method}: HTTP {status} redirect; check crm.url (http vs https, path)")
+    body = _json_or_none(response)
+    if not isinstance(body, dict):
+        kind = response.headers.get("content-type", "no content-type").split(";")[0]
+        snippet = " ".join(response.text.split())[:80]
+        raise CrmUnavailable(f"{method}: HTTP {status} answer is not a JSON object ({kind}: "
+                             f"{_short(redact(snippet))!r}); check crm.url")
+    if status in (200, 400, 422):
+        return body
+    if status == 404:
+        raise CrmUnavailable(f"{method}: HTTP 404; check crm.url")
+    raise CrmUnavailable(f"{method}: unexpected HTTP {status}: {_short(_error_text(body))}")
+
+
+def _raise_refusal(method: str, body: dict[str, Any]) -> None:
+    error = body.get("error")
+    code = error.get("code") if isinstance(error, dict) else None
+    text = _error_text(body)
+    if (isinstance(code, str) and code.upper() == "AUTH") or _AUTH_WORDS.search(text):
+        raise CrmAuthError(f"{method}: the CRM refused the secret key ({text}); "
+                           "check crm.secretkey against the CRM's PBXManager settings")
+    raise CrmRejected(f"{method}: the CRM refused the record: {text}")
+
+
+def _error_text(body: Any) -> str:
+    if not isinstance(body, dict):
+        return "no details"
+    error = body.get("error", body.get("message"))
+    if isinstance(error, dict):
+        code, message = error.get("code"), error.get("message")
+        text = ": ".join(str(part) for part in (code, message) if part)
+    elif error:
+        text = str(error)
+    else:
+        text = "success is false, no error given"
+    return _short(redact(text), 200)
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+__all__ = ["GenericClient", "SecretRedactor", "redact", "REDACTOR", "EXTRA_CONNECTIONS"]

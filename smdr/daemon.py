@@ -1,0 +1,80 @@
+"""The long-running connector: every configured source into one sink (JSONL, or the CRM outbox)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+
+from .config import Settings
+from .pipeline import run_source
+from .quarantine import Quarantine
+from .sinks import EventSink, JsonlSink
+
+log = logging.getLogger("smdr.run")
+
+
+async def run(settings: Settings, *, once: bool = False, stop: asyncio.Event | None = None) -> int:
+    """Run until stopped (SIGINT/SIGTERM or ``stop``); with ``once``, until finite sources end and the
+    events they gave are delivered."""
+    stop = stop or asyncio.Event()
+    _install_signal_handlers(stop)
+    quarantine = Quarantine(settings.quarantine_path)
+    sink, background, drained, close = _make_sink(settings, stop)
+    sources = [asyncio.create_task(run_source(spec, sink, quarantine=quarantine, stop=stop), name=spec.name)
+               for spec in settings.sources]
+    log.info("smdr running: %d source(s): %s", len(sources),
+             ", ".join(f"{s.name} ({s.layout})" for s in settings.sources))
+    exit_code = 0
+    try:
+        if once:
+            results = await asyncio.gather(*sources, return_exceptions=True)
+            for spec, result in zip(settings.sources, results):
+                if isinstance(result, BaseException):
+                    log.error("%s: %s", spec.name, result)
+                    exit_code = 1
+            await drained()
+            stop.set()
+        else:
+            await stop.wait()
+    finally:
+        stop.set()
+        for task in sources:
+            task.cancel()
+        for task in sources:
+            with suppress(asyncio.CancelledError, Exception):
+                await task
+        if background is not None:
+            with suppress(asyncio.CancelledError):
+                await background
+        await close()
+        quarantine.close()
+        if quarantine.total:
+            log.warning("%d record(s) quarantined in %s: %s", quarantine.total, settings.quarantine_path,
+                        quarantine.counts)
+    return exit_code
+
+
+def _make_sink(settings: Settings, stop: asyncio.Event) -> tuple[
+        EventSink, asyncio.Task | None, Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]:
+    """The sink, its delivery task (if any), a coroutine that waits until it has delivered, a closer."""
+    crm = settings.section("crm")
+    if crm is None:
+        sink = JsonlSink(settings.output or "-")
+
+        async def nothing() -> None:
+            return None
+
+        return sink, None, nothing, sink.aclose
+    from .delivery import start_delivery  # the CRM side is only imported when configured
+
+    return start_delivery(settings, stop)
+
+
+def _install_signal_handlers(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with suppress(NotImplementedError, RuntimeError, ValueError):  # Windows: KeyboardInterrupt instead
+            loop.add_signal_handler(sig, stop.set)

@@ -1,0 +1,48 @@
+"""The CRM end of the daemon: events go into the durable outbox, a Deliverer sends them to the CRM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from .config import Settings
+from .crm.client import GenericClient
+from .crm.settings import CrmSettings, PopupSettings
+from .outbox import Deliverer, Outbox, outbox_path
+from .outbox.store import QUEUED
+from .sinks import EventSink
+
+log = logging.getLogger("smdr.run")
+
+_DRAIN_POLL = 0.2
+
+
+def start_delivery(settings: Settings, stop: asyncio.Event) -> tuple[
+        EventSink, asyncio.Task, Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]:
+    """Open the outbox under the data directory and start delivering it to the configured CRM."""
+    crm = CrmSettings.from_section(settings.section("crm"))
+    popup_section = settings.section("popup")
+    popup = PopupSettings.from_section(popup_section) if popup_section is not None else PopupSettings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    outbox = Outbox.open(outbox_path(settings.data_dir))
+    client = GenericClient(crm)
+    deliverer = Deliverer(outbox, client, crm, popup)
+    task = asyncio.create_task(deliverer.run(stop), name="deliver")
+
+    async def drained() -> None:
+        """Wait until nothing is left to deliver (or delivery is paused by a refused secret)."""
+        while not task.done():
+            if deliverer.paused:
+                log.error("delivery is paused: the CRM refused the secret key; %d event(s) stay queued",
+                          outbox.store.counts().get(QUEUED, 0))
+                return
+            if outbox.store.counts().get(QUEUED, 0) == 0:
+                return
+            await asyncio.sleep(_DRAIN_POLL)
+
+    async def close() -> None:
+        await client.aclose()
+        await outbox.aclose()
+
+    return outbox, task, drained, close

@@ -1,0 +1,76 @@
+"""Device profiles (devices/*.yaml): a PBX model's transport defaults, layouts, date order and notes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from . import yamlfile
+from .errors import ConfigError
+from .layouts.fields import DATE_ORDERS
+from .resources import yaml_files
+
+
+@dataclass(slots=True)
+class Device:
+    name: str
+    title: str
+    layout: str
+    layouts: list[str]
+    date_order: str | None
+    serial: dict[str, str] = field(default_factory=dict)
+    tcp: dict[str, str] = field(default_factory=dict)
+    quirks: list[str] = field(default_factory=list)
+    notes: str = ""
+    path: str = ""
+
+    def apply_to_url(self, url: str) -> str:
+        """Fill in what the technician left out of the URL from this device's defaults."""
+        parts = urlsplit(url)
+        defaults: dict[str, str] = {}
+        netloc = parts.netloc
+        if parts.scheme == "serial":
+            defaults = self.serial
+        elif parts.scheme == "tcp":
+            defaults = {k: v for k, v in self.tcp.items() if k != "port"}
+            if "port" in self.tcp and parts.port is None and netloc:
+                netloc = f"{netloc}:{self.tcp['port']}"
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        merged = {**{k: str(v) for k, v in defaults.items()}, **query}
+        return urlunsplit((parts.scheme, netloc, parts.path, urlencode(merged, safe="/:"), parts.fragment))
+
+
+def read_device(section: yamlfile.Section) -> Device:
+    section.check_keys({"device", "title", "layout", "layouts", "date_order", "serial", "tcp", "quirks",
+                        "notes"})
+    layout = section.get("layout")
+    listed = section.str_list("layouts", [layout])
+    if layout not in listed:
+        listed.insert(0, layout)
+    return Device(
+        name=section.get("device"),
+        title=section.get("title", str, ""),
+        layout=layout,
+        layouts=listed,
+        date_order=section.get("date_order", str, None, choices=DATE_ORDERS),
+        serial={k: str(v) for k, v in section.section("serial", optional=True).data.items()},
+        tcp={k: str(v) for k, v in section.section("tcp", optional=True).data.items()},
+        quirks=section.str_list("quirks", []),
+        notes=section.get("notes", str, ""),
+        path=section.path,
+    )
+
+
+def available(extra_dirs: list[str] | None = None) -> dict[str, Device]:
+    found: dict[str, Device] = {}
+    for path in yaml_files("devices", extra_dirs):
+        device = read_device(yamlfile.load(path))
+        found.setdefault(device.name, device)
+    return found
+
+
+def find(name: str, extra_dirs: list[str] | None = None) -> Device:
+    devices = available(extra_dirs)
+    if name not in devices:
+        raise ConfigError(f"no device profile named {name!r}; `smdr devices` lists them")
+    return devices[name]

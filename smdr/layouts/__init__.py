@@ -1,0 +1,114 @@
+"""Record layouts by name: YAML files in parsers/ (compiled once) and code parsers from entry points.
+
+A third party ships a code parser by declaring, in its own package::
+
+    [project.entry-points."smdr.parsers"]
+    my-pbx = "my_package.parser:MyPbxParser"
+
+where ``MyPbxParser(date_order: str | None)`` returns an object with ``name``, ``skipped`` and
+``parse(line: bytes) -> Record | None`` (see smdr.layouts.record.Parser).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from .. import yamlfile
+from ..errors import LayoutNotFound
+from ..resources import yaml_files
+from .compiler import CompiledLayout
+from .record import Parser, Record, RecordRejected
+from .spec import LayoutSpec, read_layout
+
+__all__ = ["LayoutInfo", "available", "find", "load", "read_layout_file", "Parser", "Record",
+           "RecordRejected", "CompiledLayout", "LayoutSpec"]
+
+
+@dataclass(slots=True)
+class LayoutInfo:
+    name: str
+    description: str
+    origin: str
+    spec: LayoutSpec | None = None
+    factory: Callable[[str | None], Parser] | None = None
+
+    def compile(self, date_order: str | None = None) -> Parser:
+        if self.spec is not None:
+            return CompiledLayout(self.spec, date_order)
+        assert self.factory is not None
+        return self.factory(date_order)
+
+
+def read_layout_file(path: str | Path, known: dict[str, yamlfile.Section] | None = None) -> LayoutSpec:
+    section = yamlfile.load(path)
+    return read_layout(_resolve_extends(section, known or _sections(None), []))
+
+
+def _sections(extra_dirs: list[str] | None) -> dict[str, yamlfile.Section]:
+    sections: dict[str, yamlfile.Section] = {}
+    for path in yaml_files("parsers", extra_dirs):
+        section = yamlfile.load(path)
+        sections.setdefault(str(section.get("layout")), section)
+    return sections
+
+
+def _resolve_extends(section: yamlfile.Section, known: dict[str, yamlfile.Section],
+                     chain: list[str]) -> yamlfile.Section:
+    """``extends: NAME`` takes every key of layout NAME that this file does not set itself."""
+    if "extends" not in section:
+        return section
+    base_name = section.get("extends")
+    name = str(section.raw("layout"))
+    if base_name in chain or base_name == name:
+        raise section.error(f"layouts extend each other in a circle: {' -> '.join(chain + [name, base_name])}",
+                            "extends")
+    if base_name not in known:
+        raise section.error(f"extends {base_name!r}, which is not a known layout", "extends")
+    base = _resolve_extends(known[base_name], known, chain + [name])
+    read_layout(base)  # errors in inherited keys are reported against the base file
+    merged = yamlfile.MarkedDict()
+    merged.line = section.data.line
+    for source in (base.data, section.data):
+        for key, value in source.items():
+            if key != "extends":
+                merged[key] = value
+                merged.key_lines[key] = source.key_lines.get(key, 0)
+    return yamlfile.Section(merged, section.path, "")
+
+
+def available(extra_dirs: list[str] | None = None) -> dict[str, LayoutInfo]:
+    """Every layout by name: YAML files (user folders shadow bundled ones), then entry points."""
+    found: dict[str, LayoutInfo] = {}
+    sections = _sections(extra_dirs)
+    for name, section in sections.items():
+        spec = read_layout(_resolve_extends(section, sections, []))
+        found[name] = LayoutInfo(spec.name, spec.description, section.path, spec=spec)
+    for ep in entry_points(group="smdr.parsers"):
+        if ep.name not in found:
+            factory = ep.load()
+            doc = (factory.__doc__ or "").strip().splitlines()
+            found[ep.name] = LayoutInfo(ep.name, doc[0] if doc else "", f"entry point {ep.value}",
+                                        factory=factory)
+    return found
+
+
+def find(name: str, extra_dirs: list[str] | None = None) -> LayoutInfo:
+    """A layout by name, or by path to a YAML file (for a technician trying a layout of their own)."""
+    if name.endswith((".yaml", ".yml")) and Path(name).is_file():
+        spec = read_layout_file(name, _sections(extra_dirs))
+        return LayoutInfo(spec.name, spec.description, name, spec=spec)
+    layouts = available(extra_dirs)
+    if name not in layouts:
+        import difflib
+
+        close = difflib.get_close_matches(name, list(layouts), n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise LayoutNotFound(f"no layout named {name!r}{hint}; `smdr layouts` lists them")
+    return layouts[name]
+
+
+def load(name: str, date_order: str | None = None, extra_dirs: list[str] | None = None) -> Parser:
+    return find(name, extra_dirs).compile(date_order)

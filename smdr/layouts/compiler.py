@@ -1,0 +1,297 @@
+"""Compile a LayoutSpec once into one generated Python function: no YAML is interpreted per record.
+
+The generated ``parse(line)`` slices (fixed), splits (csv) or matches (regex) the record, converts
+typed fields through bounded memo dicts inlined as ``dict.get`` calls, evaluates the layout's rules
+as a flat if-chain with precompiled regexes, and builds the Record. ``CompiledLayout.source`` keeps
+the generated text so a technician (or a failing test) can read what a layout became.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from datetime import datetime
+from typing import Any
+
+from . import fields as conv
+from .fields import FieldError
+from .record import FINAL_STAGE, Record, RecordRejected
+from .spec import OUTPUTS, Condition, LayoutSpec, Rule
+
+_INT_OUTPUTS = ("duration", "ring", "billduration")
+_INT_TYPES = ("int", "duration", "ring")
+_DEFAULT_EVENT = {"ringing": "ringing", "answered": "in-progress", "final": "answered"}
+_CACHE_LIMIT = 8192
+
+
+class CompiledLayout:
+    """A parser made from a YAML layout (see record.Parser)."""
+
+    def __init__(self, spec: LayoutSpec, date_order: str | None = None) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.date_order = date_order or spec.date_order
+        self.skipped: dict[str, int] = {}
+        self.source = _Generator(spec, self.date_order).source()
+        namespace = self._namespace()
+        exec(compile(self.source, f"<layout {spec.name}>", "exec"), namespace)  # noqa: S102 - our own text
+        self.parse = namespace["parse"]
+
+    def _namespace(self) -> dict[str, Any]:
+        spec, order = self.spec, self.date_order
+        ns: dict[str, Any] = {
+            "Record": Record, "RecordRejected": RecordRejected, "_skipped": self.skipped,
+            "_default_event": _DEFAULT_EVENT, "_csv_reader": csv.reader, "_header": {},
+        }
+        skip_patterns = [f"(?P<s{i}>{'|'.join(f'(?:{p})' for p in skip.value)})"
+                         for i, skip in enumerate(spec.skips) if skip.op == "match"]
+        if skip_patterns:  # every regex skip rule in one pass over the record
+            ns["_skip_rx"] = re.compile("|".join(skip_patterns))
+            ns["_skip_reason"] = {f"s{i}": skip.reason for i, skip in enumerate(spec.skips)}
+        for r, rule in enumerate(spec.rules):
+            for c, cond in enumerate(rule.conditions):
+                if cond.op == "match":
+                    ns[f"_rx{r}_{c}"] = re.compile(cond.value)
+        if spec.format == "regex":
+            ns["_pattern"] = re.compile(spec.pattern or "")
+        when_cache: dict[tuple[str, str], datetime] = {}
+
+        def slow_when(date_text: str, time_text: str) -> datetime:
+            try:
+                day = conv.parse_date(date_text, order)
+            except ValueError as exc:
+                raise RecordRejected("bad-field", str(FieldError("date", date_text, str(exc)))) from None
+            try:
+                moment = conv.parse_time(time_text)
+            except ValueError as exc:
+                raise RecordRejected("bad-field", str(FieldError("time", time_text, str(exc)))) from None
+            if len(when_cache) >= _CACHE_LIMIT:
+                when_cache.clear()
+            value = when_cache[(date_text, time_text)] = datetime.combine(day, moment)
+            return value
+
+        ns["_when"], ns["_slow_when"] = when_cache, slow_when
+        for f in spec.fields.values():
+            if f.type in _INT_TYPES:
+                ns[f"_c_{f.name}"], ns[f"_slow_{f.name}"] = _typed_cache(f.name, conv.converter(f.type, order))
+        return ns
+
+
+def _typed_cache(name: str, func):
+    cache: dict[str, int] = {}
+
+    def slow(text: str) -> int:
+        try:
+            value = func(text)
+        except ValueError as exc:
+            raise RecordRejected("bad-field", str(FieldError(name, text, str(exc)))) from None
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[text] = value
+        return value
+
+    return cache, slow
+
+
+class _Generator:
+    def __init__(self, spec: LayoutSpec, date_order: str) -> None:
+        self.spec, self.date_order = spec, date_order
+        self.lines: list[str] = []
+
+    def emit(self, text: str, indent: int = 1) -> None:
+        self.lines.append("    " * indent + text)
+
+    def source(self) -> str:
+        spec = self.spec
+        self.lines = ["def parse(line):"]
+        self.emit("try:")
+        self.emit(f"s = line.decode({spec.encoding!r})", 2)
+        self.emit("except UnicodeDecodeError as exc:")
+        self.emit(f"raise RecordRejected('bad-encoding', 'not {spec.encoding}: ' + str(exc)) from None", 2)
+        self.emit("t = s.rstrip()")
+        self._skips()
+        if spec.min_length:
+            self.emit(f"if len(t) < {spec.min_length}:")
+            self.emit(f"raise RecordRejected('too-short', '%d characters; a record has at least "
+                      f"{spec.min_length}' % len(t))", 2)
+        getattr(self, f"_cut_{spec.format}")()
+        self._typed_fields()
+        self._outputs()
+        self._rules()
+        self._build()
+        return "\n".join(self.lines) + "\n"
+
+    def _skips(self) -> None:
+        for skip in self.spec.skips:
+            if skip.op == "blank":
+                if not skip.value:
+                    continue
+                test = "not t.strip()"
+            elif skip.op == "startswith":
+                test = f"t.lstrip().startswith({tuple(v.lstrip() for v in skip.value)!r})"
+            elif skip.op == "contains":
+                test = " or ".join(f"{v!r} in t" for v in skip.value)
+            else:
+                continue
+            self.emit(f"if {test}:")
+            self.emit(f"_skipped[{skip.reason!r}] = _skipped.get({skip.reason!r}, 0) + 1", 2)
+            self.emit("return None", 2)
+        if any(skip.op == "match" for skip in self.spec.skips):
+            self.emit("m = _skip_rx.search(t)")
+            self.emit("if m is not None:")
+            self.emit("reason = _skip_reason[m.lastgroup]", 2)
+            self.emit("_skipped[reason] = _skipped.get(reason, 0) + 1", 2)
+            self.emit("return None", 2)
+
+    def _cut_fixed(self) -> None:
+        width = max(f.last for f in self.spec.fields.values()) + 1
+        self.emit(f"if len(s) < {width}:")
+        self.emit(f"s = s.ljust({width})", 2)
+        for f in self.spec.fields.values():
+            self.emit(f"r_{f.name} = s[{f.first}:{f.last + 1}]")
+
+    def _cut_csv(self) -> None:
+        spec = self.spec
+        self.emit(f"parts = next(_csv_reader([t], delimiter={spec.delimiter!r}))")
+        self.emit("n = len(parts)")
+        if spec.header:
+            self.emit("if not _header:")
+            self.emit("_header.update({name.strip().lower(): i for i, name in enumerate(parts)})", 2)
+            self.emit("_skipped['header'] = _skipped.get('header', 0) + 1", 2)
+            self.emit("return None", 2)
+        for f in spec.fields.values():
+            if f.index is not None:
+                index = str(f.index)
+            else:
+                index = f"_header.get({f.column.strip().lower()!r}, 10**6)"
+            self.emit(f"i = {index}")
+            self.emit(f"r_{f.name} = parts[i] if i < n else ''")
+
+    def _cut_regex(self) -> None:
+        self.emit("m = _pattern.match(t)")
+        self.emit("if m is None:")
+        self.emit("raise RecordRejected('no-match', 'the record does not match the layout pattern')", 2)
+        for f in self.spec.fields.values():
+            self.emit(f"r_{f.name} = m.group({f.name!r}) or ''")
+
+    def _typed_fields(self) -> None:
+        self.emit("when = _when.get((r_date, r_time))")
+        self.emit("if when is None:")
+        self.emit("when = _slow_when(r_date, r_time)", 2)
+        for f in self.spec.fields.values():
+            if f.name in ("date", "time"):
+                continue
+            if f.type in _INT_TYPES:
+                self.emit(f"f_{f.name} = _c_{f.name}.get(r_{f.name})")
+                self.emit(f"if f_{f.name} is None:")
+                self.emit(f"f_{f.name} = _slow_{f.name}(r_{f.name})", 2)
+            else:
+                self.emit(f"f_{f.name} = r_{f.name}.strip()")
+
+    def _outputs(self) -> None:
+        spec = self.spec
+        for name in OUTPUTS:
+            source = spec.generic.get(name)
+            default = "0" if name in _INT_OUTPUTS else "''"
+            self.emit(f"o_{name} = {f'f_{source}' if source else default}")
+        if "billduration" not in spec.generic:
+            self.emit("o_billduration = None")
+        self.emit("o_direction = o_event = o_skip = o_reject = ''")
+        self.emit(f"o_stage = {FINAL_STAGE!r}")
+        self.emit("o_continues = False")
+        self.emit(f"o_time_is = {spec.time_is!r}")
+
+    def _rules(self) -> None:
+        if not self.spec.rules:
+            return
+        self.emit("while True:")
+        for r, rule in enumerate(self.spec.rules):
+            self._rule(r, rule)
+        self.emit("break", 2)
+
+    def _rule(self, r: int, rule: Rule) -> None:
+        self.emit(f"# rule {r + 1} ({self.spec.path}:{rule.line})", 2)
+        tests = [self._test(r, c, cond) for c, cond in enumerate(rule.conditions)]
+        groups = {g: (r, c) for c, cond in enumerate(rule.conditions) if cond.op == "match"
+                  for g in re.compile(cond.value).groupindex}
+        body_indent = 3 if tests else 2
+        if tests:
+            self.emit(f"if {' and '.join(tests)}:", 2)
+        for (rr, c) in sorted(set(groups.values())):
+            for g in [g for g, pos in groups.items() if pos == (rr, c)]:
+                self.emit(f"g_{g} = (m{rr}_{c}.group({g!r}) or '').strip()", body_indent)
+        for key, value in rule.assignments.items():
+            self.emit(f"o_{key} = {self._value(key, value, groups)}", body_indent)
+        if rule.stop:
+            self.emit("break", body_indent)
+        if not tests and not rule.stop and not rule.assignments:
+            self.emit("pass", body_indent)
+
+    def _subject(self, name: str) -> str:
+        if name == "record" and name not in self.spec.fields:
+            return "t"  # the whole record, right-stripped
+        return f"f_{name}" if name in self.spec.fields else f"o_{name}"
+
+    def _is_int(self, name: str) -> bool:
+        f = self.spec.fields.get(name)
+        return f.type in _INT_TYPES if f else name in _INT_OUTPUTS
+
+    def _test(self, r: int, c: int, cond: Condition) -> str:
+        x, op, value = self._subject(cond.subject), cond.op, cond.value
+        as_int = self._is_int(cond.subject)
+
+        def lit(v: Any) -> str:
+            if as_int:
+                return repr(int(v))
+            return repr(v if isinstance(v, bool) else str(v))
+
+        if op == "eq":
+            return f"{x} == {lit(value)}"
+        if op == "ne":
+            return f"{x} != {lit(value)}"
+        if op == "in":
+            return f"{x} in ({', '.join(lit(v) for v in value)},)"
+        if op in ("startswith", "endswith"):
+            return f"{x}.{op}({tuple(str(v) for v in value)!r})"
+        if op == "contains":
+            return f"{str(value)!r} in {x}"
+        if op == "match":
+            return f"(m{r}_{c} := _rx{r}_{c}.match({x})) is not None"
+        if op == "empty":
+            return f"not {x}" if value else f"bool({x})"
+        if op == "digits":
+            return f"{x}.isdigit()" if value else f"not {x}.isdigit()"
+        if op in ("gt", "lt"):
+            return f"{x} {'>' if op == 'gt' else '<'} {int(value)!r}"
+        raise ValueError(op)
+
+    def _value(self, key: str, value: Any, groups: dict[str, Any]) -> str:
+        if not isinstance(value, str) or "{" not in value:
+            if key in _INT_OUTPUTS:
+                return repr(int(value))
+            return repr(value)
+        parts = re.split(r"(\{[^{}]*\})", value)
+        exprs = []
+        for part in parts:
+            if part.startswith("{") and part.endswith("}"):
+                name = part[1:-1]
+                exprs.append(f"g_{name}" if name in groups else self._subject(name))
+            elif part:
+                exprs.append(repr(part))
+        if key in _INT_OUTPUTS:
+            if len(exprs) != 1:
+                raise ValueError(f"{key} takes one field reference")
+            return exprs[0]
+        return " + ".join(e if e.startswith("'") or e.startswith('"') else f"str({e})" for e in exprs)
+
+    def _build(self) -> None:
+        self.emit("if o_skip:")
+        self.emit("_skipped[o_skip] = _skipped.get(o_skip, 0) + 1", 2)
+        self.emit("return None", 2)
+        self.emit("if o_reject:")
+        self.emit("raise RecordRejected('rejected', o_reject)", 2)
+        self.emit("if not o_direction:")
+        self.emit("raise RecordRejected('no-direction', 'no rule of the layout recognised this record')", 2)
+        self.emit("return Record(t, when, o_time_is == 'end', o_direction, "
+                  "o_event or _default_event[o_stage], o_stage, o_agent or None, o_phone or None, "
+                  "o_linename or None, o_ring, o_duration, o_billduration, o_continues, o_account or None)")

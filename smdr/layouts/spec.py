@@ -1,0 +1,249 @@
+"""Read a YAML record layout into a checked LayoutSpec (the format is described in parsers/README.md)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..model import DIRECTIONS, EVENTS
+from ..yamlfile import MarkedDict, MarkedList, Section
+from .fields import DATE_ORDERS, FIELD_TYPES
+from .record import STAGES
+
+FORMATS = ("fixed", "csv", "regex")
+OUTPUTS = ("agent", "phone", "linename", "duration", "ring", "billduration", "account")
+SETTABLE = ("direction", "event", "stage", "continues", "time_is", "skip", "reject") + OUTPUTS
+OPERATORS = ("eq", "ne", "in", "startswith", "endswith", "contains", "match", "empty", "digits", "gt", "lt")
+_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+@dataclass(slots=True)
+class FieldSpec:
+    name: str
+    type: str = "str"
+    first: int | None = None        # fixed: first column (0-based)
+    last: int | None = None         # fixed: last column, inclusive
+    index: int | None = None        # csv: column index
+    column: str | None = None       # csv: header name
+
+
+@dataclass(slots=True)
+class Condition:
+    subject: str
+    op: str
+    value: Any
+
+
+@dataclass(slots=True)
+class Rule:
+    conditions: list[Condition]
+    assignments: dict[str, Any]
+    stop: bool
+    line: int
+
+
+@dataclass(slots=True)
+class SkipSpec:
+    reason: str
+    op: str           # blank | startswith | contains | match
+    value: Any = None
+
+
+@dataclass(slots=True)
+class LayoutSpec:
+    name: str
+    description: str
+    path: str
+    format: str
+    encoding: str = "latin-1"
+    time_is: str = "end"
+    date_order: str = "MDY"
+    min_length: int = 0
+    fold_tolerance: int = 120
+    delimiter: str = ","
+    header: bool = False
+    pattern: str | None = None
+    notes: str = ""
+    fields: dict[str, FieldSpec] = field(default_factory=dict)
+    generic: dict[str, str] = field(default_factory=dict)
+    skips: list[SkipSpec] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
+
+
+def read_layout(section: Section) -> LayoutSpec:
+    section.check_keys({"layout", "extends", "description", "notes", "format", "encoding", "time_is", "date_order",
+                        "min_length", "fold_tolerance", "delimiter", "header", "pattern", "fields", "generic",
+                        "skip", "rules"})
+    name = section.get("layout")
+    if not re.match(r"^[a-z0-9][a-z0-9._-]*$", name):
+        raise section.error("'layout' must be lower-case letters, digits, '-', '.' or '_'", "layout")
+    spec = LayoutSpec(
+        name=name,
+        description=section.get("description", str, ""),
+        path=section.path,
+        format=section.get("format", str, choices=FORMATS),
+        encoding=section.get("encoding", str, "latin-1"),
+        time_is=section.get("time_is", str, "end", choices=("end", "start")),
+        date_order=section.get("date_order", str, "MDY", choices=DATE_ORDERS),
+        min_length=section.get("min_length", int, 0),
+        fold_tolerance=section.get("fold_tolerance", int, 120),
+        delimiter=section.get("delimiter", str, ","),
+        header=section.get("header", bool, False),
+        pattern=section.get("pattern", str, None),
+        notes=section.get("notes", str, ""),
+    )
+    try:
+        "".encode(spec.encoding)
+    except LookupError:
+        raise section.error(f"unknown encoding {spec.encoding!r}", "encoding") from None
+    if spec.format == "regex":
+        section.get_regex("pattern")
+    spec.fields = _read_fields(section.section("fields"), spec)
+    for needed in ("date", "time"):
+        if needed not in spec.fields:
+            raise section.error(f"a layout needs a '{needed}' field", "fields")
+    spec.generic = _read_generic(section.section("generic", optional=True), spec)
+    spec.skips = _read_skips(section, "skip")
+    spec.rules = _read_rules(section, spec)
+    return spec
+
+
+def _read_fields(section: Section, spec: LayoutSpec) -> dict[str, FieldSpec]:
+    fields: dict[str, FieldSpec] = {}
+    for name in section.keys():
+        if not _NAME.match(str(name)):
+            raise section.error(f"field name {name!r} must be lower-case letters, digits and '_'", name)
+        sub = section.section(name)
+        sub.check_keys({"cols", "index", "column", "type"})
+        f = FieldSpec(name=name, type=sub.get("type", str, _default_type(name), choices=FIELD_TYPES))
+        if spec.format == "fixed":
+            cols = sub.get("cols", list)
+            if len(cols) != 2 or not all(isinstance(c, int) for c in cols) or not 0 <= cols[0] <= cols[1]:
+                raise sub.error("'cols' must be [first, last] column numbers (0-based, inclusive)", "cols")
+            f.first, f.last = cols
+        elif spec.format == "csv":
+            if "index" in sub:
+                f.index = sub.get("index", int)
+            elif "column" in sub:
+                if not spec.header:
+                    raise sub.error("'column' needs 'header: true' on the layout", "column")
+                f.column = sub.get("column")
+            else:
+                raise sub.error("a csv field needs 'index' (0-based) or 'column' (header name)")
+        fields[name] = f
+    if spec.format == "regex":
+        groups = re.compile(spec.pattern or "").groupindex
+        for name in fields:
+            if name not in groups:
+                raise section.error(f"field '{name}' has no named group (?P<{name}>...) in 'pattern'", name)
+    return fields
+
+
+def _default_type(name: str) -> str:
+    return name if name in ("date", "time", "duration", "ring") else "str"
+
+
+def _read_generic(section: Section, spec: LayoutSpec) -> dict[str, str]:
+    section.check_keys(set(OUTPUTS))
+    generic = {}
+    for key in section.keys():
+        source = section.get(key)
+        if source not in spec.fields:
+            raise section.error(f"'{key}' names field {source!r}, which the layout does not define", key)
+        generic[key] = source
+    return generic
+
+
+def _read_skips(section: Section, key: str) -> list[SkipSpec]:
+    raw = section.raw(key)
+    if raw is None:
+        return []
+    if not isinstance(raw, MarkedList):
+        raise section.error("'skip' must be a list of {reason, blank|startswith|contains|match}", key)
+    skips = []
+    for index, item in enumerate(raw):
+        sub = Section(item, section.path, f"skip[{index}]") if isinstance(item, MarkedDict) else None
+        if sub is None:
+            raise section.error(f"item {index + 1} of 'skip' must be a mapping", key)
+        sub.check_keys({"reason", "blank", "startswith", "contains", "match"})
+        ops = [op for op in ("blank", "startswith", "contains", "match") if op in sub]
+        if len(ops) != 1:
+            raise sub.error("each skip item needs exactly one of blank, startswith, contains, match")
+        op = ops[0]
+        value = sub.get(op, bool) if op == "blank" else sub.str_list(op)
+        if op == "match":
+            for pattern in value:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise sub.error(f"not a valid regular expression: {exc}", op) from None
+        skips.append(SkipSpec(reason=sub.get("reason", str, op), op=op, value=value))
+    return skips
+
+
+def _read_rules(section: Section, spec: LayoutSpec) -> list[Rule]:
+    raw = section.raw("rules")
+    if raw is None:
+        return []
+    if not isinstance(raw, MarkedList):
+        raise section.error("'rules' must be a list", "rules")
+    subjects = set(spec.fields) | {"record", "direction", "event", "stage", "continues"} | set(OUTPUTS)
+    rules = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, MarkedDict):
+            raise section.error(f"rule {index + 1} must be a mapping", "rules")
+        sub = Section(item, section.path, f"rules[{index}]")
+        sub.check_keys({"when", "set", "stop", "note"})
+        conditions = _read_conditions(sub, subjects) if "when" in sub else []
+        groups = {g for c in conditions if c.op == "match" for g in re.compile(c.value).groupindex}
+        assignments = _read_assignments(sub.section("set", optional=True), subjects | groups)
+        rules.append(Rule(conditions, assignments, sub.get("stop", bool, False), item.line))
+    return rules
+
+
+def _read_conditions(sub: Section, subjects: set[str]) -> list[Condition]:
+    when = sub.section("when")
+    conditions = []
+    for subject in when.keys():
+        if subject not in subjects:
+            raise when.error(f"'{subject}' is neither a field of this layout nor a Generic value", subject)
+        value = when.raw(subject)
+        if isinstance(value, MarkedDict):
+            ops = Section(value, sub.path, f"{when.prefix}.{subject}")
+            ops.check_keys(set(OPERATORS))
+            for op in ops.keys():
+                operand = ops.raw(op)
+                if op == "match":
+                    ops.get_regex(op)
+                if op in ("in", "startswith", "endswith") and not isinstance(operand, list):
+                    operand = [operand]
+                conditions.append(Condition(subject, op, list(operand) if isinstance(operand, list) else operand))
+        elif isinstance(value, list):
+            conditions.append(Condition(subject, "in", list(value)))
+        else:
+            conditions.append(Condition(subject, "eq", value))
+    return conditions
+
+
+def _read_assignments(section: Section, names: set[str]) -> dict[str, Any]:
+    section.check_keys(set(SETTABLE))
+    out: dict[str, Any] = {}
+    for key in section.keys():
+        value = section.raw(key)
+        if key == "direction" and value not in DIRECTIONS:
+            raise section.error(f"direction must be one of {', '.join(sorted(DIRECTIONS))}", key)
+        if key == "event" and value not in EVENTS:
+            raise section.error(f"event must be one of {', '.join(sorted(EVENTS))}", key)
+        if key == "stage" and value not in STAGES:
+            raise section.error(f"stage must be one of {', '.join(STAGES)}", key)
+        if key == "time_is" and value not in ("start", "end"):
+            raise section.error("time_is must be start or end", key)
+        if key == "continues" and not isinstance(value, bool):
+            raise section.error("continues must be true or false", key)
+        if isinstance(value, str):
+            for ref in re.findall(r"\{([^{}]*)\}", value):
+                if ref not in names:
+                    raise section.error(f"'{{{ref}}}' names no field, group or Generic value", key)
+        out[key] = value
+    return out

@@ -1,0 +1,155 @@
+"""The Generic call model: one event per state of a real call, with the ParsVT ProcessCDR fields.
+
+Every layout, whatever its PBX printed, ends up here (see docs: call-model). The CRM keeps one record
+per ``call_id`` and updates it with each later event of the same call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+INBOUND: Final = "inbound"
+OUTBOUND: Final = "outbound"
+INTERNAL: Final = "internal"
+DIRECTIONS: Final = frozenset({INBOUND, OUTBOUND, INTERNAL})
+
+RINGING: Final = "ringing"
+IN_PROGRESS: Final = "in-progress"
+ANSWERED: Final = "answered"
+NO_ANSWER: Final = "no_answer"
+BUSY: Final = "busy"
+TRANSFERRED: Final = "transferred"
+EVENTS: Final = frozenset({RINGING, IN_PROGRESS, ANSWERED, NO_ANSWER, BUSY, TRANSFERRED})
+FINAL_EVENTS: Final = frozenset({ANSWERED, NO_ANSWER, BUSY})
+
+# The ProcessCDR form fields, in the order of the API document.
+CDR_FIELDS: Final = (
+    "agent", "phone", "call_id", "direction", "event", "duration", "billduration",
+    "gateway", "linename", "recordingurl", "starttime", "endtime",
+)
+
+
+@dataclass(slots=True)
+class Provenance:
+    """Where an event came from, so any event can be traced back to the bytes the PBX sent."""
+
+    source: str
+    layout: str
+    raw: str
+    position: int = 0  # 1-based number of the non-blank line within the source (headers count too)
+    received_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "layout": self.layout,
+            "raw": self.raw,
+            "position": self.position,
+            "received_at": _iso(self.received_at),
+        }
+
+
+@dataclass(slots=True)
+class CallEvent:
+    """One state of one call, as the CRM's ProcessCDR receives it."""
+
+    call_id: str
+    direction: str
+    event: str
+    agent: str | None = None
+    phone: str | None = None
+    duration: int = 0
+    billduration: int | None = None
+    gateway: str | None = None
+    linename: str | None = None
+    recordingurl: str | None = None
+    starttime: datetime | None = None
+    endtime: datetime | None = None
+    provenance: Provenance | None = field(default=None, compare=False)
+
+    def cdr_fields(self) -> dict[str, str]:
+        """The ProcessCDR form fields (without the secret); absent optional values are left out."""
+        form = {
+            "agent": self.agent or "",
+            "phone": self.phone or "",
+            "call_id": self.call_id,
+            "direction": self.direction,
+            "event": self.event,
+            "duration": str(self.duration),
+            "billduration": str(self.duration if self.billduration is None else self.billduration),
+        }
+        for name in ("gateway", "linename", "recordingurl"):
+            value = getattr(self, name)
+            if value:
+                form[name] = value
+        if self.starttime is not None:
+            form["starttime"] = _iso(self.starttime)
+        if self.endtime is not None:
+            form["endtime"] = _iso(self.endtime)
+        return form
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: the ProcessCDR field names, plus provenance under one key."""
+        return {
+            "agent": self.agent,
+            "phone": self.phone,
+            "call_id": self.call_id,
+            "direction": self.direction,
+            "event": self.event,
+            "duration": self.duration,
+            "billduration": self.duration if self.billduration is None else self.billduration,
+            "gateway": self.gateway,
+            "linename": self.linename,
+            "recordingurl": self.recordingurl,
+            "starttime": _iso(self.starttime),
+            "endtime": _iso(self.endtime),
+            "provenance": self.provenance.to_dict() if self.provenance else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CallEvent:
+        prov = data.get("provenance")
+        return cls(
+            call_id=data["call_id"],
+            direction=data["direction"],
+            event=data["event"],
+            agent=data.get("agent"),
+            phone=data.get("phone"),
+            duration=int(data.get("duration") or 0),
+            billduration=None if data.get("billduration") is None else int(data["billduration"]),
+            gateway=data.get("gateway"),
+            linename=data.get("linename"),
+            recordingurl=data.get("recordingurl"),
+            starttime=_parse_iso(data.get("starttime")),
+            endtime=_parse_iso(data.get("endtime")),
+            provenance=Provenance(
+                source=prov["source"],
+                layout=prov["layout"],
+                raw=prov["raw"],
+                position=int(prov.get("position") or 0),
+                received_at=_parse_iso(prov.get("received_at")),
+            ) if prov else None,
+        )
+
+
+def make_call_id(source: str, first_record: str, occurrence: int = 0) -> str:
+    """Deterministic call id: the same first record of the same source always gives the same id.
+
+    ``occurrence`` separates byte-identical first records seen again within one run (two calls the
+    PBX printed alike); a replay of the same stream counts them the same way, so ids stay stable.
+    """
+    text = f"{source}\x1f{first_record.rstrip()}"
+    if occurrence:
+        text += f"\x1f{occurrence}"
+    return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=10).hexdigest()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat(timespec="seconds")
+
+
+def _parse_iso(value: str | None) -> datetime | None:
+    return None if not value else datetime.fromisoformat(value)

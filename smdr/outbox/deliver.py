@@ -1,0 +1,308 @@
+"""The delivery worker: drains the outbox into the CRM, call by call, popups first.
+
+Design:
+- A call is delivered by one task at a time (the call is "claimed"); the task sends the call's oldest
+  queued event, then the next, so the events of one call reach the CRM in arrival order. Different
+  calls go in parallel, up to ``crm.concurrency`` tasks.
+- The fast lane: ``Outbox.emit`` of a ringing event starts its call task at once, outside that budget
+  (up to ``POPUP_LANE_SLOTS`` more tasks, each with its own pooled connection), so a popup neither
+  waits for the poll interval nor queues behind a CDR backlog.
+- A ringing event older than ``popup.max_age`` is no longer a popup: when a later event of the same
+  call is queued, the ringing is marked ``superseded``; otherwise it goes out as ``popup.stale_event``.
+- Network errors, timeouts and 5xx back off (capped, exponential, jittered), per event and for the
+  whole CRM; a refused secret pauses all delivery with one error; an invalid record becomes a dead
+  letter and the call's next event follows.
+- Nothing is written while a request is in flight, so after a crash the event is still queued and is
+  sent again: at least once, harmless since the CRM updates its record by call_id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import webbrowser
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..crm.client import EXTRA_CONNECTIONS, GenericClient
+from ..crm.popup import PopupAssistant
+from ..crm.settings import CrmSettings, PopupSettings
+from ..errors import CrmAuthError, CrmError, CrmRejected
+from ..model import RINGING, CallEvent
+from .sink import Outbox
+from .store import OutboxRow
+
+log = logging.getLogger("smdr.outbox")
+
+POPUP_LANE_SLOTS = EXTRA_CONNECTIONS
+
+
+@dataclass(slots=True)
+class DeliveryStats:
+    delivered: int = 0
+    dead: int = 0
+    superseded: int = 0
+    stale_popups: int = 0
+    failures: int = 0
+
+
+def backoff_delay(attempt: int, initial: float, cap: float) -> float:
+    """Seconds before retry number ``attempt`` (1-based): initial * 2^(n-1), capped, +-20 % jitter."""
+    base = min(cap, initial * 2 ** min(attempt - 1, 40))
+    return min(cap, base * random.uniform(0.8, 1.2))
+
+
+class Deliverer:
+    """Delivers the outbox to the CRM until ``run``'s stop event is set."""
+
+    def __init__(self, outbox: Outbox, client: GenericClient, crm: CrmSettings, popup: PopupSettings, *,
+                 poll_interval: float = 1.0, clock: Callable[[], float] = time.time,
+                 browser_opener: Callable[[str], Any] | None = None) -> None:
+        self._outbox, self._store, self._client = outbox, outbox.store, client
+        self._crm, self._popup = crm, popup
+        self._poll, self._clock = poll_interval, clock
+        self._assistant: PopupAssistant | None = None
+        if popup.lookup or popup.open_browser_for:
+            self._assistant = PopupAssistant(client, popup, opener=browser_opener or webbrowser.open)
+        self.stats = DeliveryStats()
+        self._claimed: set[str] = set()
+        self._cdr_tasks: set[asyncio.Task[None]] = set()
+        self._popup_tasks: set[asyncio.Task[None]] = set()
+        self._side_tasks: set[asyncio.Task[Any]] = set()
+        self._candidates: deque[str] = deque()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._ringing_waiting = True  # at start, queued ringing events go before the backlog
+        self._failures = 0            # consecutive failed rounds: the shared backoff of the whole CRM
+        self._gate_until = 0.0        # no new calls start before this (unix time) while the CRM is down
+        self._paused = False          # the secret was refused
+        self._paused_at = 0.0
+        self._pause_flag_checked = False
+        self._last_success = 0.0      # time.monotonic() of the last delivered event
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    async def run(self, stop: asyncio.Event) -> None:
+        log.info("delivering to %s (%s, %d calls in parallel)", self._client.display_url,
+                 self._crm.method, self._crm.concurrency)
+        self._outbox.add_listener(self._on_emit)
+        watcher = asyncio.create_task(self._wake_on(stop))
+        try:
+            while not stop.is_set():
+                self._dispatch()
+                try:
+                    async with asyncio.timeout(self._wait_time()):
+                        await self._wake.wait()
+                except TimeoutError:
+                    pass
+                self._wake.clear()
+        finally:
+            self._outbox.remove_listener(self._on_emit)
+            watcher.cancel()
+            await self._finish_in_flight()
+
+    # --- scheduling --------------------------------------------------------------------------
+
+    def _on_emit(self, event_id: int, event: CallEvent) -> None:
+        if event.event == RINGING and not self._paused and not self._stopping:
+            if self._assistant is not None and self._assistant.wants(event):
+                self._spawn_side(self._assistant.on_ringing(event))
+            if event.call_id not in self._claimed and len(self._popup_tasks) < POPUP_LANE_SLOTS:
+                self._start_call(event.call_id, popup=True)
+                return
+            self._ringing_waiting = True
+        self._wake.set()
+
+    def _dispatch(self) -> None:
+        now = self._clock()
+        if self._paused:
+            self._maybe_probe(now)
+            return
+        if now < self._gate_until:
+            return
+        if self._ringing_waiting:
+            self._ringing_waiting = False
+            for _, call_id in self._store.ready_heads(now, POPUP_LANE_SLOTS + len(self._claimed),
+                                                      ringing_only=True):
+                if call_id in self._claimed:
+                    continue
+                if len(self._popup_tasks) >= POPUP_LANE_SLOTS:
+                    self._ringing_waiting = True
+                    break
+                self._start_call(call_id, popup=True)
+        refilled = False
+        while len(self._cdr_tasks) < self._crm.concurrency:
+            if not self._candidates:
+                if refilled:
+                    break
+                refilled = True
+                limit = 4 * self._crm.concurrency + len(self._claimed)
+                self._candidates.extend(call_id for _, call_id in self._store.ready_heads(now, limit)
+                                        if call_id not in self._claimed)
+                continue
+            call_id = self._candidates.popleft()
+            if call_id not in self._claimed:
+                self._start_call(call_id, popup=False)
+
+    def _maybe_probe(self, now: float) -> None:
+        """While paused by auth: try one event after retry_max, or at once if `smdr outbox retry` ran."""
+        if self._claimed or self._stopping:
+            return
+        if now < self._paused_at + self._crm.retry_max and self._store.paused_by_auth:
+            return
+        heads = self._store.ready_heads(float("inf"), 1)
+        if heads:
+            self._paused_at = now
+            self._start_call(heads[0][1], popup=False, probe=True)
+
+    def _wait_time(self) -> float:
+        now = self._clock()
+        if self._paused:
+            return self._poll
+        if now < self._gate_until:
+            return max(0.001, min(self._gate_until - now, self._crm.retry_max))
+        return self._poll
+
+    def _start_call(self, call_id: str, *, popup: bool, probe: bool = False) -> None:
+        self._claimed.add(call_id)
+        tasks = self._popup_tasks if popup else self._cdr_tasks
+        task = asyncio.create_task(self._drive_call(call_id, first_ignores_gate=popup or probe, probe=probe))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    async def _drive_call(self, call_id: str, *, first_ignores_gate: bool, probe: bool) -> None:
+        """Send the call's queued events in order until none is due or one fails."""
+        first = True
+        try:
+            while not self._stopping and (not self._paused or (probe and first)):
+                now = self._clock()
+                if now < self._gate_until and not (first and first_ignores_gate):
+                    break
+                row = self._store.head_of_call(call_id)
+                if row is None or (row.next_attempt_at > now and not probe):
+                    break
+                first = False
+                if not await self._deliver(row, now):
+                    break
+        except Exception as exc:  # a bug or a database error: back off instead of spinning
+            log.exception("delivery of call %s failed unexpectedly", call_id)
+            self._note_failure(self._clock(), f"internal error: {type(exc).__name__}: {exc}")
+        finally:
+            self._claimed.discard(call_id)
+            self._wake.set()
+
+    # --- one event -----------------------------------------------------------------------------
+
+    async def _deliver(self, row: OutboxRow, now: float) -> bool:
+        """Send one event; True when it is settled (delivered, dead or superseded)."""
+        try:
+            event = row.call_event()
+        except (ValueError, KeyError, TypeError) as exc:
+            self._store.mark_dead(row.id, f"stored event is unreadable: {exc}", now)
+            self.stats.dead += 1
+            return True
+        sent_event = None
+        if row.event == RINGING and now - row.created_at > self._popup.max_age:
+            later = self._store.later_event_id(row.call_id, row.id)
+            if later is not None:
+                self._store.mark_superseded(row.id, later, now)
+                self.stats.superseded += 1
+                log.debug("call %s: ringing %d is stale, superseded by %d", row.call_id, row.id, later)
+                return True
+            sent_event = self._popup.stale_event
+            self.stats.stale_popups += 1
+        started = time.monotonic()
+        try:
+            record_id = await self._client.process_cdr(event, event_name=sent_event)
+        except CrmAuthError as exc:
+            self._on_auth_failure(str(exc))
+            return False
+        except CrmRejected as exc:
+            self._store.mark_dead(row.id, str(exc), self._clock())
+            self.stats.dead += 1
+            log.warning("call %s: event %d (%s) is a dead letter: %s", row.call_id, row.id, row.event, exc)
+            return True
+        except CrmError as exc:  # CrmUnavailable, and anything else the client did not classify
+            now = self._clock()
+            delay = backoff_delay(row.attempts + 1, self._crm.retry_initial, self._crm.retry_max)
+            self._store.mark_retry(row.id, str(exc), now + delay)
+            if started >= self._last_success:  # else an answer from before the CRM came back: old news
+                self._note_failure(now, str(exc))
+            else:
+                self.stats.failures += 1
+            return False
+        self._store.mark_delivered(row.id, record_id, sent_event, self._clock())
+        self.stats.delivered += 1
+        self._on_success()
+        return True
+
+    def _note_failure(self, now: float, message: str) -> None:
+        self.stats.failures += 1
+        if now < self._gate_until:
+            return  # another request of the same round: the CRM is already known to be down
+        self._failures += 1
+        delay = backoff_delay(self._failures, self._crm.retry_initial, self._crm.retry_max)
+        self._gate_until = now + delay
+        if self._failures == 1:
+            self._store.record_error(message, now)
+            log.warning("CRM unavailable: %s; events stay queued, retrying with backoff (up to %g s)",
+                        message, self._crm.retry_max)
+        else:
+            log.debug("CRM still unavailable (%s); next try in %.1f s", message, delay)
+
+    def _on_success(self) -> None:
+        self._last_success = time.monotonic()
+        if not self._pause_flag_checked:
+            self._pause_flag_checked = True
+            if self._store.paused_by_auth:
+                self._store.clear_pause()
+        if self._paused:
+            self._paused = False
+            self._store.clear_pause()
+            log.info("the CRM accepts the secret key again: delivery resumed")
+        if self._failures:
+            self._failures, self._gate_until = 0, 0.0
+            self._store.clear_backoff()
+            log.info("CRM reachable again")
+        self._wake.set()
+
+    def _on_auth_failure(self, message: str) -> None:
+        self._paused_at = self._clock()
+        if self._paused:
+            return
+        self._paused = True
+        self._candidates.clear()
+        self._store.record_error(message, self._paused_at, auth=True)
+        queued = self._store.counts()["queued"]
+        log.error("%s. Delivery is paused; %d events stay queued and go out once the secret is "
+                  "accepted (fix the config and restart, or run `smdr outbox retry`).", message, queued)
+
+    # --- shutdown ------------------------------------------------------------------------------
+
+    def _spawn_side(self, coroutine: Any) -> None:
+        task = asyncio.create_task(coroutine)
+        self._side_tasks.add(task)
+        task.add_done_callback(self._side_tasks.discard)
+
+    async def _finish_in_flight(self) -> None:
+        """Let requests under way finish (their answer is recorded), cancel the rest."""
+        self._stopping = True
+        for task in self._side_tasks:
+            task.cancel()
+        pending = self._cdr_tasks | self._popup_tasks | self._side_tasks
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=self._crm.timeout + 1)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late)
+
+    async def _wake_on(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self._wake.set()

@@ -1,0 +1,116 @@
+"""The transport contract: a byte stream from a PBX, reopened with capped backoff when it is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from ..errors import TransportClosed, TransportError
+from .urls import redact
+
+log = logging.getLogger("smdr.transport")
+
+LINK_LOST = None  # marker yielded by read_stream between the bytes of two connections
+
+
+class Transport(ABC):
+    """One source of bytes. Subclasses are found by URL scheme (see ``smdr.transports.open_url``)."""
+
+    #: False for finite sources (file replay): read_stream ends at EOF instead of reconnecting.
+    reconnects: bool = True
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    @property
+    def display_url(self) -> str:
+        """The URL as it may be shown to a person (no password)."""
+        return redact(self.url)
+
+    @abstractmethod
+    async def open(self) -> None:
+        """Connect or open; raise TransportError when it cannot be done now."""
+
+    @abstractmethod
+    async def read(self) -> bytes:
+        """The next chunk of bytes (never empty); raise TransportClosed when the link is gone."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release the port or socket; safe to call twice."""
+
+    async def write(self, data: bytes) -> None:  # pragma: no cover - only some transports talk back
+        raise TransportError(f"{self.display_url}: this transport cannot send")
+
+    async def shutdown(self) -> None:
+        """Release everything for good, including what ``close`` keeps (a listening socket)."""
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.display_url}>"
+
+
+@dataclass(slots=True)
+class Backoff:
+    """Capped exponential backoff with jitter: 0.5 s, 1 s, 2 s, ... up to ``cap``."""
+
+    initial: float = 0.5
+    cap: float = 30.0
+    factor: float = 2.0
+    jitter: float = 0.1
+    attempt: int = 0
+
+    def next_delay(self) -> float:
+        delay = min(self.cap, self.initial * self.factor ** self.attempt)
+        self.attempt += 1
+        return delay * (1 + random.uniform(-self.jitter, self.jitter))
+
+    def reset(self) -> None:
+        self.attempt = 0
+
+
+async def read_stream(transport: Transport, backoff: Backoff | None = None) -> AsyncIterator[bytes | None]:
+    """Yield the transport's bytes forever, reopening it after a loss.
+
+    Yields ``LINK_LOST`` (None) after a connection that delivered bytes is lost, so that the framer
+    can set aside a half-received record. Ends only for finite transports (``reconnects`` False).
+    """
+    backoff = backoff or Backoff()
+    state = "closed"
+    while True:
+        try:
+            await transport.open()
+        except TransportError as exc:
+            if not transport.reconnects:
+                raise
+            if state != "failing":
+                log.warning("%s: cannot open (%s); retrying with backoff", transport.display_url, exc)
+                state = "failing"
+            await asyncio.sleep(backoff.next_delay())
+            continue
+        log.info("%s: connected", transport.display_url)
+        state = "open"
+        got_bytes = False
+        try:
+            while True:
+                chunk = await transport.read()
+                if not got_bytes:
+                    got_bytes = True
+                    backoff.reset()
+                yield chunk
+        except TransportClosed as exc:
+            await transport.close()
+            if not transport.reconnects:
+                return
+            log.warning("%s: link lost (%s); reconnecting", transport.display_url, exc)
+            state = "lost"
+            if got_bytes:
+                yield LINK_LOST
+            await asyncio.sleep(backoff.next_delay())
+        except BaseException:
+            await transport.close()
+            raise

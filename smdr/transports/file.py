@@ -1,0 +1,175 @@
+"""Replay a captured byte stream from a file, as fast as possible or paced like the real line.
+
+    file://captures/pbx.smdr                 relative to the working directory
+    file:///var/lib/smdr/pbx.smdr            absolute
+    file://C:/captures/pbx.smdr              Windows drive path
+    ?pace=flat                               (default) big chunks, no waiting
+    ?pace=baud&baudrate=9600                 10 bits of wire time per byte, in small chunks
+    ?pace=timing[&timing=PATH][&speed=2.0]   util-linux scriptreplay timing (default PATH.timing), sped up
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from ..errors import TransportClosed, TransportError
+from .base import Transport
+from .urls import merge_options, option_float, option_int, parse_url
+
+FILE_OPTIONS = ("pace", "baudrate", "timing", "speed", "chunk_size")
+PACES = ("flat", "baud", "timing")
+FLAT_CHUNK = 65536
+BITS_PER_BYTE = 10  # start + 8 data + stop: the usual 8N1 wire time
+BAUD_TICK_SECONDS = 0.01  # a paced chunk carries about this much wire time
+
+
+@dataclass(slots=True, frozen=True)
+class TimingEntry:
+    """One line of a scriptreplay timing file: wait ``delay`` seconds, then ``count`` bytes follow."""
+
+    delay: float
+    count: int
+
+
+def read_timing_file(path: Path) -> list[TimingEntry]:
+    """Parse ``<delay> <count>`` lines (classic ``script -t``) or advanced ``O <delay> <count>`` lines.
+
+    In the advanced format only output (``O``) entries carry bytes of the data file; the delays of other
+    entries (input, header, signal) still count as time passing.
+    """
+    try:
+        lines = path.read_text(encoding="ascii", errors="replace").splitlines()
+    except OSError as exc:
+        raise TransportError(f"cannot read timing file {path}: {exc.strerror or exc}") from exc
+    entries: list[TimingEntry] = []
+    carried_delay = 0.0
+    for number, line in enumerate(lines, 1):
+        fields = line.split()
+        if not fields:
+            continue
+        kind = "O"
+        if fields[0].isalpha():
+            kind, fields = fields[0].upper(), fields[1:]
+        try:
+            delay = float(fields[0])
+            count = int(fields[1]) if kind in ("O", "I") else 0
+        except (IndexError, ValueError):
+            raise TransportError(
+                f"{path}:{number}: not a timing line (expected '<seconds> <bytes>'): {line!r}") from None
+        if delay < 0 or count < 0:
+            raise TransportError(f"{path}:{number}: negative delay or byte count: {line!r}")
+        if kind == "O":
+            entries.append(TimingEntry(carried_delay + delay, count))
+            carried_delay = 0.0
+        else:
+            carried_delay += delay
+    return entries
+
+
+def path_from_url(target: str) -> Path:
+    """``file://`` target -> path: ``relative/p``, ``/abs/p``, ``C:/x``; ``/C:/x`` -> ``C:/x``."""
+    if re.match(r"^/[A-Za-z]:[/\\]", target):
+        target = target[1:]
+    return Path(target)
+
+
+class FileReplayTransport(Transport):
+    """A finite source: delivers the file once, then raises TransportClosed (``reconnects`` is False)."""
+
+    reconnects = False
+
+    def __init__(self, url: str, **overrides: Any) -> None:
+        super().__init__(url)
+        parsed = parse_url(url)
+        options = merge_options(url, parsed.query, overrides, FILE_OPTIONS)
+        if not parsed.target:
+            raise TransportError(f"{self.display_url}: no file; use file://relative/path or file:///abs/path")
+        self.path = path_from_url(parsed.target)
+        self.pace = str(options.get("pace", "flat")).lower()
+        if self.pace not in PACES:
+            raise TransportError(
+                f"{self.display_url}: pace={self.pace!r}; expected one of {', '.join(PACES)}")
+        self.baudrate = option_int(url, options, "baudrate", 9600)
+        if self.baudrate <= 0:
+            raise TransportError(f"{self.display_url}: baudrate must be positive")
+        speed = option_float(url, options, "speed", 1.0)
+        self.speed = 1.0 if speed is None else speed
+        if self.speed <= 0:
+            raise TransportError(f"{self.display_url}: speed must be more than 0")
+        timing = options.get("timing")
+        self.timing_path = Path(str(timing)) if timing else Path(f"{self.path}.timing")
+        default_chunk = max(1, round(self.baudrate / BITS_PER_BYTE * BAUD_TICK_SECONDS)) \
+            if self.pace == "baud" else FLAT_CHUNK
+        self.chunk_size = max(1, option_int(url, options, "chunk_size", default_chunk))
+        self._file: IO[bytes] | None = None
+        self._timing: Iterator[TimingEntry] | None = None
+        self._started = 0.0
+        self._wire_seconds = 0.0  # when (after _started) the bytes delivered so far are due
+
+    async def open(self) -> None:
+        await self.close()
+        self._file = self._open_file()
+        if self.pace == "timing":
+            try:
+                self._timing = iter(read_timing_file(self.timing_path))
+            except TransportError:
+                await self.close()
+                raise
+        self._started = time.monotonic()
+        self._wire_seconds = 0.0
+
+    def _open_file(self) -> IO[bytes]:
+        try:
+            return self.path.open("rb")
+        except OSError as exc:
+            reason = exc.strerror or exc
+            raise TransportError(f"{self.display_url}: cannot open {self.path}: {reason}") from exc
+
+    async def read(self) -> bytes:
+        if self._file is None:
+            raise TransportClosed(f"{self.display_url}: not open")
+        if self.pace == "timing":
+            return await self._read_timed()
+        data = self._file.read(self.chunk_size)
+        if not data:
+            raise TransportClosed(f"{self.display_url}: end of file")
+        if self.pace == "baud":
+            self._wire_seconds += len(data) * BITS_PER_BYTE / self.baudrate
+            await self._sleep_until_due()
+        else:
+            await asyncio.sleep(0)  # let others run between big chunks
+        return data
+
+    async def _read_timed(self) -> bytes:
+        assert self._file is not None and self._timing is not None
+        while True:
+            entry = next(self._timing, None)
+            if entry is None:  # timing ran out before the data: the rest at once
+                data = self._file.read(FLAT_CHUNK)
+                if not data:
+                    raise TransportClosed(f"{self.display_url}: end of file")
+                return data
+            self._wire_seconds += entry.delay / self.speed
+            if entry.count == 0:
+                continue
+            data = self._file.read(entry.count)
+            if not data:
+                raise TransportClosed(f"{self.display_url}: end of file")
+            await self._sleep_until_due()
+            return data
+
+    async def _sleep_until_due(self) -> None:
+        delay = self._started + self._wire_seconds - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def close(self) -> None:
+        file, self._file, self._timing = self._file, None, None
+        if file is not None:
+            file.close()

@@ -1,0 +1,218 @@
+"""YAML files whose errors name the file, the line and the key.
+
+Every YAML smdr reads (config, layouts, device profiles) goes through ``load`` and is read through a
+``Section``, so a technician who mistypes a value is told exactly where.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from .errors import ConfigError
+
+T = TypeVar("T")
+_MISSING: Any = object()
+
+
+class MarkedDict(dict):
+    """A mapping that remembers the line of each key."""
+
+    __slots__ = ("line", "key_lines")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.line = 0
+        self.key_lines: dict[Any, int] = {}
+
+
+class MarkedList(list):
+    __slots__ = ("line", "item_lines")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.line = 0
+        self.item_lines: list[int] = []
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _construct_map(loader: _Loader, node: yaml.MappingNode) -> MarkedDict:
+    loader.flatten_mapping(node)
+    result = MarkedDict()
+    result.line = node.start_mark.line + 1
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in result:
+            raise ConfigError(f"key {key!r} appears twice", path=loader.name,
+                              line=key_node.start_mark.line + 1, key=str(key))
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> MarkedList:
+    result = MarkedList()
+    result.line = node.start_mark.line + 1
+    for item in node.value:
+        result.append(loader.construct_object(item, deep=True))
+        result.item_lines.append(item.start_mark.line + 1)
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
+
+
+def load_text(text: str, path: str) -> Section:
+    """Parse YAML text; the top level must be a mapping."""
+    loader = _Loader(text)
+    loader.name = path
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise ConfigError(f"not valid YAML: {exc.problem or exc}", path=path,
+                          line=mark.line + 1 if mark else None) from None
+    finally:
+        loader.dispose()
+    if data is None:
+        data = MarkedDict()
+    if not isinstance(data, MarkedDict):
+        raise ConfigError("the file must hold a mapping (key: value lines)", path=path, line=1)
+    return Section(data, path, "")
+
+
+def load(path: str | Path) -> Section:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
+    return load_text(text, str(path))
+
+
+class Section:
+    """Typed, located access to one mapping of a YAML file."""
+
+    __slots__ = ("data", "path", "prefix")
+
+    def __init__(self, data: MarkedDict, path: str, prefix: str) -> None:
+        self.data, self.path, self.prefix = data, path, prefix
+
+    def error(self, message: str, key: str | None = None) -> ConfigError:
+        line = self.data.key_lines.get(key, self.data.line) if key is not None else self.data.line
+        return ConfigError(message, path=self.path, line=line, key=self._name(key) if key else self.prefix or None)
+
+    def _name(self, key: str) -> str:
+        return f"{self.prefix}.{key}" if self.prefix else key
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.data
+
+    def keys(self) -> list[str]:
+        return list(self.data)
+
+    def raw(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+    def get(self, key: str, kind: type[T] | tuple[type, ...] = str, default: Any = _MISSING, *,
+            choices: Iterator[Any] | frozenset[Any] | tuple[Any, ...] | None = None) -> Any:
+        if key not in self.data or self.data[key] is None:
+            if default is _MISSING:
+                raise self.error(f"'{self._name(key)}' is required", key)
+            return default
+        value = self.data[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if kind is str and isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            raise self.error(f"'{self._name(key)}' must be {_article(names)}, not {value!r}", key)
+        if choices is not None and value not in choices:
+            raise self.error(f"'{self._name(key)}' must be one of {', '.join(map(str, choices))}; "
+                             f"got {value!r}", key)
+        return value
+
+    def get_regex(self, key: str, default: Any = _MISSING) -> re.Pattern[str] | None:
+        pattern = self.get(key, str, default)
+        if pattern is None:
+            return None
+        try:
+            return re.compile(pattern)
+        except re.error as exc:
+            raise self.error(f"'{self._name(key)}' is not a valid regular expression: {exc}", key) from None
+
+    def section(self, key: str, *, optional: bool = False) -> Section:
+        value = self.data.get(key)
+        if value is None:
+            if optional:
+                empty = MarkedDict()
+                empty.line = self.data.line
+                return Section(empty, self.path, self._name(key))
+            raise self.error(f"'{self._name(key)}' is required", key)
+        if not isinstance(value, MarkedDict):
+            raise self.error(f"'{self._name(key)}' must be a mapping", key)
+        return Section(value, self.path, self._name(key))
+
+    def sections(self, key: str, *, optional: bool = False) -> list[Section]:
+        """A list of mappings, e.g. ``sources:``."""
+        value = self.data.get(key)
+        if value is None:
+            if optional:
+                return []
+            raise self.error(f"'{self._name(key)}' is required", key)
+        if not isinstance(value, MarkedList):
+            raise self.error(f"'{self._name(key)}' must be a list", key)
+        out = []
+        for index, item in enumerate(value):
+            if not isinstance(item, MarkedDict):
+                raise ConfigError(f"item {index + 1} of '{self._name(key)}' must be a mapping",
+                                  path=self.path, line=value.item_lines[index], key=f"{self._name(key)}[{index}]")
+            out.append(Section(item, self.path, f"{self._name(key)}[{index}]"))
+        return out
+
+    def str_list(self, key: str, default: Any = _MISSING) -> list[str]:
+        value = self.get(key, (list, str), default)
+        if isinstance(value, str):
+            return [value]
+        bad = [v for v in value if not isinstance(v, (str, int))]
+        if bad:
+            raise self.error(f"'{self._name(key)}' must be a list of strings; {bad[0]!r} is not", key)
+        return [str(v) for v in value]
+
+    def check_keys(self, allowed: set[str] | frozenset[str]) -> None:
+        """Unknown keys are mistakes (a typo silently ignored costs a site visit)."""
+        for key in self.data:
+            if key not in allowed:
+                hint = _closest(str(key), allowed)
+                raise self.error(f"unknown key '{self._name(str(key))}'" + (f" (did you mean '{hint}'?)" if hint else ""),
+                                 key)
+
+    def convert(self, key: str, func: Callable[[Any], T], default: Any = _MISSING) -> T:
+        """Apply ``func`` to the raw value; a ValueError becomes a located ConfigError."""
+        if key not in self.data or self.data[key] is None:
+            if default is _MISSING:
+                raise self.error(f"'{self._name(key)}' is required", key)
+            return default
+        try:
+            return func(self.data[key])
+        except (ValueError, TypeError) as exc:
+            raise self.error(f"'{self._name(key)}': {exc}", key) from None
+
+
+def _article(names: str) -> str:
+    return ("an " if names[:1] in "aeiou" else "a ") + names
+
+
+def _closest(word: str, options: set[str] | frozenset[str]) -> str | None:
+    import difflib
+
+    match = difflib.get_close_matches(word, sorted(options), n=1)
+    return match[0] if match else None

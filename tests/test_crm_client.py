@@ -1,0 +1,267 @@
+"""GenericClient against a real HTTP server on 127.0.0.1: fields, answers, errors, the secret."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import traceback
+from collections.abc import Iterator
+
+import pytest
+
+from smdr.crm import CrmSettings, GenericClient, PopupSettings
+from smdr.errors import ConfigError, CrmAuthError, CrmError, CrmRejected, CrmUnavailable
+from smdr.model import CDR_FIELDS
+from smdr.yamlfile import load_text
+from test_delivery_support import SECRET, CrmDouble, crm_settings, make_event
+
+
+@pytest.fixture
+def crm() -> Iterator[CrmDouble]:
+    double = CrmDouble().start()
+    yield double
+    double.stop()
+
+
+def call(settings: CrmSettings, method: str, *args: object, **kwargs: object) -> object:
+    async def go() -> object:
+        async with GenericClient(settings) as client:
+            return await getattr(client, method)(*args, **kwargs)
+    return asyncio.run(go())
+
+
+def full_event():
+    return make_event("c-full", "answered", billduration=60, recordingurl="http://pbx/rec/1.wav")
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+def test_process_cdr_carries_every_field(crm: CrmDouble, method: str) -> None:
+    event = full_event()
+    record_id = call(crm_settings(crm.url, method=method), "process_cdr", event)
+    assert record_id == "1000"
+    [request] = crm.cdrs()
+    assert request.method == method
+    expected = {"secretkey": SECRET, **event.cdr_fields()}
+    assert request.fields == expected
+    assert set(CDR_FIELDS) <= set(request.fields)  # every ProcessCDR field of the model goes out
+    assert request.fields["starttime"] == "2024-05-01T09:30:05+03:30"
+    assert request.fields["billduration"] == "60"
+    if method == "GET":
+        assert "secretkey=" in request.raw_query
+    else:
+        assert request.raw_query == ""  # POST: nothing in the URL
+
+
+def test_event_name_override_for_a_stale_popup(crm: CrmDouble) -> None:
+    call(crm_settings(crm.url), "process_cdr", make_event("c1", "ringing"), event_name="in-progress")
+    assert crm.events_of("c1") == ["in-progress"]
+
+
+@pytest.mark.parametrize("status, kind, body, error", [
+    (200, "text/html", b"<html><body>Login</body></html>", CrmUnavailable),
+    (200, "application/json", b'{"success": true}', CrmUnavailable),
+    (200, "application/json", b'{"success": true, "result": ""}', CrmUnavailable),
+    (200, "application/json", b'["not", "an", "object"]', CrmUnavailable),
+    (200, "application/json", b'{"success": false, "error": {"code": "INVALID", "message": "bad phone"}}',
+     CrmRejected),
+    (422, "application/json", b'{"success": false, "error": {"code": "INVALID", "message": "bad"}}', CrmRejected),
+    (200, "application/json", b'{"success": false, "error": "Invalid secret key"}', CrmAuthError),
+    (200, "application/json", b'{"success": false, "error": {"code": "X", "message": "permission denied"}}',
+     CrmAuthError),
+    (403, "text/html", b"<html>forbidden</html>", CrmAuthError),
+    (500, "text/html", b"<html>oops</html>", CrmUnavailable),
+    (503, "application/json", b'{"success": false}', CrmUnavailable),
+    (502, "text/html", b"", CrmUnavailable),
+    (429, "text/plain", b"slow down", CrmUnavailable),
+    (408, "text/plain", b"timeout", CrmUnavailable),
+    (404, "text/html", b"<html>no such page</html>", CrmUnavailable),
+    (302, "text/html", b"", CrmUnavailable),
+])
+def test_answers_are_classified(crm: CrmDouble, status: int, kind: str, body: bytes,
+                                error: type[CrmError]) -> None:
+    crm.override = lambda request: (status, kind, body)
+    with pytest.raises(error):
+        call(crm_settings(crm.url), "process_cdr", make_event("c1"))
+
+
+@pytest.mark.parametrize("auth_status", [401, 200])
+def test_wrong_secret_is_an_auth_error(crm: CrmDouble, auth_status: int) -> None:
+    crm.auth_status = auth_status
+    with pytest.raises(CrmAuthError, match="secret key"):
+        call(crm_settings(crm.url, secret="wrong-secret"), "process_cdr", make_event("c1"))
+
+
+def test_invalid_record_is_rejected_with_the_reason(crm: CrmDouble) -> None:
+    with pytest.raises(CrmRejected, match="missing required field: agent"):
+        call(crm_settings(crm.url), "process_cdr", make_event("c1", agent=None))
+
+
+def test_timeout_is_unavailable(crm: CrmDouble) -> None:
+    crm.delay = 1.0
+    with pytest.raises(CrmUnavailable, match="no answer within"):
+        call(crm_settings(crm.url, timeout=0.1), "process_cdr", make_event("c1"))
+
+
+def test_connection_refused_is_unavailable() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again before the request: nothing listens there
+    url = f"http://127.0.0.1:{port}/modules/ParsVT/ws/API/V2/PBX/Generic"
+    with pytest.raises(CrmUnavailable, match="ConnectError"):
+        call(crm_settings(url), "process_cdr", make_event("c1"))
+
+
+def test_one_connection_is_reused(crm: CrmDouble) -> None:
+    ports: set[int] = set()
+
+    async def go() -> None:
+        async with GenericClient(crm_settings(crm.url)) as client:
+            for index in range(5):
+                await client.process_cdr(make_event(f"c{index}"))
+            pool = client._http._transport._pool  # type: ignore[attr-defined]
+            ports.update(id(connection) for connection in pool.connections)
+    asyncio.run(go())
+    assert len(crm.cdrs()) == 5 and len(ports) == 1
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+def test_search_finds_a_contact_with_finglish(crm: CrmDouble, method: str) -> None:
+    crm.contacts["03136204751"] = {"id": "2138", "name": "Pars", "module": "Contacts"}
+    found = call(crm_settings(crm.url, method=method), "search", "03136204751", 4)
+    assert found == {"id": "2138", "name": "Pars", "module": "Contacts"}
+    [request] = [r for r in crm.received if r.name == "SearchPBX"]
+    assert request.method == method
+    assert request.fields == {"secretkey": SECRET, "phone": "03136204751", "finglish": "4"}
+
+
+@pytest.mark.parametrize("body", [b'{"result": false}', b'{"result": null}', b'{"result": {}}', b"{}",
+                                  b'{"result": []}'])
+def test_search_not_found(crm: CrmDouble, body: bytes) -> None:
+    crm.override = lambda request: (200, "application/json", body)
+    assert call(crm_settings(crm.url), "search", "0999") is None
+
+
+def test_search_with_a_wrong_secret(crm: CrmDouble) -> None:
+    with pytest.raises(CrmAuthError):
+        call(crm_settings(crm.url, secret="nope"), "search", "0999")
+
+
+def test_lookup_page_url(crm: CrmDouble) -> None:
+    client_url = asyncio.run(_lookup_url(crm_settings(crm.url), "+98 912"))
+    assert client_url == f"{crm.url}/Lookup?phone=+98%20912"
+    assert SECRET not in client_url
+
+
+async def _lookup_url(settings: CrmSettings, phone: str) -> str:
+    async with GenericClient(settings) as client:
+        return client.lookup_page_url(phone)
+
+
+def test_the_secret_is_in_no_log_and_no_error(crm: CrmDouble, caplog: pytest.LogCaptureFixture) -> None:
+    secret = "Top/Secret&Key 99"  # characters that URL-encoding changes
+    crm.secret = secret
+    caplog.set_level(logging.DEBUG)
+    errors: list[BaseException] = []
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead_url = f"http://127.0.0.1:{sock.getsockname()[1]}/x"
+
+    async def go() -> None:
+        for method in ("GET", "POST"):
+            async with GenericClient(crm_settings(crm.url, secret=secret, method=method, timeout=0.2)) as ok:
+                await ok.process_cdr(make_event("c1"))
+                await ok.search("0912", 1)
+                for answer in [(503, "text/html", b"down"), (200, "text/html", b"<p>secretkey=" + b"x</p>"),
+                               (401, "application/json", b"{}")]:
+                    crm.override = lambda request, answer=answer: answer
+                    try:
+                        await ok.process_cdr(make_event("c1"))
+                    except CrmError as exc:
+                        errors.append(exc)
+                crm.override = None
+                crm.delay = 0.5
+                try:
+                    await ok.process_cdr(make_event("c1"))
+                except CrmError as exc:
+                    errors.append(exc)
+                crm.delay = 0.0
+            async with GenericClient(crm_settings(crm.url, secret="wrong " + secret, method=method)) as bad:
+                try:
+                    await bad.process_cdr(make_event("c1"))
+                except CrmError as exc:
+                    errors.append(exc)
+            async with GenericClient(crm_settings(dead_url, secret=secret, method=method)) as gone:
+                try:
+                    await gone.process_cdr(make_event("c1"))
+                except CrmError as exc:
+                    errors.append(exc)
+    asyncio.run(go())
+    assert len(errors) == 12
+    assert any("HTTP Request" in record.getMessage() for record in caplog.records)  # httpx did log URLs
+    forms = {secret, "Top%2FSecret%26Key+99", "Top%2FSecret%26Key%2099", "Top/Secret"}
+    for record in caplog.records:
+        assert not any(form in record.getMessage() for form in forms), record.getMessage()
+    for exc in errors:
+        text = "".join(traceback.format_exception(exc))
+        assert not any(form in text for form in forms), text
+
+
+# --- settings ------------------------------------------------------------------------------------
+
+CONFIG = """
+crm:
+  url: http://127.0.0.1:8089/modules/ParsVT/ws/API/V2/PBX/Generic/
+  secretkey: change-me
+  method: get
+  timeout: 3
+  concurrency: 4
+popup:
+  max_age: 30
+  lookup: true
+  finglish: 4
+  open_browser_for: [101, "102"]
+"""
+
+
+def test_settings_from_config() -> None:
+    config = load_text(CONFIG, "smdr.yaml")
+    crm = CrmSettings.from_section(config.section("crm"))
+    popup = PopupSettings.from_section(config.section("popup"))
+    assert crm.url.endswith("/PBX/Generic") and crm.method == "GET" and crm.timeout == 3.0
+    assert crm.concurrency == 4 and crm.verify_tls and crm.retry_max == 300.0
+    assert "change-me" not in repr(crm)
+    assert popup == PopupSettings(max_age=30.0, stale_event="in-progress", lookup=True, finglish=4,
+                                  open_browser_for=frozenset({"101", "102"}))
+    assert PopupSettings.from_section(load_text("popup: {}", "x.yaml").section("popup")) == PopupSettings()
+
+
+def test_secret_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMDR_TEST_SECRET", "from-env")
+    text = "crm:\n  url: https://crm.example/api\n  secretkey_env: SMDR_TEST_SECRET\n"
+    assert CrmSettings.from_section(load_text(text, "c.yaml").section("crm")).secretkey == "from-env"
+    monkeypatch.delenv("SMDR_TEST_SECRET")
+    with pytest.raises(ConfigError, match="SMDR_TEST_SECRET"):
+        CrmSettings.from_section(load_text(text, "c.yaml").section("crm"))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("crm:\n  url: http://x/a\n  secretkey: s\n  sekretkey: t\n", "unknown key 'crm.sekretkey'"),
+    ("crm:\n  url: http://x/a\n  secretkey: s\n  method: PUT\n", "POST or GET"),
+    ("crm:\n  url: ftp://x/a\n  secretkey: s\n", "http:// or https://"),
+    ("crm:\n  url: http://x/a?secretkey=s\n  secretkey: s\n", r"without \?query"),
+    ("crm:\n  url: http://x/a\n", "secretkey"),
+    ("crm:\n  url: http://x/a\n  secretkey: 0123\n", "quoted text"),
+    ("crm:\n  url: http://x/a\n  secretkey: s\n  concurrency: 0\n", "above zero"),
+    ("popup:\n  stale_event: ringing\n", "must be one of"),
+    ("popup:\n  finglish: 9\n", "must be one of"),
+    ("popup:\n  max_age: -1\n", "must not be negative"),
+])
+def test_settings_errors_are_located(text: str, message: str) -> None:
+    config = load_text(text, "smdr.yaml")
+    name = config.keys()[0]
+    parser = CrmSettings if name == "crm" else PopupSettings
+    with pytest.raises(ConfigError, match=message) as caught:
+        parser.from_section(config.section(name))
+    assert str(caught.value).startswith("smdr.yaml:")
+    assert "0123" not in str(caught.value) and "83" not in str(caught.value)

@@ -1,0 +1,199 @@
+"""The delivery worker against a real HTTP server: order, retries, auth pause, dead letters, crashes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from smdr.outbox import Outbox, OutboxStore
+from smdr.outbox.deliver import backoff_delay
+from test_delivery_support import CrmDouble, crm_settings, delivering, make_event, states, wait_until
+
+CALL_STATES = ["ringing", "in-progress", "transferred", "answered"]
+
+
+@pytest.fixture
+def crm() -> Iterator[CrmDouble]:
+    double = CrmDouble().start()
+    yield double
+    double.stop()
+
+
+@pytest.fixture
+def outbox(tmp_path: Path) -> Iterator[Outbox]:
+    box = Outbox.open(tmp_path / "outbox.sqlite3")
+    yield box
+    box.close()
+
+
+def interleaved_calls(count: int, seed: int = 1) -> list:
+    """Events of ``count`` calls, each call's states in order, the calls shuffled together."""
+    rng = random.Random(seed)
+    pending = {f"call-{index}": list(CALL_STATES) for index in range(count)}
+    events = []
+    while pending:
+        call_id = rng.choice(sorted(pending))
+        events.append(make_event(call_id, pending[call_id].pop(0)))
+        if not pending[call_id]:
+            del pending[call_id]
+    return events
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+def test_events_of_one_call_keep_their_order_under_concurrency_and_faults(
+        crm: CrmDouble, outbox: Outbox, method: str) -> None:
+    crm.fail_rate = 0.2
+    crm.delay = 0.001
+    events = interleaved_calls(60)
+
+    async def go() -> None:
+        for event in events[:120]:  # some queued before delivery starts, the rest while it runs
+            await outbox.emit(event)
+        async with delivering(outbox, crm_settings(crm.url, method=method, concurrency=8)) as deliverer:
+            for event in events[120:]:
+                await outbox.emit(event)
+                await asyncio.sleep(0)
+            await wait_until(lambda: states(outbox)["delivered"] == len(events))
+        assert deliverer.stats.failures > 0  # the 503s happened and were retried
+    asyncio.run(go())
+    assert states(outbox) == {"queued": 0, "delivered": 240, "dead": 0, "superseded": 0}
+    for index in range(60):
+        seen = crm.events_of(f"call-{index}")
+        # each state reached the CRM once (failed attempts are recorded too, but answered 503)
+        assert [event for position, event in enumerate(seen) if event not in seen[:position]] == CALL_STATES
+
+
+def test_crm_down_then_back_delivers_everything_with_one_warning(
+        crm: CrmDouble, outbox: Outbox, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="smdr")
+    crm.override = lambda request: (503, "text/html", b"<html>maintenance</html>")
+
+    async def go() -> None:
+        for index in range(20):
+            await outbox.emit(make_event(f"c{index}"))
+        async with delivering(outbox, crm_settings(crm.url, retry_initial=0.01, retry_max=0.05)):
+            await wait_until(lambda: len(crm.cdrs()) >= 30)  # several rounds of failures
+            assert states(outbox)["queued"] == 20
+            crm.override = None
+            await wait_until(lambda: states(outbox)["delivered"] == 20)
+    asyncio.run(go())
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "unavailable" in r.getMessage()]
+    assert len(warnings) == 1 and "HTTP 503" in warnings[0].getMessage()
+    assert any("reachable again" in r.getMessage() for r in caplog.records)
+
+
+def test_auth_failure_pauses_keeps_the_queue_and_resumes_with_the_right_secret(
+        crm: CrmDouble, outbox: Outbox, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+
+    async def go() -> None:
+        for index in range(30):
+            await outbox.emit(make_event(f"c{index}", "ringing" if index % 3 == 0 else "answered"))
+        async with delivering(outbox, crm_settings(crm.url, secret="wrong-secret", retry_max=60)) as deliverer:
+            await wait_until(lambda: deliverer.paused)
+            await outbox.emit(make_event("late", "ringing"))  # still accepted and kept while paused
+            await asyncio.sleep(0.1)
+        assert states(outbox)["queued"] == 31 and outbox.store.paused_by_auth
+        attempts_while_paused = len(crm.cdrs())
+        assert attempts_while_paused <= 8 + 4  # the first round only, then nothing
+        async with delivering(outbox, crm_settings(crm.url)) as deliverer:
+            await wait_until(lambda: states(outbox)["delivered"] == 31)
+            assert not deliverer.paused
+        assert not outbox.store.paused_by_auth
+    asyncio.run(go())
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1
+    assert "secret key" in errors[0].getMessage() and "paused" in errors[0].getMessage()
+    assert "wrong-secret" not in caplog.text
+
+
+def test_auth_pause_is_lifted_by_outbox_retry_while_running(crm: CrmDouble, outbox: Outbox) -> None:
+    crm.auth_status = 200  # the variant that says "success: false" with HTTP 200
+
+    async def go() -> None:
+        await outbox.emit(make_event("c1"))
+        async with delivering(outbox, crm_settings(crm.url, retry_max=3600)) as deliverer:
+            crm.secret = "rotated-in-the-crm"
+            await outbox.emit(make_event("c2"))
+            await wait_until(lambda: deliverer.paused)
+            crm.secret = "s3cr3t-Key_42"  # the CRM admin puts the old key back ...
+            other = OutboxStore.open(outbox.path)  # ... and the technician runs `smdr outbox retry`
+            other.due_now()
+            other.close()
+            await wait_until(lambda: states(outbox)["delivered"] == 2)
+            assert not deliverer.paused
+    asyncio.run(go())
+
+
+def test_invalid_record_becomes_a_dead_letter_and_the_call_goes_on(crm: CrmDouble, outbox: Outbox) -> None:
+    crm.override = lambda request: ((200, "application/json",
+                                     b'{"success": false, "error": {"code": "INVALID", "message": "bad agent"}}')
+                                    if request.fields.get("event") == "in-progress" else None)
+
+    async def go() -> None:
+        await outbox.emit(make_event("c1", "ringing"))
+        await outbox.emit(make_event("c1", "in-progress"))
+        await outbox.emit(make_event("c1", "answered"))
+        await outbox.emit(make_event("c2", agent=None))  # missing a required field
+        async with delivering(outbox, crm_settings(crm.url)):
+            await wait_until(lambda: states(outbox)["dead"] == 2 and states(outbox)["delivered"] == 2)
+    asyncio.run(go())
+    assert crm.events_of("c1") == ["ringing", "in-progress", "answered"]
+    dead = {row.call_id: row.last_error for row in outbox.store.rows("dead")}
+    assert "INVALID: bad agent" in dead["c1"] and "missing required field: agent" in dead["c2"]
+
+
+DELIVERER_TO_KILL = """
+import asyncio, sys
+sys.path.insert(0, {tests!r})
+from smdr.outbox import Outbox
+from test_delivery_support import crm_settings, delivering
+
+async def go():
+    async with delivering(Outbox.open({path!r}), crm_settings({url!r}, timeout=60)):
+        await asyncio.sleep(60)
+
+asyncio.run(go())
+"""
+
+
+def test_events_in_flight_at_a_crash_are_delivered_again(crm: CrmDouble, outbox: Outbox) -> None:
+    crm.release_cdrs.clear()  # the CRM holds every CDR request: they stay in flight
+    asyncio.run(_emit_calls(outbox, 12))
+    script = DELIVERER_TO_KILL.format(tests=str(Path(__file__).parent), path=str(outbox.path), url=crm.url)
+    process = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        asyncio.run(wait_until(lambda: len(crm.received) >= 8, timeout=30))
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+    in_flight = {r.fields["call_id"] for r in crm.received}
+    assert states(outbox)["queued"] == 12
+    crm.release_cdrs.set()
+
+    async def deliver() -> None:
+        async with delivering(outbox, crm_settings(crm.url)):
+            await wait_until(lambda: states(outbox)["delivered"] == 12)
+    asyncio.run(deliver())
+    for call_id in in_flight:  # at least once: the CRM saw these twice and updated its one record
+        assert crm.events_of(call_id) == ["answered", "answered"]
+    assert len(crm.records) == 12
+
+
+async def _emit_calls(outbox: Outbox, count: int) -> None:
+    for index in range(count):
+        await outbox.emit(make_event(f"c{index}"))
+
+
+def test_backoff_is_capped_exponential_with_jitter() -> None:
+    delays = [backoff_delay(attempt, 1.0, 300.0) for attempt in range(1, 13)]
+    assert 0.8 <= delays[0] <= 1.2 and 1.6 <= delays[1] <= 2.4 and 6.4 <= delays[3] <= 9.6
+    assert all(delay <= 300.0 for delay in delays) and delays[-1] >= 240.0

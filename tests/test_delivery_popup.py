@@ -1,0 +1,172 @@
+"""The popup fast lane: ringing ahead of a backlog, stale popups, the local popup, the secret."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from smdr.crm import PopupSettings
+from smdr.outbox import Outbox
+from test_delivery_support import CrmDouble, crm_settings, delivering, make_event, states, wait_until
+
+
+@pytest.fixture
+def crm() -> Iterator[CrmDouble]:
+    double = CrmDouble().start()
+    yield double
+    double.stop()
+
+
+@pytest.fixture
+def outbox(tmp_path: Path) -> Iterator[Outbox]:
+    box = Outbox.open(tmp_path / "outbox.sqlite3")
+    yield box
+    box.close()
+
+
+class ShiftedClock:
+    """time.time() plus an offset the test moves: "a minute later" without waiting a minute."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
+def test_ringing_goes_ahead_of_a_cdr_backlog(crm: CrmDouble, outbox: Outbox) -> None:
+    crm.release_cdrs.clear()  # every CDR request waits at the CRM: the pool is full of them
+
+    async def go() -> None:
+        for index in range(2000):
+            await outbox.emit(make_event(f"cdr-{index}"))
+        async with delivering(outbox, crm_settings(crm.url, concurrency=8)):
+            await wait_until(lambda: len(crm.cdrs()) == 8)
+            await outbox.emit(make_event("popup", "ringing"))
+            await wait_until(lambda: crm.events_of("popup") == ["ringing"])
+            assert len(crm.cdrs()) == 9  # the 8 held CDRs, then the popup: nothing else went first
+            crm.release_cdrs.set()
+            await wait_until(lambda: states(outbox)["delivered"] == 2001, timeout=60)
+    asyncio.run(go())
+
+
+def test_queued_ringing_goes_first_at_startup(crm: CrmDouble, outbox: Outbox) -> None:
+    crm.release_cdrs.clear()
+
+    async def go() -> None:
+        for index in range(2000):
+            await outbox.emit(make_event(f"cdr-{index}"))
+        await outbox.emit(make_event("popup", "ringing"))
+        async with delivering(outbox, crm_settings(crm.url, concurrency=8)):
+            await wait_until(lambda: crm.events_of("popup") == ["ringing"])
+            assert len(crm.cdrs()) <= 9
+            crm.release_cdrs.set()
+            await wait_until(lambda: states(outbox)["delivered"] == 2001, timeout=60)
+    asyncio.run(go())
+
+
+def test_fresh_ringing_is_sent_as_ringing_before_the_later_states(crm: CrmDouble, outbox: Outbox) -> None:
+    async def go() -> None:
+        async with delivering(outbox, crm_settings(crm.url)):
+            await outbox.emit(make_event("c1", "ringing"))
+            await outbox.emit(make_event("c1", "answered"))
+            await wait_until(lambda: states(outbox)["delivered"] == 2)
+    asyncio.run(go())
+    assert crm.events_of("c1") == ["ringing", "answered"]
+
+
+def test_stale_ringing_is_superseded_by_a_later_state(crm: CrmDouble, outbox: Outbox) -> None:
+    clock = ShiftedClock()
+    crm.override = lambda request: (503, "text/html", b"<html>down</html>")
+
+    async def go() -> None:
+        async with delivering(outbox, crm_settings(crm.url), PopupSettings(max_age=60), clock=clock):
+            await outbox.emit(make_event("c1", "ringing"))
+            await wait_until(lambda: len(crm.cdrs()) >= 1)  # the popup failed: CRM down
+            await outbox.emit(make_event("c1", "in-progress"))
+            await outbox.emit(make_event("c1", "answered"))
+            clock.offset = 61.0  # the CRM comes back a minute later
+            crm.override = None
+            await wait_until(lambda: states(outbox)["delivered"] == 2)
+    asyncio.run(go())
+    assert [event for event in crm.events_of("c1") if event != "ringing"] == ["in-progress", "answered"]
+    assert states(outbox)["superseded"] == 1
+    [ringing] = outbox.store.rows("superseded")
+    in_progress_id = outbox.store.rows("delivered")[-1].id  # newest first: [answered, in-progress]
+    assert ringing.event == "ringing" and ringing.last_error == f"stale popup; superseded by event {in_progress_id}"
+
+
+@pytest.mark.parametrize("stale_event", ["in-progress", "no_answer"])
+def test_stale_ringing_alone_goes_out_as_the_stale_event(crm: CrmDouble, outbox: Outbox, stale_event: str) -> None:
+    async def go() -> None:
+        await outbox.emit(make_event("c1", "ringing"))  # queued while the connector was not delivering
+        await outbox.emit(make_event("c2", "ringing"))
+        popup = PopupSettings(max_age=60, stale_event=stale_event)
+        clock = ShiftedClock()
+        clock.offset = 90.0
+        async with delivering(outbox, crm_settings(crm.url), popup, clock=clock):
+            await wait_until(lambda: states(outbox)["delivered"] == 2)
+    asyncio.run(go())
+    assert crm.events_of("c1") == [stale_event] and crm.events_of("c2") == [stale_event]
+    assert {row.sent_event for row in outbox.store.rows("delivered")} == {stale_event}
+    assert {row.event for row in outbox.store.rows("delivered")} == {"ringing"}  # as received, for the record
+
+
+def test_local_popup_searches_once_and_opens_the_lookup_page(crm: CrmDouble, outbox: Outbox) -> None:
+    crm.contacts["09121234567"] = {"id": "7", "name": "Pars", "module": "Contacts"}
+    opened: list[str] = []
+    popup = PopupSettings(lookup=True, finglish=1, open_browser_for=frozenset({"101"}))
+
+    async def go() -> None:
+        async with delivering(outbox, crm_settings(crm.url), popup, browser_opener=opened.append):
+            await outbox.emit(make_event("c1", "ringing", agent="101"))
+            await outbox.emit(make_event("c2", "ringing", agent="101"))
+            await outbox.emit(make_event("c3", "ringing", agent="102"))
+            await outbox.emit(make_event("c1", "answered", agent="101"))  # not a ringing: no popup
+            await wait_until(lambda: states(outbox)["delivered"] == 4 and len(opened) == 2)
+    asyncio.run(go())
+    searches = [r for r in crm.received if r.name == "SearchPBX"]
+    assert len(searches) == 1 and searches[0].fields["finglish"] == "1"  # the cache answered the rest
+    assert opened == [f"{crm.url}/Lookup?phone=09121234567"] * 2
+
+
+def test_the_secret_is_in_no_log_record_and_no_stored_file(crm: CrmDouble, tmp_path: Path,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    secret = crm.secret
+    caplog.set_level(logging.DEBUG)
+    outbox = Outbox.open(tmp_path / "data" / "outbox.sqlite3")
+    crm.reject_call_ids.add("bad")
+
+    async def go() -> None:
+        for index in range(10):
+            await outbox.emit(make_event(f"c{index}", "ringing" if index % 2 else "answered"))
+        await outbox.emit(make_event("bad"))
+        async with delivering(outbox, crm_settings(crm.url, secret="not-" + secret, method="GET")) as deliverer:
+            await wait_until(lambda: deliverer.paused)
+        crm.override = lambda request: (503, "text/html", b"<html>down</html>")
+        async with delivering(outbox, crm_settings(crm.url, method="GET")):
+            await wait_until(lambda: len(crm.cdrs()) >= 15)
+            crm.override = None
+            await wait_until(lambda: states(outbox)["queued"] == 0)
+    asyncio.run(go())
+    outbox.close()
+    assert states_of(tmp_path) == {"queued": 0, "delivered": 10, "dead": 1, "superseded": 0}
+    assert any(secret in r.raw_query for r in crm.received)  # it did travel, in the query string
+    assert any("HTTP Request" in record.getMessage() for record in caplog.records)
+    for record in caplog.records:
+        assert secret not in record.getMessage()
+    for path in (tmp_path / "data").iterdir():
+        assert secret.encode() not in path.read_bytes(), path
+
+
+def states_of(tmp_path: Path) -> dict[str, int]:
+    box = Outbox.open(tmp_path / "data" / "outbox.sqlite3")
+    try:
+        return states(box)
+    finally:
+        box.close()

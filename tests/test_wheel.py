@@ -1,0 +1,73 @@
+"""The wheel, installed in a fresh venv outside the checkout, works as well as the checkout."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from golden import ROOT, cases, golden_path
+
+pytestmark = pytest.mark.slow
+
+
+def _run(cmd, cwd, timeout=300):
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, f"{cmd}\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    work = tmp_path_factory.mktemp("wheel")
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work / "dist"), str(ROOT)], work)
+    wheel = next((work / "dist").glob("smdr-*.whl"))
+    env_dir = work / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    python = env_dir / ("Scripts" if os.name == "nt" else "bin") / "python"
+    _run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)], work)
+    outside = work / "elsewhere"
+    outside.mkdir()
+    return wheel, python, outside
+
+
+def test_yaml_ships_as_package_data_not_top_level_packages(installed):
+    wheel, _, _ = installed
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "smdr/data/parsers/panasonic-kx-tda.yaml" in names
+    assert "smdr/data/devices/panasonic-kx-tda.yaml" in names
+    assert not [n for n in names if n.split("/")[0] in ("parsers", "devices", "tests", "fixtures")]
+
+
+def test_installed_package_is_not_the_checkout(installed):
+    _, python, outside = installed
+    where = _run([str(python), "-c", "import smdr; print(smdr.__file__)"], outside).strip()
+    assert str(ROOT) not in where and "site-packages" in where
+
+
+def test_layouts_and_devices_are_found(installed):
+    _, python, outside = installed
+    smdr = python.parent / "smdr"
+    layouts = _run([str(smdr), "layouts"], outside)
+    devices = _run([str(smdr), "devices"], outside)
+    for name in ("panasonic-kx-tda", "panasonic-kx-tda-b", "panasonic-kx-td", "panasonic-kx-tes", "panasonic-kx-ta"):
+        assert name in layouts
+    for name in ("panasonic-kx-tda", "panasonic-kx-td", "panasonic-kx-tes", "panasonic-kx-ta"):
+        assert name in devices
+
+
+def test_installed_parse_gives_the_golden_output(installed):
+    _, python, outside = installed
+    for stream, layout, args in cases():
+        copy = outside / stream.name
+        shutil.copyfile(stream, copy)
+        out = _run([str(python.parent / "smdr"), "parse", copy.name, "--layout", layout, "--source", stream.name,
+                    *args], outside)
+        expected = golden_path(stream).read_text(encoding="utf-8").splitlines()
+        assert [json.loads(x) for x in out.splitlines()] == [json.loads(x) for x in expected]
