@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from . import yamlfile
 from .errors import ConfigError
@@ -37,7 +37,9 @@ class Device:
                 netloc = f"{netloc}:{self.tcp['port']}"
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         merged = {**{k: str(v) for k, v in defaults.items()}, **query}
-        return urlunsplit((parts.scheme, netloc, parts.path, urlencode(merged, safe="/:"), parts.fragment))
+        query_text = urlencode(merged, safe="/:")
+        # urlunsplit would drop the empty authority of serial:///dev/ttyUSB0
+        return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query_text}" if query_text else "")
 
 
 def read_device(section: yamlfile.Section) -> Device:

@@ -25,6 +25,9 @@ TRANSFERRED: Final = "transferred"
 EVENTS: Final = frozenset({RINGING, IN_PROGRESS, ANSWERED, NO_ANSWER, BUSY, TRANSFERRED})
 FINAL_EVENTS: Final = frozenset({ANSWERED, NO_ANSWER, BUSY})
 
+UNKNOWN_PHONE: Final = "unknown"
+UNKNOWN_AGENT: Final = "unknown"
+
 # The ProcessCDR form fields, in the order of the API document.
 CDR_FIELDS: Final = (
     "agent", "phone", "call_id", "direction", "event", "duration", "billduration",
@@ -70,11 +73,16 @@ class CallEvent:
     endtime: datetime | None = None
     provenance: Provenance | None = field(default=None, compare=False)
 
-    def cdr_fields(self) -> dict[str, str]:
-        """The ProcessCDR form fields (without the secret); absent optional values are left out."""
+    def cdr_fields(self, *, unknown_phone: str = UNKNOWN_PHONE, unknown_agent: str = UNKNOWN_AGENT) -> dict[str, str]:
+        """The ProcessCDR form fields (without the secret); absent optional values are left out.
+
+        ``agent`` and ``phone`` are required by the CRM: a call with no caller number, or one that no
+        extension took, is sent with the placeholders (configurable per site, e.g. the operator's
+        extension as the agent of unassigned missed calls).
+        """
         form = {
-            "agent": self.agent or "",
-            "phone": self.phone or "",
+            "agent": self.agent or unknown_agent,
+            "phone": self.phone or unknown_phone,
             "call_id": self.call_id,
             "direction": self.direction,
             "event": self.event,

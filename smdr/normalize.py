@@ -106,16 +106,16 @@ def zone(name: str) -> ZoneInfo:
 class Localizer:
     """Naive PBX wall time -> aware datetime in the configured zone (memoized: few distinct minutes)."""
 
-    __slots__ = ("tz", "_cache")
+    __slots__ = ("tz", "cache")
 
     def __init__(self, tz: ZoneInfo) -> None:
         self.tz = tz
-        self._cache: dict[datetime, datetime] = {}
+        self.cache: dict[datetime, datetime] = {}  # hot callers read it directly
 
     def __call__(self, wall: datetime) -> datetime:
-        aware = self._cache.get(wall)
+        aware = self.cache.get(wall)
         if aware is None:
-            if len(self._cache) >= _CACHE_LIMIT:
-                self._cache.clear()
-            aware = self._cache[wall] = wall.replace(tzinfo=self.tz)
+            if len(self.cache) >= _CACHE_LIMIT:
+                self.cache.clear()
+            aware = self.cache[wall] = wall.replace(tzinfo=self.tz)
         return aware

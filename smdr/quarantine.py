@@ -18,8 +18,9 @@ log = logging.getLogger("smdr.quarantine")
 
 
 class Quarantine:
-    def __init__(self, path: str | Path | None) -> None:
+    def __init__(self, path: str | Path | None, *, log_first: bool = True) -> None:
         self.path = Path(path) if path else None
+        self.log_first = log_first
         self.counts: dict[str, int] = {}
         self._file = None
 
@@ -38,7 +39,7 @@ class Quarantine:
             }
             self._file.write(json.dumps(entry, ensure_ascii=False) + "\n")
             self._file.flush()
-        if first:
+        if first and self.log_first:
             where = f"; kept in {self.path}" if self.path else ""
             log.warning("%s: record %d not parsed by %s (%s: %s)%s; further '%s' records are counted, "
                         "not logged", source, position, layout, kind, reason, where, kind)

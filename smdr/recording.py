@@ -35,7 +35,8 @@ class RecordingStats:
     def summary(self) -> str:
         plural = "s" if self.links_lost != 1 else ""
         lost = f", link lost {self.links_lost} time{plural}" if self.links_lost else ""
-        return (f"recorded {self.byte_count} bytes in {self.chunk_count} chunks over {self.elapsed:.1f} s "
+        chunks = "chunk" if self.chunk_count == 1 else "chunks"
+        return (f"recorded {self.byte_count} bytes in {self.chunk_count} {chunks} over {self.elapsed:.1f} s "
                 f"to {self.output} (+ .timing){lost}; {self.stop_reason}")
 
 

@@ -53,6 +53,7 @@ class Tracker:
     def __init__(self, source: str, layout: str, localize: Localizer, *, tolerance: int = 120,
                  gateway: str | None = None) -> None:
         self.source, self.layout, self.localize = source, layout, localize
+        self._local = localize.cache
         self.gateway = gateway
         self.tolerance = timedelta(seconds=tolerance)
         self._open: dict[str, list[_Call]] = {}    # per line: calls ringing or in progress
@@ -79,15 +80,29 @@ class Tracker:
                     return events
             if open_calls:
                 self._close_unanswered(line, open_calls, start, events)
-        call = self._new_call(rec, line, start, end, provenance)
+        # a new call (the common case, kept inline: this runs for nearly every record)
+        raw = rec.raw
+        first = self._first_records
+        seen = first.get(raw, 0)
+        if len(first) >= _MAX_FIRST_RECORDS:  # keep the newer half (dicts keep insertion order)
+            self._first_records = first = dict(list(first.items())[_MAX_FIRST_RECORDS // 2:])
+        first[raw] = seen + 1
+        final = rec.stage == FINAL_STAGE
+        call = _Call(make_call_id(self.source, raw, seen), line, rec.phone or "", rec.direction, start, end,
+                     rec.stage, rec.event, rec.duration if final else 0, rec.agent, provenance)
         if line:
             self._remember(line, call)
-        events.append(self._event(call, rec, provenance))
+        events.append(CallEvent(
+            call.call_id, call.direction, rec.event, call.agent, call.phone or None, call.talk,
+            rec.billduration, self.gateway, line or rec.linename, None, start, end if final else None,
+            provenance))
         return events
 
     def _span(self, rec: Record) -> tuple[datetime, datetime | None]:
         """Start and end, aware in the configured zone (the printed minute is localized once, cached)."""
-        when = self.localize(rec.when)
+        when = self._local.get(rec.when)
+        if when is None:
+            when = self.localize(rec.when)
         if rec.stage == RINGING_STAGE:
             return when, None
         if rec.time_is_end:
@@ -148,18 +163,6 @@ class Tracker:
                 events.append(CallEvent(
                     call.call_id, call.direction, NO_ANSWER, call.agent, call.phone or None, 0, None,
                     self.gateway, call.line or None, None, call.start, None, call.provenance))
-
-    def _new_call(self, rec: Record, line: str, start: datetime, end: datetime | None,
-                  provenance: Provenance) -> _Call:
-        key = rec.raw
-        first = self._first_records
-        seen = first.get(key, 0)
-        if len(first) >= _MAX_FIRST_RECORDS:  # keep the newer half (dicts keep insertion order)
-            self._first_records = first = dict(list(first.items())[_MAX_FIRST_RECORDS // 2:])
-        first[key] = seen + 1
-        return _Call(make_call_id(self.source, key, seen), line, rec.phone or "", rec.direction, start, end,
-                     rec.stage, rec.event, rec.duration if rec.stage == FINAL_STAGE else 0, rec.agent,
-                     provenance)
 
     def _remember(self, line: str, call: _Call) -> None:
         table = self._ended if call.stage == FINAL_STAGE else self._open

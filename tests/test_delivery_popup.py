@@ -97,7 +97,7 @@ def test_stale_ringing_is_superseded_by_a_later_state(crm: CrmDouble, outbox: Ou
     assert [event for event in crm.events_of("c1") if event != "ringing"] == ["in-progress", "answered"]
     assert states(outbox)["superseded"] == 1
     [ringing] = outbox.store.rows("superseded")
-    in_progress_id = outbox.store.rows("delivered")[-1].id  # newest first: [answered, in-progress]
+    in_progress_id = outbox.store.rows("delivered")[0].id  # oldest first: [in-progress, answered]
     assert ringing.event == "ringing" and ringing.last_error == f"stale popup; superseded by event {in_progress_id}"
 
 

@@ -70,6 +70,7 @@ class CrmDouble:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed-ACK stalls
 
             def do_GET(self) -> None:
                 double._handle(self, "GET")

@@ -68,6 +68,19 @@ def test_vanished_device_raises_transport_closed(ptys: PtyPair, arun: Callable[.
     arun(scenario())
 
 
+def test_idle_timeout_counts_as_link_lost(ptys: PtyPair, arun: Callable[..., Any]) -> None:
+    async def scenario() -> None:
+        transport = open_url(f"{pty_url(ptys)}&idle_timeout=0.2")
+        await transport.open()
+        try:
+            with pytest.raises(TransportClosed, match="idle_timeout"):
+                await asyncio.wait_for(transport.read(), 5)
+        finally:
+            await transport.close()
+
+    arun(scenario())
+
+
 def test_missing_device_is_a_transport_error(tmp_path: Any, arun: Callable[..., Any]) -> None:
     transport = open_url(f"serial://{tmp_path}/no-such-tty?baudrate=9600")
     with pytest.raises(TransportError, match="cannot open"):

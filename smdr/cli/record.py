@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import signal
 
 from ..recording import Recorder, timing_path_for
 from ..transports import open_url
@@ -30,10 +32,23 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit("smdr record: --duration must be positive")
     transport = open_url(args.url)
     recorder = Recorder(transport, args.output, duration=args.duration, max_bytes=args.max_bytes)
+    terminated = False
+
+    def on_sigterm(task: asyncio.Task[None]) -> None:
+        nonlocal terminated
+        terminated = True
+        task.cancel()
 
     async def record() -> None:
+        task = asyncio.current_task()
+        with contextlib.suppress(NotImplementedError, AttributeError):  # no add_signal_handler on Windows
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, on_sigterm, task)
         try:
             await recorder.run()
+        except asyncio.CancelledError:
+            if not terminated:
+                raise  # Ctrl-C: asyncio.run turns it into KeyboardInterrupt
+            recorder.stats.stop_reason = "terminated"
         finally:
             await transport.shutdown()
 

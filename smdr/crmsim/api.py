@@ -86,10 +86,12 @@ class SimApp:
         self._log = log
 
     def handle(self, method: str, path: str, query: Mapping[str, str], form: Mapping[str, str],
-               body: bytes, host: str) -> Reply:
-        """``query`` is the URL's parameters, ``form`` those merged with a urlencoded body (body wins)."""
+               body: bytes, host: str, arrived: float | None = None) -> Reply:
+        """``query`` is the URL's parameters, ``form`` those merged with a urlencoded body (body wins);
+        ``arrived`` the unix time the request had been read (default: now), stored with each event."""
         if path.startswith(ENDPOINT_PATH + "/"):
-            return self._generic_api(path[len(ENDPOINT_PATH) + 1:], form, host)
+            return self._generic_api(path[len(ENDPOINT_PATH) + 1:], form, host,
+                                     time.time() if arrived is None else arrived)
         if method == "GET":
             if path == "/":
                 return html_reply(200, LIVE_PAGE)
@@ -107,7 +109,7 @@ class SimApp:
 
     # -- the Generic API ---------------------------------------------------------------------------------
 
-    def _generic_api(self, api_method: str, form: Mapping[str, str], host: str) -> Reply:
+    def _generic_api(self, api_method: str, form: Mapping[str, str], host: str, arrived: float) -> Reply:
         handler = {"ProcessCDR": self._process_cdr, "SearchPBX": self._search_pbx,
                    "Lookup": self._lookup}.get(api_method)
         self.stats.count_request(api_method if handler else None)
@@ -128,7 +130,8 @@ class SimApp:
             return json_reply(404, api_error("NOT_FOUND", f"unknown method {api_method!r}; "
                                              f"expected one of {', '.join(API_METHODS)}"))
         try:
-            reply = handler(form, host)
+            reply = (self._process_cdr(form, host, arrived) if api_method == "ProcessCDR"
+                     else handler(form, host))
         except InvalidRequest as exc:
             self.stats.count("invalid")
             self._say(f"{api_method}: INVALID {exc}")
@@ -136,11 +139,11 @@ class SimApp:
         self.stats.count("ok")
         return reply
 
-    def _process_cdr(self, form: Mapping[str, str], host: str) -> Reply:
+    def _process_cdr(self, form: Mapping[str, str], host: str, arrived: float | None = None) -> Reply:
         cdr = parse_cdr_form(form)
         received_at = datetime.now()
         fields = {k: v for k, v in form.items() if k != "secretkey"}
-        record_id = self.store.record(cdr, fields, received_at)
+        record_id = self.store.record(cdr, fields, received_at, time.time() if arrived is None else arrived)
         note = ""
         if cdr.event == RINGING:
             contact = self.contacts.find(cdr.phone)

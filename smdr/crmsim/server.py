@@ -93,6 +93,7 @@ class _Handler(BaseHTTPRequestHandler):
         query = dict(parse_qsl(url.query, keep_blank_values=True, errors="replace"))
         try:
             body = self._read_body()
+            arrived = time.time()  # the whole request is in: its arrival, for latency measurements
         except ValueError as exc:
             sim.app.stats.count("bad_request")
             self._send(json_reply(400, {"error": str(exc)}), close=True)
@@ -103,7 +104,7 @@ class _Handler(BaseHTTPRequestHandler):
             form = {**query, **dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))}
         host = self.headers.get("Host") or f"{sim.host}:{sim.port}"
         try:
-            reply = sim.app.handle(method, url.path, query, form, body, host)
+            reply = sim.app.handle(method, url.path, query, form, body, host, arrived)
         except Exception as exc:  # noqa: BLE001 - a bug must not kill the connection thread silently
             reply = json_reply(500, {"success": False, "error": {"code": "SERVER", "message": repr(exc)}})
         if reply.down_for is not None:

@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS calls (
 );
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    call_id TEXT NOT NULL, event TEXT NOT NULL, received_at TEXT NOT NULL, fields TEXT NOT NULL
+    call_id TEXT NOT NULL, event TEXT NOT NULL, received_at TEXT NOT NULL, fields TEXT NOT NULL,
+    arrived REAL  -- unix time (time.time()) the whole request had been read; for latency measurements
 );
 CREATE INDEX IF NOT EXISTS events_by_call ON events (call_id, seq);
 CREATE TABLE IF NOT EXISTS popups (
@@ -59,13 +60,20 @@ class CallStore:
             self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(events)")}
+        if "arrived" not in columns:  # a file written before the column existed
+            self._db.execute("ALTER TABLE events ADD COLUMN arrived REAL")
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
-    def record(self, cdr: CdrRequest, form: dict[str, str], received_at: datetime) -> str:
+    def record(self, cdr: CdrRequest, form: dict[str, str], received_at: datetime,
+               arrived: float | None = None) -> str:
         """Create or update the call of ``cdr.call_id``; returns its record id (stable per call_id).
+
+        ``arrived`` is the unix time (``time.time()``) the request had been read off the socket, kept
+        per event for latency measurements (``received_at`` is the local time, to the millisecond).
 
         The document's defaults apply: duration 0, billduration = duration, starttime = now, endtime =
         starttime + duration. On an update, a starttime not sent keeps the stored one, and gateway,
@@ -95,8 +103,8 @@ class CallStore:
             try:
                 (record_id,) = self._db.execute(_UPSERT, row).fetchone()
                 self._db.execute(
-                    "INSERT INTO events (call_id, event, received_at, fields) VALUES (?, ?, ?, ?)",
-                    (cdr.call_id, cdr.event, received, json.dumps(form, ensure_ascii=False)))
+                    "INSERT INTO events (call_id, event, received_at, fields, arrived) VALUES (?, ?, ?, ?, ?)",
+                    (cdr.call_id, cdr.event, received, json.dumps(form, ensure_ascii=False), arrived))
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -142,15 +150,16 @@ class CallStore:
 
     def events(self, *, limit: int | None = None) -> list[dict[str, Any]]:
         """Every accepted ProcessCDR request in arrival order (with ``limit``: the newest ones)."""
-        query = "SELECT seq, call_id, event, received_at, fields FROM events ORDER BY seq"
+        query = "SELECT seq, call_id, event, received_at, fields, arrived FROM events ORDER BY seq"
         params: list[Any] = []
         if limit is not None:
             query = f"SELECT * FROM ({query} DESC LIMIT ?) ORDER BY seq"
             params.append(limit)
         with self._lock:
             rows = self._db.execute(query, params).fetchall()
-        return [{"seq": seq, "call_id": cid, "event": event, "received_at": at, "fields": json.loads(form)}
-                for seq, cid, event, at, form in rows]
+        return [{"seq": seq, "call_id": cid, "event": event, "received_at": at, "arrived": arrived,
+                 "fields": json.loads(form)}
+                for seq, cid, event, at, form, arrived in rows]
 
     def popups(self, *, limit: int | None = None) -> list[dict[str, Any]]:
         query = "SELECT id, call_id, phone, agent, time, contact, contact_id FROM popups ORDER BY id"

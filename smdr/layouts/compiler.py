@@ -136,8 +136,8 @@ class _Generator:
             self.emit(f"if {test}:")
             self.emit(f"_skipped[{skip.reason!r}] = _skipped.get({skip.reason!r}, 0) + 1", 2)
             self.emit("return None", 2)
-        if any(skip.op == "match" for skip in self.spec.skips):
-            self.emit("m = _skip_rx.search(t)")
+        if any(skip.op == "match" for skip in self.spec.skips):  # anchored at the start, like rule matches
+            self.emit("m = _skip_rx.match(t)")
             self.emit("if m is not None:")
             self.emit("reason = _skip_reason[m.lastgroup]", 2)
             self.emit("_skipped[reason] = _skipped.get(reason, 0) + 1", 2)
@@ -149,6 +149,25 @@ class _Generator:
         self.emit(f"s = s.ljust({width})", 2)
         for f in self.spec.fields.values():
             self.emit(f"r_{f.name} = s[{f.first}:{f.last + 1}]")
+
+    def _gap_checks(self) -> None:
+        """Text between the fields means the record is not laid out as this layout says."""
+        covered = set()
+        for f in self.spec.fields.values():
+            covered.update(range(f.first, f.last + 1))
+        gaps, start = [], None
+        for col in range(max(covered) + 2):
+            if col not in covered and col <= max(covered):
+                start = col if start is None else start
+            elif start is not None:
+                gaps.append((start, col))
+                start = None
+        if not gaps:
+            return
+        test = " or ".join(f"s[{a}:{b}] != {' ' * (b - a)!r}" for a, b in gaps)
+        self.emit(f"if {test}:")
+        self.emit("raise RecordRejected('misaligned', 'text between the columns of the layout: the record "
+                  "is not laid out as this layout says')", 2)
 
     def _cut_csv(self) -> None:
         spec = self.spec
@@ -290,6 +309,8 @@ class _Generator:
         self.emit("return None", 2)
         self.emit("if o_reject:")
         self.emit("raise RecordRejected('rejected', o_reject)", 2)
+        if self.spec.format == "fixed" and self.spec.strict_columns:
+            self._gap_checks()
         self.emit("if not o_direction:")
         self.emit("raise RecordRejected('no-direction', 'no rule of the layout recognised this record')", 2)
         self.emit("return Record(t, when, o_time_is == 'end', o_direction, "

@@ -60,6 +60,7 @@ class LayoutSpec:
     time_is: str = "end"
     date_order: str = "MDY"
     min_length: int = 0
+    strict_columns: bool = True     # fixed: the columns between fields must be blank
     fold_tolerance: int = 120
     delimiter: str = ","
     header: bool = False
@@ -73,7 +74,7 @@ class LayoutSpec:
 
 def read_layout(section: Section) -> LayoutSpec:
     section.check_keys({"layout", "extends", "description", "notes", "format", "encoding", "time_is", "date_order",
-                        "min_length", "fold_tolerance", "delimiter", "header", "pattern", "fields", "generic",
+                        "min_length", "strict_columns", "fold_tolerance", "delimiter", "header", "pattern", "fields", "generic",
                         "skip", "rules"})
     name = section.get("layout")
     if not re.match(r"^[a-z0-9][a-z0-9._-]*$", name):
@@ -87,6 +88,7 @@ def read_layout(section: Section) -> LayoutSpec:
         time_is=section.get("time_is", str, "end", choices=("end", "start")),
         date_order=section.get("date_order", str, "MDY", choices=DATE_ORDERS),
         min_length=section.get("min_length", int, 0),
+        strict_columns=section.get("strict_columns", bool, True),
         fold_tolerance=section.get("fold_tolerance", int, 120),
         delimiter=section.get("delimiter", str, ","),
         header=section.get("header", bool, False),

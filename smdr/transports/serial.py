@@ -41,7 +41,7 @@ log = logging.getLogger("smdr.transport.serial")
 
 SERIAL_OPTION_NAMES = ("baudrate", "parity", "bytesize", "stopbits", "xonxoff", "rtscts", "dsrdtr",
                        "exclusive")
-OTHER_OPTION_NAMES = ("connect_timeout",)
+OTHER_OPTION_NAMES = ("connect_timeout", "idle_timeout")
 READ_CHUNK = 4096
 THREAD_READ_POLL_SECONDS = 0.2  # how long one blocking read waits in the reader-thread mode
 CLOSE_TIMEOUT_SECONDS = 3.0
@@ -136,6 +136,7 @@ class SerialTransport(Transport):
             self.port_url = without_query_keys(url, SERIAL_OPTION_NAMES + OTHER_OPTION_NAMES)
         self.settings = SerialSettings.from_options(url, options)
         self.connect_timeout = option_float(url, options, "connect_timeout", 10.0) or 10.0
+        self.idle_timeout = option_float(url, options, "idle_timeout", None)  # quiet this long = lost
         self.threaded = self.scheme in THREADED_SCHEMES
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
@@ -166,6 +167,15 @@ class SerialTransport(Transport):
     # -- read / write ---------------------------------------------------------------------------
 
     async def read(self) -> bytes:
+        if not self.idle_timeout:
+            return await self._read_any()
+        try:
+            return await asyncio.wait_for(self._read_any(), self.idle_timeout)
+        except TimeoutError:
+            raise TransportClosed(f"{self.display_url}: no data for {self.idle_timeout:g} s (idle_timeout); "
+                                  "treating the link as lost") from None
+
+    async def _read_any(self) -> bytes:
         if self.threaded:
             return await self._read_threaded()
         if self._reader is None:

@@ -1,0 +1,205 @@
+"""Benchmark: drain a fresh outbox into a CRM server on 127.0.0.1, against a naive httpx.post loop.
+
+    .venv/bin/python bench/deliver.py [--events 20000] [--concurrency 8] [--baseline-events 300]
+
+The server is crm-sim (`python -m smdr crm-sim`) when that command exists, else the tests' stdlib
+double (tests/test_delivery_support.py); either runs in its own process. Prints figures; asserts
+nothing about speed. Popup latency is emit -> CRM answer recorded (an upper bound of emit -> request
+arriving), measured for ringing events emitted while the backlog drains.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from smdr.crm import CrmSettings, GenericClient, PopupSettings  # noqa: E402
+from smdr.model import CallEvent  # noqa: E402
+from smdr.outbox import Deliverer, Outbox  # noqa: E402
+
+ENDPOINT_PATH = "/modules/ParsVT/ws/API/V2/PBX/Generic"
+DOUBLE_SECRET = "s3cr3t-Key_42"  # the tests' double accepts this one
+SIM_SECRET = "bench-secret"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=20000, help="events queued and drained (default 20000)")
+    parser.add_argument("--concurrency", type=int, default=8, help="crm.concurrency (default 8)")
+    parser.add_argument("--method", choices=("POST", "GET"), default="POST")
+    parser.add_argument("--baseline-events", type=int, default=300,
+                        help="events sent by the sequential httpx.post loop (default 300; it is slow)")
+    parser.add_argument("--popups", type=int, default=100, help="ringing events emitted during the drain")
+    parser.add_argument("--server", choices=("auto", "crm-sim", "double"), default="auto")
+    args = parser.parse_args()
+
+    server, url, secret, kind = start_server(args.server)
+    try:
+        print(f"server: {kind} at {url}")
+        print(f"parameters: events={args.events} concurrency={args.concurrency} method={args.method} "
+              f"popups={args.popups} baseline_events={args.baseline_events} cpus={os.cpu_count()}")
+        events = [bench_event(index) for index in range(args.events)]
+        settings = CrmSettings(url=url, secretkey=secret, method=args.method, concurrency=args.concurrency)
+        drain = asyncio.run(drain_outbox(events, settings, args.popups))
+        baseline = sequential_posts(events[: args.baseline_events], url, secret, args.method)
+    finally:
+        server.terminate()
+        server.wait(10)
+    print(f"queueing:  {drain['emitted_per_s']:9.0f} events/s into the outbox (commit per event)")
+    print(f"outbox:    {drain['events_per_s']:9.0f} events/s  ({args.events} events in {drain['seconds']:.2f} s, "
+          f"{drain['failures']} failed attempts)")
+    print(f"baseline:  {baseline:9.1f} events/s  (sequential httpx.post, new connection each, "
+          f"{args.baseline_events} events)")
+    print(f"ratio:     {drain['events_per_s'] / baseline:9.1f}x")
+    for key, what in (("popup_sent_ms", "emit -> request written to the socket"),
+                      ("popup_answered_ms", "emit -> CRM answer recorded in the outbox")):
+        latencies = sorted(drain[key])
+        if latencies:
+            print(f"popups during the drain ({what}): n={len(latencies)} p50={percentile(latencies, 50):.2f} ms "
+                  f"p99={percentile(latencies, 99):.2f} ms max={latencies[-1]:.2f} ms")
+    return 0
+
+
+def bench_event(index: int) -> CallEvent:
+    from datetime import datetime, timedelta, timezone
+
+    start = datetime(2024, 5, 1, 9, 0, tzinfo=timezone(timedelta(hours=3, minutes=30))) + timedelta(seconds=index)
+    return CallEvent(call_id=f"bench-{index:06d}", direction="inbound", event="answered", agent=str(100 + index % 50),
+                     phone=f"0912{index:07d}", duration=30 + index % 300, gateway="bench", linename="CO 01",
+                     starttime=start, endtime=start + timedelta(seconds=30 + index % 300))
+
+
+async def drain_outbox(events: list[CallEvent], settings: CrmSettings, popups: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix="smdr-bench-") as data_dir:
+        outbox = Outbox.open(Path(data_dir) / "outbox.sqlite3")
+        started = time.perf_counter()
+        for event in events:
+            await outbox.emit(event)
+        emitted_per_s = len(events) / (time.perf_counter() - started)
+        total = len(events) + popups
+        sent_at: dict[str, float] = {}
+        async with GenericClient(settings, transport=PopupStampingTransport(settings, sent_at)) as client:
+            stop = asyncio.Event()
+            deliverer = Deliverer(outbox, client, settings, PopupSettings())
+            started = time.perf_counter()
+            runner = asyncio.create_task(deliverer.run(stop))
+            popup_task = asyncio.create_task(emit_popups(outbox, popups))
+            deadline = time.monotonic() + 600
+            while deliverer.stats.delivered < total and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            seconds = time.perf_counter() - started
+            await popup_task
+            stop.set()
+            await runner
+        rows = outbox.store.conn.execute(
+            "SELECT call_id, created_at, settled_at FROM events WHERE event = 'ringing' AND state = 'delivered'")
+        popup_sent_ms, popup_answered_ms = [], []
+        for call_id, created_at, settled_at in rows:
+            popup_answered_ms.append((settled_at - created_at) * 1000)
+            if call_id in sent_at:
+                popup_sent_ms.append((sent_at[call_id] - created_at) * 1000)
+        outbox.close()
+    return {"emitted_per_s": emitted_per_s, "events_per_s": total / seconds, "seconds": seconds,
+            "failures": deliverer.stats.failures, "popup_sent_ms": popup_sent_ms,
+            "popup_answered_ms": popup_answered_ms}
+
+
+class PopupStampingTransport(httpx.AsyncHTTPTransport):
+    """Notes when the last byte of each ringing request has been written to the socket."""
+
+    def __init__(self, settings: CrmSettings, sent_at: dict[str, float]) -> None:
+        pool = settings.concurrency + 4
+        super().__init__(limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool))
+        self._sent_at = sent_at
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        form = dict(parse_qsl(request.content.decode() or request.url.query.decode()))
+        if form.get("event") == "ringing":
+            call_id = form["call_id"]
+
+            async def trace(name: str, info: dict) -> None:
+                if name.endswith("send_request_body.complete"):
+                    self._sent_at[call_id] = time.time()
+            request.extensions["trace"] = trace
+        return await super().handle_async_request(request)
+
+
+async def emit_popups(outbox: Outbox, count: int) -> None:
+    for index in range(count):
+        await asyncio.sleep(0.02)
+        event = bench_event(index)
+        event.call_id, event.event, event.duration, event.endtime = f"popup-{index}", "ringing", 0, None
+        await outbox.emit(event)
+
+
+def sequential_posts(events: list[CallEvent], url: str, secret: str, method: str) -> float:
+    started = time.perf_counter()
+    for event in events:
+        form = {"secretkey": secret, **event.cdr_fields()}
+        if method == "GET":
+            response = httpx.get(f"{url}/ProcessCDR", params=form)
+        else:
+            response = httpx.post(f"{url}/ProcessCDR", data=form)
+        if response.json().get("success") is not True:
+            raise SystemExit(f"baseline request refused: {response.text[:200]}")
+    return len(events) / (time.perf_counter() - started)
+
+
+def start_server(choice: str) -> tuple[subprocess.Popen, str, str, str]:
+    has_sim = importlib.util.find_spec("smdr.cli.crm_sim") is not None
+    if choice == "crm-sim" or (choice == "auto" and has_sim):
+        port = free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "smdr", "crm-sim", "--host", "127.0.0.1", "--port", str(port),
+             "--secretkey", SIM_SECRET], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}{ENDPOINT_PATH}"
+        wait_for_port(port, process)
+        return process, url, SIM_SECRET, "crm-sim (python -m smdr crm-sim)"
+    process = subprocess.Popen([sys.executable, str(ROOT / "tests" / "test_delivery_support.py")],
+                               stdout=subprocess.PIPE, text=True, cwd=ROOT / "tests")
+    assert process.stdout is not None
+    url = process.stdout.readline().strip()
+    return process, url, DOUBLE_SECRET, "stdlib test double (tests/test_delivery_support.py)"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen) -> None:
+    for _ in range(200):
+        if process.poll() is not None:
+            raise SystemExit(f"the server exited with code {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("the server did not start listening within 10 s")
+
+
+def percentile(sorted_values: list[float], share: float) -> float:
+    if len(sorted_values) == 1:
+        return sorted_values[0]
+    return statistics.quantiles(sorted_values, n=100, method="inclusive")[int(share) - 1]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
