@@ -66,11 +66,13 @@ def main() -> int:
     print(f"baseline:  {baseline:9.1f} events/s  (sequential httpx.post, new connection each, "
           f"{args.baseline_events} events)")
     print(f"ratio:     {drain['events_per_s'] / baseline:9.1f}x")
-    for key, what in (("popup_sent_ms", "emit -> request written to the socket"),
-                      ("popup_answered_ms", "emit -> CRM answer recorded in the outbox")):
-        latencies = sorted(drain[key])
+    for key, what in (("busy_sent", "during the drain: emit -> request written to the socket"),
+                      ("busy_answered", "during the drain: emit -> CRM answer recorded in the outbox"),
+                      ("idle_sent", "idle outbox:      emit -> request written to the socket"),
+                      ("idle_answered", "idle outbox:      emit -> CRM answer recorded in the outbox")):
+        latencies = sorted(drain["popup_ms"][key])
         if latencies:
-            print(f"popups during the drain ({what}): n={len(latencies)} p50={percentile(latencies, 50):.2f} ms "
+            print(f"popups {what}: n={len(latencies)} p50={percentile(latencies, 50):.2f} ms "
                   f"p99={percentile(latencies, 99):.2f} ms max={latencies[-1]:.2f} ms")
     return 0
 
@@ -104,19 +106,23 @@ async def drain_outbox(events: list[CallEvent], settings: CrmSettings, popups: i
                 await asyncio.sleep(0.05)
             seconds = time.perf_counter() - started
             await popup_task
+            # the same number of popups again with nothing else to deliver
+            await emit_popups(outbox, popups, first=popups)
+            while deliverer.stats.delivered < total + popups and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
             stop.set()
             await runner
         rows = outbox.store.conn.execute(
             "SELECT call_id, created_at, settled_at FROM events WHERE event = 'ringing' AND state = 'delivered'")
-        popup_sent_ms, popup_answered_ms = [], []
+        popup_ms: dict[str, list[float]] = {"busy_sent": [], "busy_answered": [], "idle_sent": [], "idle_answered": []}
         for call_id, created_at, settled_at in rows:
-            popup_answered_ms.append((settled_at - created_at) * 1000)
+            phase = "busy" if int(call_id.split("-")[1]) < popups else "idle"
+            popup_ms[f"{phase}_answered"].append((settled_at - created_at) * 1000)
             if call_id in sent_at:
-                popup_sent_ms.append((sent_at[call_id] - created_at) * 1000)
+                popup_ms[f"{phase}_sent"].append((sent_at[call_id] - created_at) * 1000)
         outbox.close()
     return {"emitted_per_s": emitted_per_s, "events_per_s": total / seconds, "seconds": seconds,
-            "failures": deliverer.stats.failures, "popup_sent_ms": popup_sent_ms,
-            "popup_answered_ms": popup_answered_ms}
+            "failures": deliverer.stats.failures, "popup_ms": popup_ms}
 
 
 class PopupStampingTransport(httpx.AsyncHTTPTransport):
@@ -139,8 +145,8 @@ class PopupStampingTransport(httpx.AsyncHTTPTransport):
         return await super().handle_async_request(request)
 
 
-async def emit_popups(outbox: Outbox, count: int) -> None:
-    for index in range(count):
+async def emit_popups(outbox: Outbox, count: int, first: int = 0) -> None:
+    for index in range(first, first + count):
         await asyncio.sleep(0.02)
         event = bench_event(index)
         event.call_id, event.event, event.duration, event.endtime = f"popup-{index}", "ringing", 0, None

@@ -49,9 +49,12 @@ def from_section(root: yamlfile.Section, base_dir: Path) -> Settings:
     max_record = root.get("max_record", int, 4096)
     sources = [_source(s, timezone, phone, layout_dirs, device_dirs, max_record, base_dir)
                for s in root.sections("sources")]
-    names = [s.name for s in sources]
-    if len(set(names)) != len(names):
-        raise root.error("two sources have the same name; names must be unique", "sources")
+    seen: set[str] = set()
+    for spec, section in zip(sources, root.sections("sources")):
+        if spec.name in seen:
+            raise section.error(f"two sources have the same name {spec.name!r}; names must be unique "
+                                "(they are part of every call_id)", "name")
+        seen.add(spec.name)
     output = root.get("output", str, None)
     quarantine = data_dir / "quarantine.jsonl"
     if "quarantine" in root:

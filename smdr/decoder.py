@@ -57,9 +57,12 @@ class Decoder:
                 continue
             if rec is None:
                 continue
-            if rec.phone:
-                rec.phone, rec.direction = normalize(rec.phone, rec.direction)
-            add(rec, position, received_at, out)
+            try:
+                if rec.phone:
+                    rec.phone, rec.direction = normalize(rec.phone, rec.direction)
+                add(rec, position, received_at, out)
+            except Exception as exc:  # bad input must never stop the source: keep the bytes, say why
+                self._reject(line, "internal-error", f"{type(exc).__name__}: {exc}", position)
         self.position = position
         self.events += len(out)
         return out
@@ -80,6 +83,8 @@ class Decoder:
         self.quarantine.add(raw, source=self.source, layout=self.parser.name, kind=kind, reason=reason,
                             position=position)
 
-    def _overlong(self, fragment: bytes) -> None:
+    def _overlong(self, fragment: bytes, continued: bool) -> None:
+        if not continued:
+            self.position += 1  # every fragment of one overlong line keeps that line's position
         self._reject(fragment, "too-long", f"longer than {self.framer.max_record} bytes without a line end",
-                     self.position + 1)
+                     self.position)

@@ -3,7 +3,7 @@
 Line ends CR, LF and CRLF (and form feed / vertical tab, which start a new page or line) all end a
 record. NUL padding, XON/XOFF and other control bytes are dropped. A record longer than
 ``max_record`` is cut and handed to ``on_overlong`` so that a stuck line cannot grow memory without
-bound; the rest of that line, up to the next line end, goes the same way.
+bound; the rest of that line, up to the next line end, goes the same way (``continued`` True).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ class Framer:
     __slots__ = ("max_record", "on_overlong", "_pending", "_discarding", "dropped_bytes", "overlong")
 
     def __init__(self, max_record: int = 4096,
-                 on_overlong: Callable[[bytes], None] | None = None) -> None:
+                 on_overlong: Callable[[bytes, bool], None] | None = None) -> None:
         self.max_record = max_record
         self.on_overlong = on_overlong
         self._pending = b""
@@ -39,17 +39,17 @@ class Framer:
         self._pending = parts.pop()
         if self._discarding:
             if parts:
-                self._overlong(parts[0])
+                self._overlong(parts[0], True)
                 parts[0] = b""
                 self._discarding = False
             else:
-                self._overlong(self._pending)
+                self._overlong(self._pending, True)
                 self._pending = b""
                 return []
         records = [p for p in parts if p]
         if len(self._pending) > self.max_record:
-            self._overlong(self._pending[: self.max_record])
-            self._overlong(self._pending[self.max_record:])
+            self._overlong(self._pending[: self.max_record], False)
+            self._overlong(self._pending[self.max_record:], True)
             self._pending = b""
             self._discarding = True
         if records and max(map(len, records)) > self.max_record:
@@ -60,23 +60,23 @@ class Framer:
         kept = []
         for record in records:
             if len(record) > self.max_record:
-                self._overlong(record)
+                self._overlong(record, False)
             else:
                 kept.append(record)
         return kept
 
-    def _overlong(self, fragment: bytes) -> None:
+    def _overlong(self, fragment: bytes, continued: bool) -> None:
         if not fragment:
             return
-        self.overlong += 1
+        self.overlong += 1  # fragments, not lines: each one is a quarantine entry
         if self.on_overlong is not None:
-            self.on_overlong(fragment)
+            self.on_overlong(fragment, continued)
 
     def take_partial(self) -> bytes:
         """The half-received record, if any, and forget it (on link loss or end of input)."""
         partial, self._pending = self._pending, b""
         if self._discarding:
             self._discarding = False
-            self._overlong(partial)
+            self._overlong(partial, True)
             return b""
         return partial

@@ -21,6 +21,7 @@ from .yamlfile import Section
 
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 _NOISE = re.compile(r"[\s\-.()/]")
+_DIALLED = re.compile(r"\+?[0-9*#PpFfXx]*")
 _CACHE_LIMIT = 8192
 
 
@@ -67,7 +68,10 @@ class PhoneRules:
         return result
 
     def _normalize(self, number: str, direction: str) -> tuple[str, str]:
-        n = _NOISE.sub("", number.translate(_DIGITS))
+        printed = number.translate(_DIGITS).strip()
+        n = _NOISE.sub("", printed)
+        if not _DIALLED.fullmatch(n):
+            return printed, direction  # a name, or text the PBX printed: keep it as printed
         if direction == INTERNAL or not n:
             return n, direction
         if direction == OUTBOUND:

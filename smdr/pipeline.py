@@ -77,7 +77,7 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
                 await task
             except asyncio.CancelledError:
                 pass
-        await transport.close()
+        await transport.shutdown()  # also releases a tcp-listen socket
     stats = decoder.stats
     log.info("%s: %d records, %d events, skipped %s, quarantined %s", spec.name, stats.records, stats.events,
              stats.skipped or "none", stats.quarantined or "none")

@@ -137,18 +137,19 @@ def test_invalid_record_becomes_a_dead_letter_and_the_call_goes_on(crm: CrmDoubl
     crm.override = lambda request: ((200, "application/json",
                                      b'{"success": false, "error": {"code": "INVALID", "message": "bad agent"}}')
                                     if request.fields.get("event") == "in-progress" else None)
+    crm.reject_call_ids.add("c2")
 
     async def go() -> None:
         await outbox.emit(make_event("c1", "ringing"))
         await outbox.emit(make_event("c1", "in-progress"))
         await outbox.emit(make_event("c1", "answered"))
-        await outbox.emit(make_event("c2", agent=None))  # missing a required field
+        await outbox.emit(make_event("c2"))
         async with delivering(outbox, crm_settings(crm.url)):
             await wait_until(lambda: states(outbox)["dead"] == 2 and states(outbox)["delivered"] == 2)
     asyncio.run(go())
     assert crm.events_of("c1") == ["ringing", "in-progress", "answered"]
     dead = {row.call_id: row.last_error for row in outbox.store.rows("dead")}
-    assert "INVALID: bad agent" in dead["c1"] and "missing required field: agent" in dead["c2"]
+    assert "INVALID: bad agent" in dead["c1"] and "INVALID: unknown extension" in dead["c2"]
 
 
 DELIVERER_TO_KILL = """

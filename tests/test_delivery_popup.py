@@ -139,6 +139,7 @@ def test_the_secret_is_in_no_log_record_and_no_stored_file(crm: CrmDouble, tmp_p
                                                           caplog: pytest.LogCaptureFixture) -> None:
     secret = crm.secret
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="httpx")
     outbox = Outbox.open(tmp_path / "data" / "outbox.sqlite3")
     crm.reject_call_ids.add("bad")
 

@@ -1,8 +1,10 @@
-"""Test helpers (no tests here): a stdlib HTTP stand-in for the ParsVT Generic API, events, waits.
+"""Test helpers (no tests here): the CRM peers, events, bounded waits, a running Deliverer.
 
-The double speaks the contract agreed with crm-sim (success / AUTH / INVALID answers) and adds the
-knobs these tests need: hold CDRs at the server, reject chosen calls, answer HTML, delay, 5xx.
-Run as a script it serves until killed (bench/deliver.py uses that when crm-sim is absent).
+Two real HTTP peers on 127.0.0.1:
+- ``SimCrm``: crm-sim (smdr.crmsim) in this process; the CRM the delivery tests talk to.
+- ``CrmDouble``: a small stdlib server speaking the same contract, for what crm-sim does not do on
+  purpose: arbitrary answers (HTML with 200, success without a record id, ...) and holding CDR
+  requests at the server until the test lets them go. Run as a script it serves until killed.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from smdr.crm import CrmSettings, GenericClient, PopupSettings
+from smdr.crmsim import CrmSimServer, SimOptions
+from smdr.crmsim.faults import FaultSettings
 from smdr.model import CallEvent, Provenance
 from smdr.outbox import Deliverer, Outbox
 
@@ -161,6 +165,40 @@ class _QuietServer(ThreadingHTTPServer):
 
 def _json(status: int, body: object) -> Answer:
     return status, "application/json", json.dumps(body).encode()
+
+
+class SimCrm:
+    """crm-sim on a free port of 127.0.0.1, seeded; faults change live with ``set_faults``."""
+
+    def __init__(self, secret: str = SECRET, **faults: Any) -> None:
+        self.secret = secret
+        self.server = CrmSimServer(SimOptions(host="127.0.0.1", port=0, secret=secret, seed=7,
+                                              faults=FaultSettings(**faults)))
+
+    def start(self) -> SimCrm:
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.close()
+
+    @property
+    def url(self) -> str:
+        return self.server.endpoint_url
+
+    def set_faults(self, **changes: Any) -> None:
+        self.server.faults.update(changes)
+
+    def events(self) -> list[dict[str, Any]]:
+        """Every ProcessCDR the simulator accepted, in arrival order."""
+        return self.server.store.events()
+
+    def events_of(self, call_id: str) -> list[str]:
+        return [e["event"] for e in self.events() if e["call_id"] == call_id]
+
+    def requests(self, method: str = "ProcessCDR") -> int:
+        """Requests received for ``method`` (accepted or not)."""
+        return self.server.app.stats.snapshot()["by_method"][method]
 
 
 # --- events and waiting ------------------------------------------------------------------------

@@ -84,7 +84,7 @@ def test_blank_lines_are_dropped() -> None:
 
 def test_max_record_endless_line_keeps_memory_bounded_and_every_byte_reaches_on_overlong() -> None:
     fragments: list[bytes] = []
-    framer = Framer(max_record=100, on_overlong=fragments.append)
+    framer = Framer(max_record=100, on_overlong=lambda fragment, _continued: fragments.append(fragment))
     sent = b""
     for i in range(500):  # 500 * 37 bytes, never a line end
         chunk = bytes([65 + i % 26]) * 37
@@ -101,7 +101,7 @@ def test_max_record_endless_line_keeps_memory_bounded_and_every_byte_reaches_on_
 
 def test_max_record_line_overlong_within_one_chunk_is_not_emitted() -> None:
     fragments: list[bytes] = []
-    framer = Framer(max_record=10, on_overlong=fragments.append)
+    framer = Framer(max_record=10, on_overlong=lambda fragment, _continued: fragments.append(fragment))
     assert framer.feed(b"short\n" + b"x" * 11 + b"\nexactly10!\nok\n") == [b"short", b"exactly10!", b"ok"]
     assert fragments == [b"x" * 11]
 
@@ -117,7 +117,7 @@ def test_take_partial_returns_half_record_once() -> None:
 
 def test_take_partial_inside_an_overlong_line_returns_nothing_and_resumes_cleanly() -> None:
     fragments: list[bytes] = []
-    framer = Framer(max_record=8, on_overlong=fragments.append)
+    framer = Framer(max_record=8, on_overlong=lambda fragment, _continued: fragments.append(fragment))
     framer.feed(b"y" * 20)
     assert framer.take_partial() == b""
     assert framer.feed(b"fresh\n") == [b"fresh"]

@@ -69,8 +69,6 @@ def test_names_and_service_codes_are_kept() -> None:
     assert TEHRAN.normalize("", "inbound") == ("", "inbound")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: spaces, dots and dashes are stripped before the name check, "
-                                       "so a name is not 'kept as printed' ('Ali Rezaei' -> 'AliRezaei')")
 def test_a_name_with_a_space_is_kept_as_printed() -> None:
     assert TEHRAN.normalize("Ali Rezaei", "inbound") == ("Ali Rezaei", "inbound")
 

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from smdr import layouts
 from smdr.decoder import Decoder
 from smdr.normalize import Localizer, PhoneRules, zone
@@ -32,8 +34,8 @@ def entries(path: Path) -> list[dict]:
 
 def run_smdr(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMDR_")}
-    return subprocess.run([sys.executable, "-m", "smdr", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run([sys.executable, "-m", "smdr", *args], check=False, cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=60)
 
 
 def test_bad_records_are_kept_exactly_with_reason_and_kind(tmp_path: Path) -> None:
@@ -133,3 +135,25 @@ def test_smdr_parse_reprocesses_a_quarantine_file_with_the_right_layout(tmp_path
         ("outbound", "09121234567", 85, "101"), ("inbound", "02188776655", 134, "102")]
     assert [e["provenance"]["raw"] for e in events] == [TDA_OK.decode().rstrip(), tda2.decode().rstrip()]
     assert "1 record(s) not parsed" in again.stderr and "bad-field 1" in again.stderr   # the ** line stays bad
+
+
+def _limit_file_size() -> None:  # runs in the child: a runaway writer dies at 1 MB instead of filling the disk
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+
+
+def test_reprocessing_into_the_same_quarantine_file_terminates(tmp_path: Path) -> None:
+    quarantine = tmp_path / "q.jsonl"
+    capture = tmp_path / "g.smdr"
+    capture.write_bytes(b"garbage line one\r\nmore garbage\r\n")
+    first = run_smdr("parse", str(capture), "--layout", "panasonic-kx-tda", "--quarantine", str(quarantine),
+                     cwd=tmp_path)
+    assert first.returncode == 0 and len(entries(quarantine)) == 2
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMDR_")}
+    again = subprocess.run([sys.executable, "-m", "smdr", "parse", str(quarantine), "--layout", "panasonic-kx-tda",
+                            "--quarantine", str(quarantine)], check=False, cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=30, preexec_fn=_limit_file_size)
+    assert again.returncode in (0, 2), again.stderr[-500:]
+    assert quarantine.stat().st_size < 10_000
+    assert len(entries(quarantine)) <= 4

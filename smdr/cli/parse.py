@@ -52,6 +52,9 @@ def run(args: argparse.Namespace) -> int:
         print("smdr parse: give --layout NAME or --device NAME (smdr layouts / smdr devices list them)",
               file=sys.stderr)
         return 2
+    if args.quarantine and args.path != "-" and Path(args.quarantine).resolve() == Path(args.path).resolve():
+        print("smdr parse: --quarantine must be another file than the one being parsed", file=sys.stderr)
+        return 2
     source = args.source or ("stdin" if args.path == "-" else Path(args.path).name)
     spec = SourceSpec(name=source, url="", layout=layout, timezone=args.tz or timezone,
                       phone=phone_rules(args, phone), date_order=date_order)
@@ -75,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _feed(path: str, decoder: Decoder, write) -> None:
     if path != "-" and is_quarantine_file(Path(path).open("rb").read(4096)):
-        for _source, raw in read_quarantined(path):
+        for _source, raw in list(read_quarantined(path)):
             for event in decoder.records([raw]):
                 write(event)
         return

@@ -17,7 +17,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from .. import yamlfile
-from ..errors import LayoutNotFound
+from ..errors import ConfigError, LayoutNotFound
 from ..resources import yaml_files
 from .compiler import CompiledLayout
 from .record import Parser, Record, RecordRejected
@@ -43,8 +43,24 @@ class LayoutInfo:
 
 
 def read_layout_file(path: str | Path, known: dict[str, yamlfile.Section] | None = None) -> LayoutSpec:
-    section = yamlfile.load(path)
-    return read_layout(_resolve_extends(section, known or _sections(None), []))
+    return _read(yamlfile.load(path), known or _sections(None))
+
+
+def _read(section: yamlfile.Section, known: dict[str, yamlfile.Section]) -> LayoutSpec:
+    merged = _resolve_extends(section, known, [])
+    try:
+        return read_layout(merged)
+    except ConfigError as exc:
+        top = (exc.key or "").split(".")[0].split("[")[0]
+        if merged is section or top in section.data:
+            raise
+        # the key came from the base layout, which is valid on its own: it is this file's change
+        # (e.g. other fields) that breaks it
+        base = known[str(section.raw("extends"))]
+        cause = next((k for k in ("fields", "generic", "extends") if k in section.data), "extends")
+        raise ConfigError(f"{exc} (in '{top}' inherited from {base.path}:{base.data.key_lines.get(top, 0)}, "
+                          f"which this file's '{cause}' no longer fits; redefine '{top}' here too)",
+                          path=section.path, line=section.data.key_lines.get(cause), key=exc.key) from None
 
 
 def _sections(extra_dirs: list[str] | None) -> dict[str, yamlfile.Section]:
@@ -84,7 +100,7 @@ def available(extra_dirs: list[str] | None = None) -> dict[str, LayoutInfo]:
     found: dict[str, LayoutInfo] = {}
     sections = _sections(extra_dirs)
     for name, section in sections.items():
-        spec = read_layout(_resolve_extends(section, sections, []))
+        spec = _read(section, sections)
         found[name] = LayoutInfo(spec.name, spec.description, section.path, spec=spec)
     for ep in entry_points(group="smdr.parsers"):
         if ep.name not in found:

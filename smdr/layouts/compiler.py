@@ -71,6 +71,14 @@ class CompiledLayout:
             return value
 
         ns["_when"], ns["_slow_when"] = when_cache, slow_when
+
+        def as_seconds(name: str, text: str) -> int:
+            try:
+                return conv.parse_duration(text)
+            except ValueError as exc:
+                raise RecordRejected("bad-field", str(FieldError(name, text, str(exc)))) from None
+
+        ns["_as_seconds"] = as_seconds
         for f in spec.fields.values():
             if f.type in _INT_TYPES:
                 ns[f"_c_{f.name}"], ns[f"_slow_{f.name}"] = _typed_cache(f.name, conv.converter(f.type, order))
@@ -300,6 +308,9 @@ class _Generator:
         if key in _INT_OUTPUTS:
             if len(exprs) != 1:
                 raise ValueError(f"{key} takes one field reference")
+            name = parts[1][1:-1]
+            if name in groups or not self._is_int(name):
+                return f"_as_seconds({key!r}, {exprs[0]})"  # text: read it as a duration
             return exprs[0]
         return " + ".join(e if e.startswith("'") or e.startswith('"') else f"str({e})" for e in exprs)
 

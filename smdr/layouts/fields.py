@@ -66,6 +66,8 @@ def parse_date(text: str, order: str) -> date:
         d, mo, y = int(a), int(b), _year(c)
     else:
         mo, d, y = int(a), int(b), _year(c)
+    if not 1970 <= y <= 2199:  # a PBX clock is never set outside this; arithmetic on it could overflow
+        raise ValueError("a date between 1970 and 2199")
     try:
         return date(y, mo, d)
     except ValueError:

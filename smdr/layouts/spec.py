@@ -197,14 +197,19 @@ def _read_rules(section: Section, spec: LayoutSpec) -> list[Rule]:
             raise section.error(f"rule {index + 1} must be a mapping", "rules")
         sub = Section(item, section.path, f"rules[{index}]")
         sub.check_keys({"when", "set", "stop", "note"})
-        conditions = _read_conditions(sub, subjects) if "when" in sub else []
+        conditions = _read_conditions(sub, subjects, _numeric_subjects(spec)) if "when" in sub else []
         groups = {g for c in conditions if c.op == "match" for g in re.compile(c.value).groupindex}
         assignments = _read_assignments(sub.section("set", optional=True), subjects | groups)
         rules.append(Rule(conditions, assignments, sub.get("stop", bool, False), item.line))
     return rules
 
 
-def _read_conditions(sub: Section, subjects: set[str]) -> list[Condition]:
+def _numeric_subjects(spec: LayoutSpec) -> set[str]:
+    numeric = {name for name, f in spec.fields.items() if f.type in ("int", "duration", "ring")}
+    return numeric | {o for o in ("duration", "ring", "billduration") if o not in spec.fields}
+
+
+def _read_conditions(sub: Section, subjects: set[str], numeric: set[str]) -> list[Condition]:
     when = sub.section("when")
     conditions = []
     for subject in when.keys():
@@ -225,6 +230,12 @@ def _read_conditions(sub: Section, subjects: set[str]) -> list[Condition]:
             conditions.append(Condition(subject, "in", list(value)))
         else:
             conditions.append(Condition(subject, "eq", value))
+    for cond in conditions:
+        if cond.subject in numeric and cond.op in ("eq", "ne", "in", "gt", "lt"):
+            values = cond.value if isinstance(cond.value, list) else [cond.value]
+            if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+                raise when.error(f"'{cond.subject}' is a number (seconds): compare it with whole numbers, "
+                                 f"not {cond.value!r}", cond.subject)
     return conditions
 
 

@@ -83,6 +83,13 @@ class Deliverer:
         self._paused_at = 0.0
         self._pause_flag_checked = False
         self._last_success = 0.0      # time.monotonic() of the last delivered event
+        self._popups_sending = 0
+        self._no_popup_sending = asyncio.Event()
+        self._no_popup_sending.set()
+        self._running = False
+        # Listening from construction on: a ringing emitted before run() has started still gets its
+        # local popup, and its delivery is picked up first when run() starts.
+        outbox.add_listener(self._on_emit)
 
     @property
     def paused(self) -> bool:
@@ -91,7 +98,7 @@ class Deliverer:
     async def run(self, stop: asyncio.Event) -> None:
         log.info("delivering to %s (%s, %d calls in parallel)", self._client.display_url,
                  self._crm.method, self._crm.concurrency)
-        self._outbox.add_listener(self._on_emit)
+        self._running = True
         watcher = asyncio.create_task(self._wake_on(stop))
         try:
             while not stop.is_set():
@@ -113,7 +120,8 @@ class Deliverer:
         if event.event == RINGING and not self._paused and not self._stopping:
             if self._assistant is not None and self._assistant.wants(event):
                 self._spawn_side(self._assistant.on_ringing(event))
-            if event.call_id not in self._claimed and len(self._popup_tasks) < POPUP_LANE_SLOTS:
+            if (self._running and event.call_id not in self._claimed
+                    and len(self._popup_tasks) < POPUP_LANE_SLOTS):
                 self._start_call(event.call_id, popup=True)
                 return
             self._ringing_waiting = True
@@ -172,30 +180,49 @@ class Deliverer:
     def _start_call(self, call_id: str, *, popup: bool, probe: bool = False) -> None:
         self._claimed.add(call_id)
         tasks = self._popup_tasks if popup else self._cdr_tasks
-        task = asyncio.create_task(self._drive_call(call_id, first_ignores_gate=popup or probe, probe=probe))
+        task = asyncio.create_task(self._drive_call(call_id, popup=popup, probe=probe))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
 
-    async def _drive_call(self, call_id: str, *, first_ignores_gate: bool, probe: bool) -> None:
+    async def _drive_call(self, call_id: str, *, popup: bool, probe: bool) -> None:
         """Send the call's queued events in order until none is due or one fails."""
         first = True
+        # Until its ringing event is settled, a popup task holds back the CDR tasks: on one event
+        # loop every step of its request otherwise waits behind theirs (milliseconds each).
+        holding_back = popup
+        if holding_back:
+            self._popups_sending += 1
+            self._no_popup_sending.clear()
         try:
             while not self._stopping and (not self._paused or (probe and first)):
+                if not popup:
+                    await self._no_popup_sending.wait()
                 now = self._clock()
-                if now < self._gate_until and not (first and first_ignores_gate):
+                if now < self._gate_until and not (first and (popup or probe)):
                     break
                 row = self._store.head_of_call(call_id)
                 if row is None or (row.next_attempt_at > now and not probe):
                     break
                 first = False
-                if not await self._deliver(row, now):
+                settled = await self._deliver(row, now)
+                if holding_back and row.event == RINGING:
+                    holding_back = False
+                    self._popup_sent()
+                if not settled:
                     break
         except Exception as exc:  # a bug or a database error: back off instead of spinning
             log.exception("delivery of call %s failed unexpectedly", call_id)
             self._note_failure(self._clock(), f"internal error: {type(exc).__name__}: {exc}")
         finally:
+            if holding_back:
+                self._popup_sent()
             self._claimed.discard(call_id)
             self._wake.set()
+
+    def _popup_sent(self) -> None:
+        self._popups_sending -= 1
+        if not self._popups_sending:
+            self._no_popup_sending.set()
 
     # --- one event -----------------------------------------------------------------------------
 

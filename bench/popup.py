@@ -1,0 +1,339 @@
+"""Popup latency benchmark: a ringing record on the serial line -> its ProcessCDR at the CRM.
+
+    python bench/popup.py [-n 1000] [--pause-ms 20-50] [--backlog 2000] [--backlog-popups 300]
+
+Starts the CRM simulator (``smdr crm-sim``), a socat pseudo-terminal pair standing in for the PBX's
+serial cable, and the connector (``smdr run``) reading the far end as ``serial://<pty>?baudrate=9600``.
+Then it writes Panasonic KX-TDA ``RC`` records (printed while a call rings; each with its own caller
+number) into the near end one at a time, with a pause between them, and for each takes the time from
+the moment ``write()`` of its last byte returned (then ``tcdrain``) to the arrival of
+its ``ringing`` request at crm-sim (crm-sim stores ``time.time()`` when it has read each request; all
+processes run on this machine, so one clock serves both ends).
+
+Phase 1: an idle connector. Phase 2: first 2,000 answered CDRs are written in one burst (as a PBX dumps
+its buffer when the link comes back), and while the connector is still delivering them to a slower CRM
+(crm-sim latency ``--backlog-latency-ms``) more ringing records follow: the popups must not queue
+behind the backlog. Only the popups that reached crm-sim before the last backlog event did are counted
+as "during the backlog".
+
+A pseudo-terminal moves bytes at memory speed whatever baud rate is set; a real 9600 baud line would
+add the record's wire time (printed for reference) before its last byte is in, which the figures here
+do not include because they start at the last byte. Prints figures only; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+import urllib.request
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ENDPOINT_PATH = "/modules/ParsVT/ws/API/V2/PBX/Generic"
+SECRET = "bench-popup-secret"
+RECORD_BYTES = 82            # a KX-TDA Pattern A record: 80 columns + CR LF
+BITS_PER_BYTE = 10           # 8N1
+BAUD = 9600
+START_TIMEOUT = 20.0         # seconds for each process to come up
+SETTLE_TIMEOUT = 60.0        # seconds for the last requests to reach crm-sim after the last write
+POLL = 0.05
+POPUP_LINES = range(1, 50)   # CO lines of the ringing calls; the backlog uses 50..98
+BACKLOG_LINES = range(50, 99)
+
+
+# --- the records -----------------------------------------------------------------------------------
+
+def _body(ext: str, co: str = "", dial: str = "", ring: str = "", dur: str = "", cd: str = "") -> bytes:
+    """Columns 16..79 of a Pattern A record plus CR LF (see bench/panasonic_stream.py)."""
+    text = f" {ext:>5} {co:2} {dial:25} {ring:>4} {dur:8} {'':10} {cd:2} \r\n"
+    assert len(text) == RECORD_BYTES - 16, text
+    return text.encode("ascii")
+
+
+def _stamp(when: datetime) -> bytes:
+    hour = when.hour
+    return f"{when:%d/%m/%y} {hour % 12 or 12:02d}:{when:%M}{'AM' if hour < 12 else 'PM'}".encode("ascii")
+
+
+def ringing_record(index: int, when: datetime) -> tuple[bytes, str]:
+    """An incoming call ringing at extension 1xx on a CO line (``RC``), caller 0912 + 7 digits."""
+    phone = f"0912{5_000_000 + index:07d}"
+    co = POPUP_LINES[index % len(POPUP_LINES)]
+    ext = str(101 + index % 48)
+    return _stamp(when) + _body(ext, f"{co:02d}", "<I>" + phone, cd="RC"), phone
+
+
+def backlog_records(count: int, day: datetime) -> bytes:
+    """``count`` answered outgoing calls of an earlier day, two per minute from 00:00 on."""
+    out = []
+    for index in range(count):
+        when = day.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(minutes=index // 2)
+        co = BACKLOG_LINES[index % len(BACKLOG_LINES)]
+        talk = 20 + index % 97
+        out.append(_stamp(when) + _body(str(101 + index % 48), f"{co:02d}", f"0935{index:07d}", "",
+                                        f"00:{talk // 60:02d}'{talk % 60:02d}"))
+    return b"".join(out)
+
+
+# --- the processes ---------------------------------------------------------------------------------
+
+class Bench:
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.processes: list[subprocess.Popen] = []
+        self.port = 0
+        self.pty_fd: int | None = None
+        self.connector: subprocess.Popen | None = None
+        self.connector_log = workdir / "connector.log"
+
+    def start_crmsim(self) -> None:
+        out = open(self.workdir / "crm-sim.out", "w+", encoding="utf-8")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "smdr", "crm-sim", "--host", "127.0.0.1", "--port", "0", "--quiet",
+             "--secret", SECRET, "--db", str(self.workdir / "crm.sqlite")],
+            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=_env())
+        self.processes.append(process)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            match = re.search(r"listening on http://127\.0\.0\.1:(\d+)/", (self.workdir / "crm-sim.out").read_text())
+            if match:
+                self.port = int(match.group(1))
+                return
+            if process.poll() is not None:
+                break
+            time.sleep(POLL)
+        raise SystemExit("crm-sim did not start:\n" + (self.workdir / "crm-sim.out").read_text())
+
+    def start_socat(self) -> tuple[Path, Path]:
+        socat = shutil.which("socat")
+        if socat is None:
+            raise SystemExit("socat is needed (scripts/install-test-deps.sh installs it)")
+        near, far = self.workdir / "pbx-end", self.workdir / "connector-end"
+        process = subprocess.Popen([socat, f"pty,raw,echo=0,link={near}", f"pty,raw,echo=0,link={far}"],
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=open(self.workdir / "socat.log", "w"))
+        self.processes.append(process)
+        deadline = time.monotonic() + START_TIMEOUT
+        while not (near.exists() and far.exists()):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("socat did not create the pty pair:\n" + (self.workdir / "socat.log").read_text())
+            time.sleep(0.01)
+        return near, far
+
+    def start_connector(self, far: Path) -> None:
+        config = self.workdir / "smdr.yaml"
+        config.write_text(
+            "data_dir: data\n"
+            "timezone: Asia/Tehran\n"
+            "phone: {area_code: \"21\", local_lengths: [8]}\n"
+            "sources:\n"
+            "  - name: pbx\n"
+            "    device: panasonic-kx-tda\n"
+            f"    url: serial://{far}?baudrate={BAUD}\n"
+            "crm:\n"
+            f"  url: http://127.0.0.1:{self.port}{ENDPOINT_PATH}\n"
+            f"  secretkey: \"{SECRET}\"\n", encoding="utf-8")
+        self.connector = subprocess.Popen(
+            [sys.executable, "-m", "smdr", "run", "--config", str(config)], cwd=self.workdir,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(self.connector_log, "w"), env=_env())
+        self.processes.append(self.connector)
+        # pyserial empties the port's input buffer when it opens it: write only once it is open
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if re.search(r"serial://\S*: connected", self.connector_log.read_text()):
+                return
+            if self.connector.poll() is not None:
+                break
+            time.sleep(POLL)
+        raise SystemExit("the connector did not open the serial port:\n" + self.connector_log.read_text())
+
+    def open_pbx_end(self, near: Path) -> None:
+        self.pty_fd = os.open(near, os.O_RDWR | os.O_NOCTTY)
+
+    def write(self, data: bytes) -> float:
+        """Write all of ``data``; the time.time() when the last write() returned (then tcdrain).
+
+        Taken before tcdrain, not after: on a pty the reader can have the bytes before tcdrain returns,
+        so the earlier clock is the conservative one (it never makes a latency look shorter).
+        """
+        assert self.pty_fd is not None
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.pty_fd, view):]
+        done = time.time()
+        termios.tcdrain(self.pty_fd)
+        return done
+
+    # --- crm-sim -------------------------------------------------------------------------------
+
+    def get(self, path: str) -> dict:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=30) as response:
+            return json.load(response)
+
+    def set_latency(self, milliseconds: float) -> None:
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/_sim/faults", method="POST",
+                                         data=json.dumps({"latency_ms": milliseconds}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
+    def stored(self) -> dict[str, int]:
+        """{"calls": n, "events": n, "popups": n}: what crm-sim holds (popups: ringing requests)."""
+        return self.get("/stats")["stored"]
+
+    def wait_for(self, popups: int, events: int = 0) -> bool:
+        """Until crm-sim holds at least this many popups and events (bounded by SETTLE_TIMEOUT)."""
+        deadline = time.monotonic() + SETTLE_TIMEOUT
+        while time.monotonic() < deadline:
+            stored = self.stored()
+            if stored["popups"] >= popups and stored["events"] >= events:
+                return True
+            time.sleep(0.2)
+        return False
+
+    def close(self) -> None:
+        if self.pty_fd is not None:
+            os.close(self.pty_fd)
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(5)
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+
+
+# --- measuring -------------------------------------------------------------------------------------
+
+def write_popups(bench: Bench, count: int, first_index: int, pause: tuple[float, float],
+                 rng: random.Random) -> dict[str, float]:
+    """Write ``count`` ringing records one at a time; {caller number: time just after its last byte}."""
+    written: dict[str, float] = {}
+    for index in range(first_index, first_index + count):
+        record, phone = ringing_record(index, datetime.now())
+        written[phone] = bench.write(record)
+        time.sleep(rng.uniform(*pause))
+    return written
+
+
+def latencies(events: list[dict], written: dict[str, float]) -> dict[str, float]:
+    """{caller number: ms from its last byte to its ringing request's arrival}; the first arrival counts."""
+    out: dict[str, float] = {}
+    for event in events:
+        phone = event["fields"].get("phone", "")
+        if event["event"] == "ringing" and phone in written and phone not in out and event.get("arrived"):
+            out[phone] = (event["arrived"] - written[phone]) * 1000.0
+    return out
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
+
+
+def report(title: str, values: list[float], expected: int) -> None:
+    print(f"{title}")
+    if not values:
+        print(f"  delivered 0 of {expected}")
+        return
+    print(f"  delivered {len(values)} of {expected}")
+    print(f"  last byte written -> request at crm-sim, ms: p50 {percentile(values, .50):.2f}  "
+          f"p90 {percentile(values, .90):.2f}  p99 {percentile(values, .99):.2f}  max {max(values):.2f}  "
+          f"(mean {statistics.fmean(values):.2f}, min {min(values):.2f})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", "--popups", type=int, default=1000, help="ringing records in phase 1 (default 1000)")
+    parser.add_argument("--pause-ms", default="20-50", help="pause between records, ms: N or MIN-MAX (default 20-50)")
+    parser.add_argument("--backlog", type=int, default=2000, help="answered CDRs queued in phase 2 (default 2000)")
+    parser.add_argument("--backlog-popups", type=int, default=300,
+                        help="ringing records written while the backlog is delivered (default 300)")
+    parser.add_argument("--backlog-latency-ms", type=float, default=60.0,
+                        help="crm-sim latency in phase 2, so that the backlog lasts (default 60)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, outbox, crm db)")
+    args = parser.parse_args(argv)
+    low, _, high = args.pause_ms.partition("-")
+    pause = (float(low) / 1000, float(high or low) / 1000)
+    rng = random.Random(args.seed)
+
+    workdir = Path(tempfile.mkdtemp(prefix="smdr-popup-bench-"))
+    bench = Bench(workdir)
+    wire_ms = RECORD_BYTES * BITS_PER_BYTE / BAUD * 1000
+    try:
+        bench.start_crmsim()
+        near, far = bench.start_socat()
+        bench.start_connector(far)
+        bench.open_pbx_end(near)
+        print(f"smdr popup benchmark: KX-TDA RC records over a socat pty (serial://...?baudrate={BAUD}) "
+              f"-> smdr run -> crm-sim on 127.0.0.1:{bench.port}")
+        print(f"wire time of one {RECORD_BYTES}-byte record at {BAUD} baud 8N1: {wire_ms:.1f} ms "
+              "(NOT included below: the clock starts when write() of the record's last byte has returned)")
+        print(f"pause between records: {args.pause_ms} ms; target: p99 under 5 ms")
+        print()
+
+        # phase 1: an idle connector
+        started = time.monotonic()
+        written = write_popups(bench, args.popups, 0, pause, rng)
+        settled = bench.wait_for(args.popups)
+        phase1 = latencies(bench.get("/events")["events"], written)
+        report(f"phase 1: {args.popups} ringing records, idle connector "
+               f"({time.monotonic() - started:.1f} s){'' if settled else ' [timed out waiting]'}",
+               list(phase1.values()), args.popups)
+        print()
+
+        # phase 2: the same while a backlog of answered CDRs is being delivered
+        before = bench.stored()
+        bench.set_latency(args.backlog_latency_ms)
+        yesterday = datetime.now() - timedelta(days=1)
+        backlog_written = bench.write(backlog_records(args.backlog, yesterday))
+        written2 = write_popups(bench, args.backlog_popups, args.popups, pause, rng)
+        settled = bench.wait_for(before["popups"] + args.backlog_popups,
+                                 before["events"] + args.backlog + args.backlog_popups)
+        events = bench.get("/events")["events"][before["events"]:]
+        ringing_phones = set(written2)
+        backlog_arrivals = [e["arrived"] for e in events
+                            if e["event"] == "answered" and e["fields"].get("phone", "").startswith("0935")]
+        other_events = len(events) - len(backlog_arrivals) - sum(
+            1 for e in events if e["event"] == "ringing" and e["fields"].get("phone") in ringing_phones)
+        backlog_end = max(backlog_arrivals) if backlog_arrivals else backlog_written
+        phase2 = latencies(events, written2)
+        during = [ms for phone, ms in phase2.items() if written2[phone] + ms / 1000 <= backlog_end]
+        print(f"phase 2: {args.backlog} answered CDRs written at once, then {args.backlog_popups} ringing records; "
+              f"crm-sim latency {args.backlog_latency_ms:g} ms per request")
+        print(f"  backlog: {len(backlog_arrivals)} of {args.backlog} delivered in "
+              f"{backlog_end - backlog_written:.1f} s after it was written"
+              f"{'' if settled else ' [timed out waiting]'}; other events (no_answer of lines reused): "
+              f"{other_events}")
+        report(f"  popups that reached crm-sim while the backlog was still being delivered:",
+               during, len(written2))
+        report(f"  all phase-2 popups:", list(phase2.values()), len(written2))
+        print()
+        print(f"connector log, outbox and crm-sim db in {workdir}" if args.keep else "")
+    finally:
+        bench.close()
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""Property tests: whatever bytes arrive, the Decoder never raises and accounts for every record."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from smdr import layouts
+from smdr.decoder import Decoder
+from smdr.model import DIRECTIONS, EVENTS
+from smdr.normalize import Localizer, PhoneRules, zone
+from smdr.quarantine import Quarantine
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "panasonic"
+LAYOUTS = layouts.available()
+NAMES = sorted(n for n, info in LAYOUTS.items() if info.spec is not None)
+VALID_LINES = sorted({line for path in sorted(FIXTURES.glob("*.smdr"))
+                      for line in path.read_bytes().splitlines(keepends=True)})
+TEHRAN = zone("Asia/Tehran")
+RULES = PhoneRules(area_code="21", local_lengths=(8,), strip_prefixes=("9",),
+                   extension_pattern=re.compile(r"1\d\d"))
+CALL_ID = re.compile(r"^[0-9a-f]{20}$")
+
+PROPERTY = settings(max_examples=200, deadline=None, derandomize=True, database=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+class CountingParser:
+    """The real compiled layout, counting the records it turned into a Record."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.name, self.parsed = inner, inner.name, 0
+
+    @property
+    def skipped(self) -> dict[str, int]:
+        return self.inner.skipped
+
+    def parse(self, line: bytes):
+        rec = self.inner.parse(line)
+        if rec is not None:
+            self.parsed += 1
+        return rec
+
+
+def make(name: str, max_record: int = 4096) -> tuple[Decoder, CountingParser]:
+    parser = CountingParser(LAYOUTS[name].compile())
+    return Decoder("prop", parser, localize=Localizer(TEHRAN), phone=RULES, max_record=max_record), parser
+
+
+def feed_chunked(d: Decoder, data: bytes, cuts: list[int]) -> list:
+    events, i = [], 0
+    for size in cuts:
+        if i >= len(data):
+            break
+        events += d.feed(data[i:i + size])
+        i += size
+    events += d.feed(data[i:])
+    return events
+
+
+def check(d: Decoder, parser: CountingParser, events: list) -> None:
+    for e in events:
+        assert e.direction in DIRECTIONS, e
+        assert e.event in EVENTS, e
+        assert CALL_ID.match(e.call_id), e
+        assert e.duration >= 0
+        assert e.starttime is None or e.starttime.tzinfo is not None
+    stats = d.stats
+    assert "parser-error" not in stats.quarantined, "a compiled layout raised something else than RecordRejected"
+    assert stats.records == sum(stats.skipped.values()) + sum(stats.quarantined.values()) + parser.parsed
+
+
+mixtures = st.lists(st.one_of(st.sampled_from(VALID_LINES), st.binary(max_size=120),
+                              st.sampled_from([b"\r\n", b"\n", b"\r", b"\x0c", b"\x00\x11\x13", b"\t"])),
+                    max_size=25).map(b"".join)
+cuts = st.lists(st.integers(min_value=1, max_value=64), max_size=40)
+
+
+@PROPERTY
+@given(name=st.sampled_from(NAMES), data=st.binary(max_size=3000), chunks=cuts)
+def test_arbitrary_bytes_never_raise(name: str, data: bytes, chunks: list[int]) -> None:
+    d, parser = make(name)
+    events = feed_chunked(d, data, chunks)
+    events += d.finish()
+    check(d, parser, events)
+
+
+@PROPERTY
+@given(name=st.sampled_from(NAMES), data=mixtures, chunks=cuts, lose_link=st.booleans())
+def test_valid_lines_mixed_with_noise_never_raise_and_are_accounted_for(name: str, data: bytes, chunks: list[int],
+                                                                       lose_link: bool) -> None:
+    d, parser = make(name)
+    events = feed_chunked(d, data, chunks)
+    if lose_link:
+        d.link_lost()
+        events += d.feed(VALID_LINES[0])
+    events += d.finish()
+    check(d, parser, events)
+
+
+@PROPERTY
+@given(name=st.sampled_from(NAMES), data=mixtures, chunks=cuts)
+def test_chunking_does_not_change_the_events(name: str, data: bytes, chunks: list[int]) -> None:
+    whole, _ = make(name)
+    expected = [e.to_dict() for e in whole.feed(data) + whole.finish()]
+    chunked, _ = make(name)
+    got = [e.to_dict() for e in feed_chunked(chunked, data, chunks) + chunked.finish()]
+    assert got == expected
+
+
+def test_the_strategies_reach_real_records() -> None:
+    # guard against a vacuous property: the valid lines do parse under their own layouts
+    d, parser = make("panasonic-kx-tda")
+    d.feed((FIXTURES / "kx-tda-a.smdr").read_bytes())
+    assert parser.parsed >= 30
+    assert len(VALID_LINES) > 100 and len(NAMES) >= 6
+
+
+@pytest.mark.parametrize(("name", "record"), [
+    ("panasonic-kx-tda", b"1/1/0001 12:00AM   101 01 09121234567               0'05 00:01'25               "),
+    ("panasonic-kx-tes", b"9999/1/1   9:04AM 103  04 88451234                              99999999  ....  "),
+])
+def test_date_at_the_edge_of_the_calendar_is_quarantined_not_raised(name: str, record: bytes) -> None:
+    d, _ = make(name)
+    events = d.feed(record + b"\r\n")
+    assert events == [] or all(e.starttime is not None for e in events)
+    assert d.stats.records == 1
+
+
+def test_overlong_line_counts_as_a_record_with_its_own_position() -> None:
+    q = Quarantine(None)
+    kept: list[tuple[bytes, int]] = []
+    original_add = q.add
+
+    def add(raw: bytes, **kw) -> None:
+        kept.append((raw, kw["position"]))
+        original_add(raw, **kw)
+
+    q.add = add  # type: ignore[method-assign]
+    parser = CountingParser(LAYOUTS["panasonic-kx-tda"].compile())
+    d = Decoder("prop", parser, localize=Localizer(TEHRAN), phone=RULES, max_record=100, quarantine=q)
+    d.feed(b"Z" * 250)
+    d.feed(b"Z" * 250 + b"\r\n")
+    (event,) = d.feed(b"21/11/26 08:03AM   101 01 09121234567                    00:01'25               \r\n")
+    assert b"".join(raw for raw, _ in kept) == b"Z" * 500
+    assert {pos for _, pos in kept} == {1}
+    assert event.provenance.position == 2
+    assert d.stats.records == 2
