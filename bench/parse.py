@@ -22,9 +22,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import panasonic_stream  # noqa: E402
+import panasonic_stream
 
-from smdr.pipeline import SourceSpec, make_decoder  # noqa: E402
+from smdr.pipeline import SourceSpec, make_decoder
 
 CHUNK = 1 << 16
 

@@ -52,7 +52,7 @@ class Decoder:
             except RecordRejected as exc:
                 self._reject(line, exc.kind, exc.detail, position)
                 continue
-            except Exception as exc:  # a code parser's bug must not stop the source
+            except Exception as exc:  # noqa: BLE001 - a code parser's bug must not stop the source
                 self._reject(line, "parser-error", f"{type(exc).__name__}: {exc}", position)
                 continue
             if rec is None:
@@ -61,7 +61,7 @@ class Decoder:
                 if rec.phone:
                     rec.phone, rec.direction = normalize(rec.phone, rec.direction)
                 add(rec, position, received_at, out)
-            except Exception as exc:  # bad input must never stop the source: keep the bytes, say why
+            except Exception as exc:  # noqa: BLE001 - bad input must never stop the source
                 self._reject(line, "internal-error", f"{type(exc).__name__}: {exc}", position)
         self.position = position
         self.events += len(out)

@@ -11,7 +11,7 @@ import base64
 import json
 import logging
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 log = logging.getLogger("smdr.quarantine")
@@ -32,7 +32,7 @@ class Quarantine:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._file = open(self.path, "a", encoding="utf-8")
             entry = {
-                "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "source": source, "layout": layout, "position": position, "kind": kind, "reason": reason,
                 "raw_b64": base64.b64encode(raw).decode("ascii"),
                 "text": raw.decode("latin-1"),

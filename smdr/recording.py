@@ -86,15 +86,14 @@ class Recorder:
                 if chunk is LINK_LOST:
                     self.stats.links_lost += 1
                     continue
-                if self.max_bytes is not None:
-                    chunk = chunk[:self.max_bytes - self.stats.byte_count]
+                data = chunk if self.max_bytes is None else chunk[:self.max_bytes - self.stats.byte_count]
                 now = time.monotonic()
-                data_file.write(chunk)
+                data_file.write(data)
                 data_file.flush()
-                timing.write(f"{now - last:.6f} {len(chunk)}\n")
+                timing.write(f"{now - last:.6f} {len(data)}\n")
                 timing.flush()
                 last = now
-                self.stats.byte_count += len(chunk)
+                self.stats.byte_count += len(data)
                 self.stats.chunk_count += 1
                 if self.max_bytes is not None and self.stats.byte_count >= self.max_bytes:
                     self.stats.stop_reason = f"max bytes {self.max_bytes} reached"

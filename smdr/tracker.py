@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .layouts.record import ANSWERED_STAGE, FINAL_STAGE, RINGING_STAGE, Record
+from .layouts.record import FINAL_STAGE, RINGING_STAGE, Record
 from .model import INTERNAL, NO_ANSWER, CallEvent, Provenance, make_call_id
 from .normalize import Localizer
 

@@ -192,8 +192,8 @@ class Section:
         for key in self.data:
             if key not in allowed:
                 hint = _closest(str(key), allowed)
-                raise self.error(f"unknown key '{self._name(str(key))}'" + (f" (did you mean '{hint}'?)" if hint else ""),
-                                 key)
+                suggestion = f" (did you mean '{hint}'?)" if hint else ""
+                raise self.error(f"unknown key '{self._name(str(key))}'{suggestion}", key)
 
     def convert(self, key: str, func: Callable[[Any], T], default: Any = _MISSING) -> T:
         """Apply ``func`` to the raw value; a ValueError becomes a located ConfigError."""

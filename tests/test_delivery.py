@@ -1,4 +1,4 @@
-"""The delivery worker against a real HTTP server: order, retries, auth pause, dead letters, crashes."""
+"""The delivery worker against crm-sim on 127.0.0.1: order, retries, auth pause, dead letters, crashes."""
 
 from __future__ import annotations
 
@@ -15,16 +15,23 @@ import pytest
 
 from smdr.outbox import Outbox, OutboxStore
 from smdr.outbox.deliver import backoff_delay
-from test_delivery_support import CrmDouble, crm_settings, delivering, make_event, states, wait_until
+from test_delivery_support import CrmDouble, SimCrm, crm_settings, delivering, make_event, states, wait_until
 
 CALL_STATES = ["ringing", "in-progress", "transferred", "answered"]
 
 
 @pytest.fixture
-def crm() -> Iterator[CrmDouble]:
-    double = CrmDouble().start()
-    yield double
-    double.stop()
+def crm() -> Iterator[SimCrm]:
+    sim = SimCrm().start()
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def double() -> Iterator[CrmDouble]:
+    server = CrmDouble().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
@@ -49,9 +56,8 @@ def interleaved_calls(count: int, seed: int = 1) -> list:
 
 @pytest.mark.parametrize("method", ["POST", "GET"])
 def test_events_of_one_call_keep_their_order_under_concurrency_and_faults(
-        crm: CrmDouble, outbox: Outbox, method: str) -> None:
-    crm.fail_rate = 0.2
-    crm.delay = 0.001
+        crm: SimCrm, outbox: Outbox, method: str) -> None:
+    crm.set_faults(error_rate=0.2, latency_ms=1)
     events = interleaved_calls(60)
 
     async def go() -> None:
@@ -62,37 +68,46 @@ def test_events_of_one_call_keep_their_order_under_concurrency_and_faults(
                 await outbox.emit(event)
                 await asyncio.sleep(0)
             await wait_until(lambda: states(outbox)["delivered"] == len(events))
-        assert deliverer.stats.failures > 0  # the 503s happened and were retried
+        assert deliverer.stats.failures > 0  # the injected 500s happened and were retried
     asyncio.run(go())
     assert states(outbox) == {"queued": 0, "delivered": 240, "dead": 0, "superseded": 0}
     for index in range(60):
-        seen = crm.events_of(f"call-{index}")
-        # each state reached the CRM once (failed attempts are recorded too, but answered 503)
-        assert [event for position, event in enumerate(seen) if event not in seen[:position]] == CALL_STATES
+        assert crm.events_of(f"call-{index}") == CALL_STATES
 
 
+@pytest.mark.parametrize("outage", ["refused", "html 500"])
 def test_crm_down_then_back_delivers_everything_with_one_warning(
-        crm: CrmDouble, outbox: Outbox, caplog: pytest.LogCaptureFixture) -> None:
+        crm: SimCrm, outbox: Outbox, caplog: pytest.LogCaptureFixture, outage: str) -> None:
     caplog.set_level(logging.INFO, logger="smdr")
-    crm.override = lambda request: (503, "text/html", b"<html>maintenance</html>")
 
     async def go() -> None:
         for index in range(20):
             await outbox.emit(make_event(f"c{index}"))
-        async with delivering(outbox, crm_settings(crm.url, retry_initial=0.01, retry_max=0.05)):
-            await wait_until(lambda: len(crm.cdrs()) >= 30)  # several rounds of failures
+        if outage == "refused":
+            crm.server.take_down(3600)  # really stops listening
+        else:
+            crm.set_faults(error_rate=1.0, html_errors=True)
+        async with delivering(outbox, crm_settings(crm.url, retry_initial=0.01, retry_max=0.05)) as deliverer:
+            await wait_until(lambda: deliverer.stats.failures >= 5)  # several rounds of failures
             assert states(outbox)["queued"] == 20
-            crm.override = None
+            if outage == "refused":
+                crm.server.take_down(0.01)  # back in 10 ms
+            else:
+                crm.set_faults(error_rate=0.0)
             await wait_until(lambda: states(outbox)["delivered"] == 20)
     asyncio.run(go())
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "unavailable" in r.getMessage()]
-    assert len(warnings) == 1 and "HTTP 503" in warnings[0].getMessage()
+    assert len(warnings) == 1
+    assert ("ConnectError" if outage == "refused" else "HTTP 500") in warnings[0].getMessage()
     assert any("reachable again" in r.getMessage() for r in caplog.records)
+    assert sorted(call["call_id"] for call in crm.server.store.calls()) == sorted(f"c{index}" for index in range(20))
 
 
+@pytest.mark.parametrize("auth_status", [401, 200])
 def test_auth_failure_pauses_keeps_the_queue_and_resumes_with_the_right_secret(
-        crm: CrmDouble, outbox: Outbox, caplog: pytest.LogCaptureFixture) -> None:
+        crm: SimCrm, outbox: Outbox, caplog: pytest.LogCaptureFixture, auth_status: int) -> None:
     caplog.set_level(logging.INFO)
+    crm.set_faults(auth_failure_status=auth_status)
 
     async def go() -> None:
         for index in range(30):
@@ -102,8 +117,8 @@ def test_auth_failure_pauses_keeps_the_queue_and_resumes_with_the_right_secret(
             await outbox.emit(make_event("late", "ringing"))  # still accepted and kept while paused
             await asyncio.sleep(0.1)
         assert states(outbox)["queued"] == 31 and outbox.store.paused_by_auth
-        attempts_while_paused = len(crm.cdrs())
-        assert attempts_while_paused <= 8 + 4  # the first round only, then nothing
+        assert crm.requests() <= 8 + 4  # the first round only, then nothing
+        assert crm.events() == []
         async with delivering(outbox, crm_settings(crm.url)) as deliverer:
             await wait_until(lambda: states(outbox)["delivered"] == 31)
             assert not deliverer.paused
@@ -115,16 +130,15 @@ def test_auth_failure_pauses_keeps_the_queue_and_resumes_with_the_right_secret(
     assert "wrong-secret" not in caplog.text
 
 
-def test_auth_pause_is_lifted_by_outbox_retry_while_running(crm: CrmDouble, outbox: Outbox) -> None:
-    crm.auth_status = 200  # the variant that says "success: false" with HTTP 200
-
+def test_auth_pause_is_lifted_by_outbox_retry_while_running(crm: SimCrm, outbox: Outbox) -> None:
     async def go() -> None:
         await outbox.emit(make_event("c1"))
         async with delivering(outbox, crm_settings(crm.url, retry_max=3600)) as deliverer:
-            crm.secret = "rotated-in-the-crm"
+            await wait_until(lambda: states(outbox)["delivered"] == 1)
+            crm.set_faults(reject_secret=True)  # the key was changed in the CRM
             await outbox.emit(make_event("c2"))
             await wait_until(lambda: deliverer.paused)
-            crm.secret = "s3cr3t-Key_42"  # the CRM admin puts the old key back ...
+            crm.set_faults(reject_secret=False)  # the CRM admin puts the old key back ...
             other = OutboxStore.open(outbox.path)  # ... and the technician runs `smdr outbox retry`
             other.due_now()
             other.close()
@@ -133,23 +147,19 @@ def test_auth_pause_is_lifted_by_outbox_retry_while_running(crm: CrmDouble, outb
     asyncio.run(go())
 
 
-def test_invalid_record_becomes_a_dead_letter_and_the_call_goes_on(crm: CrmDouble, outbox: Outbox) -> None:
-    crm.override = lambda request: ((200, "application/json",
-                                     b'{"success": false, "error": {"code": "INVALID", "message": "bad agent"}}')
-                                    if request.fields.get("event") == "in-progress" else None)
-    crm.reject_call_ids.add("c2")
-
+def test_invalid_record_becomes_a_dead_letter_and_the_call_goes_on(crm: SimCrm, outbox: Outbox) -> None:
     async def go() -> None:
         await outbox.emit(make_event("c1", "ringing"))
-        await outbox.emit(make_event("c1", "in-progress"))
+        await outbox.emit(make_event("c1", "in-progress", duration=-5))
         await outbox.emit(make_event("c1", "answered"))
-        await outbox.emit(make_event("c2"))
+        await outbox.emit(make_event("c2", direction="sideways"))
         async with delivering(outbox, crm_settings(crm.url)):
             await wait_until(lambda: states(outbox)["dead"] == 2 and states(outbox)["delivered"] == 2)
     asyncio.run(go())
-    assert crm.events_of("c1") == ["ringing", "in-progress", "answered"]
+    assert crm.events_of("c1") == ["ringing", "answered"]
     dead = {row.call_id: row.last_error for row in outbox.store.rows("dead")}
-    assert "INVALID: bad agent" in dead["c1"] and "INVALID: unknown extension" in dead["c2"]
+    assert "INVALID: duration must not be negative" in dead["c1"]
+    assert "INVALID: unknown direction 'sideways'" in dead["c2"]
 
 
 DELIVERER_TO_KILL = """
@@ -166,7 +176,8 @@ asyncio.run(go())
 """
 
 
-def test_events_in_flight_at_a_crash_are_delivered_again(crm: CrmDouble, outbox: Outbox) -> None:
+def test_events_in_flight_at_a_crash_are_delivered_again(double: CrmDouble, outbox: Outbox) -> None:
+    crm = double  # it can hold requests at the server: they are in flight when the process dies
     crm.release_cdrs.clear()  # the CRM holds every CDR request: they stay in flight
     asyncio.run(_emit_calls(outbox, 12))
     script = DELIVERER_TO_KILL.format(tests=str(Path(__file__).parent), path=str(outbox.path), url=crm.url)

@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import pytest
-
 from golden import ROOT, cases, golden_path, parse_args, render
 
 CASES = cases()

@@ -10,8 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from smdr import layouts
 from smdr.decoder import Decoder
 from smdr.normalize import Localizer, PhoneRules, zone

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from smdr import layouts
 from smdr.decoder import Decoder
 from smdr.model import CallEvent

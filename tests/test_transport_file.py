@@ -132,7 +132,7 @@ def test_advanced_timing_format(tmp_path: Path) -> None:
 def test_missing_or_bad_timing_file(tmp_path: Path, arun: Callable[..., Any]) -> None:
     capture = tmp_path / "pbx.smdr"
     capture.write_bytes(b"x")
-    with pytest.raises(TransportError, match="pbx.smdr.timing"):
+    with pytest.raises(TransportError, match=r"pbx\.smdr\.timing"):
         arun(read_all(open_url(f"file://{capture}?pace=timing")))
     (tmp_path / "pbx.smdr.timing").write_text("0.1 5\nbanana\n")
     with pytest.raises(TransportError, match=r"pbx.smdr.timing:2: not a timing line"):
@@ -142,6 +142,6 @@ def test_missing_or_bad_timing_file(tmp_path: Path, arun: Callable[..., Any]) ->
 def test_bad_options() -> None:
     with pytest.raises(TransportError, match="pace='slow'"):
         open_url("file:///x?pace=slow")
-    with pytest.raises(TransportError, match="speed must be more than 0|at least"):
+    with pytest.raises(TransportError, match=r"speed must be more than 0|at least"):
         open_url("file:///x?pace=timing&speed=-1")
     assert isinstance(open_url("file://C:/x.smdr"), FileReplayTransport)

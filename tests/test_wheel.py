@@ -7,10 +7,8 @@ import subprocess
 import sys
 import venv
 import zipfile
-from pathlib import Path
 
 import pytest
-
 from golden import ROOT, cases, golden_path
 
 pytestmark = pytest.mark.slow

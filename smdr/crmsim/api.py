@@ -198,7 +198,7 @@ class SimApp:
         try:
             changes = json.loads(body or b"{}")
             if not isinstance(changes, dict):
-                raise ValueError("the body must be a JSON object")  # noqa: TRY004 - answered as a 400
+                raise ValueError("the body must be a JSON object")
             down_for = self.faults.update(changes)
         except ValueError as exc:  # json.JSONDecodeError is a ValueError
             return json_reply(400, {"error": str(exc)})

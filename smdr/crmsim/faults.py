@@ -123,7 +123,7 @@ def _typed(name: str, value: Any, kind: type) -> Any:
             raise ValueError(f"{name} must be true or false, not {value!r}")
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name} must be a number, not {value!r}")  # noqa: TRY004 - answered as a 400
+        raise ValueError(f"{name} must be a number, not {value!r}")
     if kind is int and value != int(value):
         raise ValueError(f"{name} must be a whole number, not {value!r}")
     return kind(value)

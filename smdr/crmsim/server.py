@@ -243,7 +243,7 @@ class CrmSimServer:
                 self._reopen_timer.daemon = True
                 self._reopen_timer.start()
                 return
-            for attempt in range(_REBIND_ATTEMPTS):
+            for _attempt in range(_REBIND_ATTEMPTS):
                 try:
                     self._listen(_HttpServer((self.host, self.port), self))
                     return

@@ -34,7 +34,7 @@ class CompiledLayout:
         self.skipped: dict[str, int] = {}
         self.source = _Generator(spec, self.date_order).source()
         namespace = self._namespace()
-        exec(compile(self.source, f"<layout {spec.name}>", "exec"), namespace)  # noqa: S102 - our own text
+        exec(compile(self.source, f"<layout {spec.name}>", "exec"), namespace)
         self.parse = namespace["parse"]
 
     def _namespace(self) -> dict[str, Any]:

@@ -73,9 +73,9 @@ class LayoutSpec:
 
 
 def read_layout(section: Section) -> LayoutSpec:
-    section.check_keys({"layout", "extends", "description", "notes", "format", "encoding", "time_is", "date_order",
-                        "min_length", "strict_columns", "fold_tolerance", "delimiter", "header", "pattern", "fields", "generic",
-                        "skip", "rules"})
+    section.check_keys({"layout", "extends", "description", "notes", "format", "encoding", "time_is",
+                        "date_order", "min_length", "strict_columns", "fold_tolerance", "delimiter", "header",
+                        "pattern", "fields", "generic", "skip", "rules"})
     name = section.get("layout")
     if not re.match(r"^[a-z0-9][a-z0-9._-]*$", name):
         raise section.error("'layout' must be lower-case letters, digits, '-', '.' or '_'", "layout")
