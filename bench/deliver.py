@@ -14,7 +14,7 @@ import argparse
 import asyncio
 import importlib.util
 import os
-import socket
+import re
 import statistics
 import subprocess
 import sys
@@ -28,17 +28,18 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from smdr.crm import CrmSettings, GenericClient, PopupSettings  # noqa: E402
-from smdr.model import CallEvent  # noqa: E402
-from smdr.outbox import Deliverer, Outbox  # noqa: E402
+from smdr.crm import CrmSettings, GenericClient, PopupSettings
+from smdr.model import CallEvent
+from smdr.outbox import Deliverer, Outbox
 
 ENDPOINT_PATH = "/modules/ParsVT/ws/API/V2/PBX/Generic"
-DOUBLE_SECRET = "s3cr3t-Key_42"  # the tests' double accepts this one
+DOUBLE_SECRET = "s3cr3t-Key_42"  # the tests' double accepts this one (tests/test_delivery_support.SECRET)
 SIM_SECRET = "bench-secret"
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=20000, help="events queued and drained (default 20000)")
     parser.add_argument("--concurrency", type=int, default=8, help="crm.concurrency (default 8)")
     parser.add_argument("--method", choices=("POST", "GET"), default="POST")
@@ -56,19 +57,23 @@ def main() -> int:
         events = [bench_event(index) for index in range(args.events)]
         settings = CrmSettings(url=url, secretkey=secret, method=args.method, concurrency=args.concurrency)
         drain = asyncio.run(drain_outbox(events, settings, args.popups))
+        add_arrivals(drain, url)
         baseline = sequential_posts(events[: args.baseline_events], url, secret, args.method)
     finally:
         server.terminate()
         server.wait(10)
     print(f"queueing:  {drain['emitted_per_s']:9.0f} events/s into the outbox (commit per event)")
-    print(f"outbox:    {drain['events_per_s']:9.0f} events/s  ({args.events} events in {drain['seconds']:.2f} s, "
+    print(f"outbox:    {drain['events_per_s']:9.0f} events/s  "
+          f"({args.events} events in {drain['seconds']:.2f} s, "
           f"{drain['failures']} failed attempts)")
     print(f"baseline:  {baseline:9.1f} events/s  (sequential httpx.post, new connection each, "
           f"{args.baseline_events} events)")
     print(f"ratio:     {drain['events_per_s'] / baseline:9.1f}x")
     for key, what in (("busy_sent", "during the drain: emit -> request written to the socket"),
+                      ("busy_arrived", "during the drain: emit -> request read by the CRM server"),
                       ("busy_answered", "during the drain: emit -> CRM answer recorded in the outbox"),
                       ("idle_sent", "idle outbox:      emit -> request written to the socket"),
+                      ("idle_arrived", "idle outbox:      emit -> request read by the CRM server"),
                       ("idle_answered", "idle outbox:      emit -> CRM answer recorded in the outbox")):
         latencies = sorted(drain["popup_ms"][key])
         if latencies:
@@ -80,8 +85,10 @@ def main() -> int:
 def bench_event(index: int) -> CallEvent:
     from datetime import datetime, timedelta, timezone
 
-    start = datetime(2024, 5, 1, 9, 0, tzinfo=timezone(timedelta(hours=3, minutes=30))) + timedelta(seconds=index)
-    return CallEvent(call_id=f"bench-{index:06d}", direction="inbound", event="answered", agent=str(100 + index % 50),
+    tehran = timezone(timedelta(hours=3, minutes=30))
+    start = datetime(2024, 5, 1, 9, 0, tzinfo=tehran) + timedelta(seconds=index)
+    return CallEvent(call_id=f"bench-{index:06d}", direction="inbound", event="answered",
+                     agent=str(100 + index % 50),
                      phone=f"0912{index:07d}", duration=30 + index % 300, gateway="bench", linename="CO 01",
                      starttime=start, endtime=start + timedelta(seconds=30 + index % 300))
 
@@ -113,16 +120,36 @@ async def drain_outbox(events: list[CallEvent], settings: CrmSettings, popups: i
             stop.set()
             await runner
         rows = outbox.store.conn.execute(
-            "SELECT call_id, created_at, settled_at FROM events WHERE event = 'ringing' AND state = 'delivered'")
-        popup_ms: dict[str, list[float]] = {"busy_sent": [], "busy_answered": [], "idle_sent": [], "idle_answered": []}
+            "SELECT call_id, created_at, settled_at FROM events "
+            "WHERE event = 'ringing' AND state = 'delivered'")
+        popup_ms: dict[str, list[float]] = {f"{phase}_{what}": [] for phase in ("busy", "idle")
+                                            for what in ("sent", "arrived", "answered")}
+        created: dict[str, float] = {}
         for call_id, created_at, settled_at in rows:
-            phase = "busy" if int(call_id.split("-")[1]) < popups else "idle"
+            created[call_id] = created_at
+            phase = popup_phase(call_id, popups)
             popup_ms[f"{phase}_answered"].append((settled_at - created_at) * 1000)
             if call_id in sent_at:
                 popup_ms[f"{phase}_sent"].append((sent_at[call_id] - created_at) * 1000)
         outbox.close()
     return {"emitted_per_s": emitted_per_s, "events_per_s": total / seconds, "seconds": seconds,
-            "failures": deliverer.stats.failures, "popup_ms": popup_ms}
+            "failures": deliverer.stats.failures, "popup_ms": popup_ms, "popup_created": created,
+            "popups": popups}
+
+
+def popup_phase(call_id: str, popups: int) -> str:
+    return "busy" if int(call_id.split("-")[1]) < popups else "idle"
+
+
+def add_arrivals(drain: dict, url: str) -> None:
+    """Emit -> arrival, from the server's own record of when it had read each request."""
+    root = url[: url.index(ENDPOINT_PATH)]
+    events = httpx.get(f"{root}/events", timeout=30).json()["events"]
+    for event in events:
+        created = drain["popup_created"].get(event["call_id"])
+        if created is not None and event.get("arrived"):
+            phase = popup_phase(event["call_id"], drain["popups"])
+            drain["popup_ms"][f"{phase}_arrived"].append((event["arrived"] - created) * 1000)
 
 
 class PopupStampingTransport(httpx.AsyncHTTPTransport):
@@ -169,36 +196,21 @@ def sequential_posts(events: list[CallEvent], url: str, secret: str, method: str
 def start_server(choice: str) -> tuple[subprocess.Popen, str, str, str]:
     has_sim = importlib.util.find_spec("smdr.cli.crm_sim") is not None
     if choice == "crm-sim" or (choice == "auto" and has_sim):
-        port = free_port()
         process = subprocess.Popen(
-            [sys.executable, "-m", "smdr", "crm-sim", "--host", "127.0.0.1", "--port", str(port),
-             "--secretkey", SIM_SECRET], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        url = f"http://127.0.0.1:{port}{ENDPOINT_PATH}"
-        wait_for_port(port, process)
-        return process, url, SIM_SECRET, "crm-sim (python -m smdr crm-sim)"
+            [sys.executable, "-m", "smdr", "crm-sim", "--host", "127.0.0.1", "--port", "0",
+             "--secret", SIM_SECRET, "--quiet"], stdout=subprocess.PIPE, text=True)
+        assert process.stdout is not None
+        line = process.stdout.readline()  # "crm-sim listening on http://... (endpoint http://...)"
+        match = re.search(r"\(endpoint (\S+)\)", line)
+        if not match:
+            process.kill()
+            raise SystemExit(f"crm-sim did not start: {line!r}")
+        return process, match.group(1), SIM_SECRET, "crm-sim (python -m smdr crm-sim, separate process)"
     process = subprocess.Popen([sys.executable, str(ROOT / "tests" / "test_delivery_support.py")],
                                stdout=subprocess.PIPE, text=True, cwd=ROOT / "tests")
     assert process.stdout is not None
     url = process.stdout.readline().strip()
-    return process, url, DOUBLE_SECRET, "stdlib test double (tests/test_delivery_support.py)"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, process: subprocess.Popen) -> None:
-    for _ in range(200):
-        if process.poll() is not None:
-            raise SystemExit(f"the server exited with code {process.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit("the server did not start listening within 10 s")
+    return process, url, DOUBLE_SECRET, "stdlib test double (tests/test_delivery_support.py, own process)"
 
 
 def percentile(sorted_values: list[float], share: float) -> float:

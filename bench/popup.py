@@ -217,7 +217,8 @@ class Bench:
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    path = os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))
+    return {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path}
 
 
 # --- measuring -------------------------------------------------------------------------------------
@@ -321,11 +322,11 @@ def main(argv: list[str] | None = None) -> int:
               f"crm-sim latency {args.backlog_latency_ms:g} ms per request")
         print(f"  backlog: {len(backlog_arrivals)} of {args.backlog} delivered in "
               f"{backlog_end - backlog_written:.1f} s after it was written"
-              f"{'' if settled else ' [timed out waiting]'}; other events (no_answer of lines reused): "
+              f"{'' if settled else ' [timed out waiting]'}; other events: "
               f"{other_events}")
-        report(f"  popups that reached crm-sim while the backlog was still being delivered:",
+        report("  popups that reached crm-sim while the backlog was still being delivered:",
                during, len(written2))
-        report(f"  all phase-2 popups:", list(phase2.values()), len(written2))
+        report("  all phase-2 popups:", list(phase2.values()), len(written2))
         print()
         print(f"connector log, outbox and crm-sim db in {workdir}" if args.keep else "")
     finally:

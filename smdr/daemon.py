@@ -35,7 +35,8 @@ async def run(settings: Settings, *, once: bool = False, stop: asyncio.Event | N
                 if isinstance(result, BaseException):
                     log.error("%s: %s", spec.name, result)
                     exit_code = 1
-            await drained()
+            if not await drained():
+                exit_code = 1
             stop.set()
         else:
             await stop.wait()
@@ -58,16 +59,16 @@ async def run(settings: Settings, *, once: bool = False, stop: asyncio.Event | N
 
 
 def _make_sink(settings: Settings, stop: asyncio.Event) -> tuple[
-        EventSink, asyncio.Task | None, Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]:
+        EventSink, asyncio.Task | None, Callable[[], Awaitable[bool]], Callable[[], Awaitable[None]]]:
     """The sink, its delivery task (if any), a coroutine that waits until it has delivered, a closer."""
     crm = settings.section("crm")
     if crm is None:
         sink = JsonlSink(settings.output or "-")
 
-        async def nothing() -> None:
-            return None
+        async def written() -> bool:
+            return True
 
-        return sink, None, nothing, sink.aclose
+        return sink, None, written, sink.aclose
     from .delivery import start_delivery  # the CRM side is only imported when configured
 
     return start_delivery(settings, stop)

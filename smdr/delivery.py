@@ -19,7 +19,7 @@ _DRAIN_POLL = 0.2
 
 
 def start_delivery(settings: Settings, stop: asyncio.Event) -> tuple[
-        EventSink, asyncio.Task, Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]:
+        EventSink, asyncio.Task, Callable[[], Awaitable[bool]], Callable[[], Awaitable[None]]]:
     """Open the outbox under the data directory and start delivering it to the configured CRM."""
     crm = CrmSettings.from_section(settings.section("crm"))
     popup_section = settings.section("popup")
@@ -30,16 +30,17 @@ def start_delivery(settings: Settings, stop: asyncio.Event) -> tuple[
     deliverer = Deliverer(outbox, client, crm, popup)
     task = asyncio.create_task(deliverer.run(stop), name="deliver")
 
-    async def drained() -> None:
-        """Wait until nothing is left to deliver (or delivery is paused by a refused secret)."""
+    async def drained() -> bool:
+        """Wait until nothing is left to deliver: True; or delivery is paused by a refused secret: False."""
         while not task.done():
             if deliverer.paused:
                 log.error("delivery is paused: the CRM refused the secret key; %d event(s) stay queued",
                           outbox.store.counts().get(QUEUED, 0))
-                return
+                return False
             if outbox.store.counts().get(QUEUED, 0) == 0:
-                return
+                return True
             await asyncio.sleep(_DRAIN_POLL)
+        return outbox.store.counts().get(QUEUED, 0) == 0
 
     async def close() -> None:
         await client.aclose()

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 import socket
+import ssl
+import subprocess
 import traceback
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from test_delivery_support import SECRET, CrmDouble, SimCrm, crm_settings, make_event
 
-from smdr.crm import CrmSettings, GenericClient, PopupSettings
+from smdr.crm import CrmSettings, GenericClient, LookupCache, PopupSettings
+from smdr.crm.client import REDACTOR
 from smdr.errors import ConfigError, CrmAuthError, CrmError, CrmRejected, CrmUnavailable
 from smdr.model import CDR_FIELDS
 from smdr.yamlfile import load_text
-from test_delivery_support import SECRET, CrmDouble, crm_settings, make_event
 
 
 @pytest.fixture
@@ -22,6 +27,13 @@ def crm() -> Iterator[CrmDouble]:
     double = CrmDouble().start()
     yield double
     double.stop()
+
+
+@pytest.fixture
+def sim() -> Iterator[SimCrm]:
+    server = SimCrm().start()
+    yield server
+    server.stop()
 
 
 def call(settings: CrmSettings, method: str, *args: object, **kwargs: object) -> object:
@@ -65,7 +77,8 @@ def test_event_name_override_for_a_stale_popup(crm: CrmDouble) -> None:
     (200, "application/json", b'["not", "an", "object"]', CrmUnavailable),
     (200, "application/json", b'{"success": false, "error": {"code": "INVALID", "message": "bad phone"}}',
      CrmRejected),
-    (422, "application/json", b'{"success": false, "error": {"code": "INVALID", "message": "bad"}}', CrmRejected),
+    (422, "application/json", b'{"success": false, "error": {"code": "INVALID", "message": "bad"}}',
+     CrmRejected),
     (200, "application/json", b'{"success": false, "error": "Invalid secret key"}', CrmAuthError),
     (200, "application/json", b'{"success": false, "error": {"code": "X", "message": "permission denied"}}',
      CrmAuthError),
@@ -111,6 +124,31 @@ def test_connection_refused_is_unavailable() -> None:
     url = f"http://127.0.0.1:{port}/modules/ParsVT/ws/API/V2/PBX/Generic"
     with pytest.raises(CrmUnavailable, match="ConnectError"):
         call(crm_settings(url), "process_cdr", make_event("c1"))
+
+
+@pytest.fixture
+def tls_crm(tmp_path: Path) -> Iterator[tuple[CrmDouble, Path]]:
+    """The double behind HTTPS with a self-signed certificate for 127.0.0.1."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "crm.pem", tmp_path / "crm.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=60)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    double = CrmDouble().start(tls=context)
+    yield double, cert
+    double.stop()
+
+
+def test_tls_is_verified_by_default_and_a_ca_bundle_can_be_given(tls_crm: tuple[CrmDouble, Path]) -> None:
+    crm, cert = tls_crm
+    with pytest.raises(CrmUnavailable, match="CERTIFICATE_VERIFY_FAILED"):
+        call(crm_settings(crm.url), "process_cdr", make_event("c1"))
+    assert call(crm_settings(crm.url, ca_bundle=str(cert)), "process_cdr", make_event("c1")) == "1000"
+    assert call(crm_settings(crm.url, verify_tls=False), "process_cdr", make_event("c2")) == "1001"
+    assert [r.fields["call_id"] for r in crm.cdrs()] == ["c1", "c2"]
 
 
 def test_one_connection_is_reused(crm: CrmDouble) -> None:
@@ -207,6 +245,81 @@ def test_the_secret_is_in_no_log_and_no_error(crm: CrmDouble, caplog: pytest.Log
     for exc in errors:
         text = "".join(traceback.format_exception(exc))
         assert not any(form in text for form in forms), text
+
+
+def test_tracebacks_in_logs_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
+    REDACTOR.add("tb-Secret-123")
+    try:
+        raise RuntimeError("GET http://127.0.0.1/ProcessCDR?secretkey=tb-Secret-123&phone=1 failed")
+    except RuntimeError:
+        logging.getLogger("smdr.outbox").exception("unexpected")
+    assert "RuntimeError" in caplog.text and "secretkey=***" in caplog.text
+    assert "tb-Secret-123" not in caplog.text
+
+
+def test_lookup_cache_keeps_answers_and_misses_for_the_ttl_and_asks_once() -> None:
+    asked: list[str] = []
+    now = [0.0]
+
+    async def search(phone: str) -> dict | None:
+        asked.append(phone)
+        await asyncio.sleep(0.01)
+        if phone == "down":
+            raise CrmUnavailable("SearchPBX: HTTP 503")
+        return {"id": "1"} if phone == "0912" else None
+
+    async def go() -> None:
+        cache = LookupCache(search, ttl=10, clock=lambda: now[0])
+        found = await asyncio.gather(cache.get("0912"), cache.get("0912"), cache.get("0000"))
+        assert found == [{"id": "1"}, {"id": "1"}, None]
+        assert await cache.get("0000") is None and await cache.get("0912") == {"id": "1"}
+        assert asked == ["0912", "0000"]
+        now[0] = 11.0
+        await cache.get("0912")
+        assert await cache.get("down") is None and await cache.get("down") is None  # failures not cached
+        assert asked == ["0912", "0000", "0912", "down", "down"]
+    asyncio.run(go())
+
+
+# --- the same contract against crm-sim -----------------------------------------------------------
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+def test_crm_sim_stores_every_field(sim: SimCrm, method: str) -> None:
+    event = full_event()
+    record_id = call(crm_settings(sim.url, method=method), "process_cdr", event)
+    [stored] = sim.events()
+    assert stored["fields"] == event.cdr_fields()  # everything but the secret, as sent
+    [record] = sim.server.store.calls()
+    assert record["id"] == record_id and record["recordingurl"] == "http://pbx/rec/1.wav"
+
+
+@pytest.mark.parametrize("faults, error, text", [
+    ({"reject_secret": True}, CrmAuthError, "HTTP 401"),
+    ({"reject_secret": True, "auth_failure_status": 200}, CrmAuthError, "AUTH: invalid secretkey"),
+    ({"error_rate": 1.0}, CrmUnavailable, "HTTP 500"),
+    ({"error_rate": 1.0, "html_errors": True}, CrmUnavailable, "HTTP 500"),
+])
+def test_crm_sim_faults_are_classified(sim: SimCrm, faults: dict, error: type[CrmError], text: str) -> None:
+    sim.set_faults(**faults)
+    with pytest.raises(error, match=text):
+        call(crm_settings(sim.url), "process_cdr", make_event("c1"))
+
+
+def test_crm_sim_invalid_record_is_rejected(sim: SimCrm) -> None:
+    with pytest.raises(CrmRejected, match="INVALID: unknown event 'rang'"):
+        call(crm_settings(sim.url), "process_cdr", make_event("c1", "rang"))
+
+
+def test_crm_sim_down_is_unavailable(sim: SimCrm) -> None:
+    sim.server.take_down(3600)
+    with pytest.raises(CrmUnavailable, match="ConnectError"):
+        call(crm_settings(sim.url), "process_cdr", make_event("c1"))
+
+
+def test_crm_sim_search(sim: SimCrm) -> None:
+    found = call(crm_settings(sim.url, method="GET"), "search", "09121234567", 3)
+    assert isinstance(found, dict) and found["id"] == "2201" and found["name"].isascii()
+    assert call(crm_settings(sim.url), "search", "02100000000") is None
 
 
 # --- settings ------------------------------------------------------------------------------------

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from smdr.outbox import Outbox, OutboxStore
-from smdr.outbox.deliver import backoff_delay
 from test_delivery_support import CrmDouble, SimCrm, crm_settings, delivering, make_event, states, wait_until
+
+from smdr.backoff import backoff_delay
+from smdr.outbox import Outbox, OutboxStore
 
 CALL_STATES = ["ringing", "in-progress", "transferred", "answered"]
 
@@ -100,7 +100,8 @@ def test_crm_down_then_back_delivers_everything_with_one_warning(
     assert len(warnings) == 1
     assert ("ConnectError" if outage == "refused" else "HTTP 500") in warnings[0].getMessage()
     assert any("reachable again" in r.getMessage() for r in caplog.records)
-    assert sorted(call["call_id"] for call in crm.server.store.calls()) == sorted(f"c{index}" for index in range(20))
+    stored = sorted(call["call_id"] for call in crm.server.store.calls())
+    assert stored == sorted(f"c{index}" for index in range(20))
 
 
 @pytest.mark.parametrize("auth_status", [401, 200])
@@ -112,7 +113,8 @@ def test_auth_failure_pauses_keeps_the_queue_and_resumes_with_the_right_secret(
     async def go() -> None:
         for index in range(30):
             await outbox.emit(make_event(f"c{index}", "ringing" if index % 3 == 0 else "answered"))
-        async with delivering(outbox, crm_settings(crm.url, secret="wrong-secret", retry_max=60)) as deliverer:
+        wrong = crm_settings(crm.url, secret="wrong-secret", retry_max=60)
+        async with delivering(outbox, wrong) as deliverer:
             await wait_until(lambda: deliverer.paused)
             await outbox.emit(make_event("late", "ringing"))  # still accepted and kept while paused
             await asyncio.sleep(0.1)

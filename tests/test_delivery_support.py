@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import random
+import ssl
 import sys
 import threading
 import time
@@ -63,18 +64,20 @@ class CrmDouble:
         self.records: dict[str, int] = {}
         self._random = random.Random(7)
         self._server: ThreadingHTTPServer | None = None
+        self._tls = False
 
     @property
     def url(self) -> str:
         assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}{ENDPOINT_PATH}"
+        scheme = "https" if self._tls else "http"
+        return f"{scheme}://127.0.0.1:{self._server.server_address[1]}{ENDPOINT_PATH}"
 
-    def start(self, port: int = 0) -> CrmDouble:
+    def start(self, port: int = 0, tls: ssl.SSLContext | None = None) -> CrmDouble:
         double = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed-ACK stalls
+            disable_nagle_algorithm = True  # headers and body leave in two writes: no delayed-ACK stalls
 
             def do_GET(self) -> None:
                 double._handle(self, "GET")
@@ -86,6 +89,9 @@ class CrmDouble:
                 pass
 
         self._server = _QuietServer(("127.0.0.1", port), Handler)
+        self._tls = tls is not None
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True).start()
         return self
@@ -112,6 +118,11 @@ class CrmDouble:
             length = int(handler.headers.get("Content-Length") or 0)
             fields.update(parse_qsl(handler.rfile.read(length).decode("utf-8"), keep_blank_values=True))
         name = parts.path.rsplit("/", 1)[-1]
+        if parts.path == "/events":  # as crm-sim's GET /events: what arrived when (for bench/deliver.py)
+            self._reply(handler, _json(200, {"events": [
+                {"call_id": r.fields.get("call_id"), "event": r.fields.get("event"), "arrived": r.at}
+                for r in self.cdrs()]}))
+            return
         request = Received(method, name, fields, parts.query)
         with self.lock:
             self.received.append(request)
@@ -119,7 +130,10 @@ class CrmDouble:
             self.release_cdrs.wait(30)
         if self.delay:
             time.sleep(self.delay)
-        status, kind, body = self._answer(request)
+        self._reply(handler, self._answer(request))
+
+    def _reply(self, handler: BaseHTTPRequestHandler, answer: Answer) -> None:
+        status, kind, body = answer
         handler.send_response(status)
         handler.send_header("Content-Type", kind)
         handler.send_header("Content-Length", str(len(body)))
@@ -220,7 +234,8 @@ def make_event(call_id: str, event: str = "answered", **overrides: object) -> Ca
 
 
 def crm_settings(url: str, secret: str = SECRET, **overrides: object) -> CrmSettings:
-    values: dict[str, object] = dict(url=url, secretkey=secret, timeout=5.0, retry_initial=0.02, retry_max=0.2)
+    values: dict[str, object] = dict(url=url, secretkey=secret, timeout=5.0, retry_initial=0.02,
+                                     retry_max=0.2)
     values.update(overrides)
     return CrmSettings(**values)  # type: ignore[arg-type]
 

@@ -12,12 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
+from test_delivery_support import make_event
 
 from smdr.cli.main import main
 from smdr.model import CallEvent
 from smdr.outbox import Outbox, OutboxStore, outbox_path, resolve_data_dir
 from smdr.yamlfile import load_text
-from test_delivery_support import make_event
 
 
 def emit_all(outbox: Outbox, events: list[CallEvent]) -> None:
@@ -148,7 +148,7 @@ def test_list(filled: Path, capsys: pytest.CaptureFixture[str]) -> None:
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 6 and lines[0].split()[:3] == ["id", "state", "created"]
     assert smdr("list", "--state", "dead", "--data-dir", str(filled)) == 0
-    [header, dead] = capsys.readouterr().out.splitlines()
+    [_header, dead] = capsys.readouterr().out.splitlines()
     assert "c3" in dead and "unknown extension" in dead
     assert smdr("list", "--state", "delivered", "--limit", "1", "--data-dir", str(filled)) == 0
     assert "record 1002" in capsys.readouterr().out  # newest first

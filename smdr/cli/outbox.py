@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from datetime import datetime
@@ -33,7 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                             "else ./smdr-data)")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    status = actions.add_parser("status", parents=[where], help="counts by state, oldest queued, pause, last error")
+    status = actions.add_parser("status", parents=[where],
+                                help="counts by state, oldest queued, pause, last error")
     status.add_argument("--json", action="store_true", help="machine-readable output")
 
     listing = actions.add_parser("list", parents=[where], help="show events (queued: in delivery order; "
@@ -51,9 +53,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         purge.add_argument(f"--{state}", action="store_true", help=f"delete {state} events")
     purge.add_argument("--older-than", type=float, metavar="DAYS",
                        help="only events settled (queued: created) more than DAYS days ago")
-    purge.add_argument("--force", action="store_true", help="required to delete queued events (they are lost)")
+    purge.add_argument("--force", action="store_true",
+                       help="required to delete queued events (they are lost)")
 
-    export = actions.add_parser("export", parents=[where], help="write events as JSON lines (CallEvent fields)")
+    export = actions.add_parser("export", parents=[where],
+                                help="write events as JSON lines (CallEvent fields)")
     export.add_argument("--state", choices=STATES, required=True)
     export.add_argument("-o", "--output", required=True, metavar="FILE", help="output file, - for stdout")
 
@@ -65,6 +69,9 @@ def run(args: argparse.Namespace) -> int:
     store = OutboxStore.open(path, create=False)
     try:
         return _ACTIONS[args.action](store, args)
+    except BrokenPipeError:  # `smdr outbox list | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 0
     finally:
         store.close()
 
@@ -113,8 +120,9 @@ def _list(store: OutboxStore, args: argparse.Namespace) -> int:
         note = row.last_error or (f"record {row.record_id}" if row.record_id else "")
         if row.sent_event:
             note = f"sent as {row.sent_event}; {note}"
-        print(f"{row.id:>8}  {row.state:<10}  {_iso(row.created_at):<19}  {row.call_id:<20}  {row.event:<11}  "
-              f"{event.agent or '':<6}  {event.phone or '':<14}  {row.attempts:>5}  {redact(note)}")
+        print(f"{row.id:>8}  {row.state:<10}  {_iso(row.created_at):<19}  {row.call_id:<20}  "
+              f"{row.event:<11}  {event.agent or '':<6}  {event.phone or '':<14}  {row.attempts:>5}  "
+              f"{redact(note)}")
     return 0
 
 

@@ -62,13 +62,16 @@ class SecretRedactor(logging.Filter):
         clean = self.redact(message)
         if clean != message:
             record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            # Handlers print exc_text when it is set; a traceback may show a request URL.
+            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
         return True
 
 
 REDACTOR = SecretRedactor()
 # httpx logs "HTTP Request: GET <full url>" at INFO; httpcore only at DEBUG, without the query.
 # (A logger's filters see only records logged on that very logger, hence the explicit list.)
-for _name in ("httpx", "httpcore", "smdr.crm", "smdr.outbox"):
+for _name in ("httpx", "httpcore", "smdr.crm", "smdr.crm.popup", "smdr.outbox"):
     _logger = logging.getLogger(_name)
     if REDACTOR not in _logger.filters:
         _logger.addFilter(REDACTOR)

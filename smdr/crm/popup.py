@@ -25,7 +25,7 @@ Contact = dict[str, Any]
 
 
 class LookupCache:
-    """SearchPBX results by phone number for ``ttl`` seconds, misses included; one lookup in flight per number."""
+    """SearchPBX answers by number for ``ttl`` seconds, misses included; one lookup per number at a time."""
 
     def __init__(self, search: Callable[[str], Awaitable[Contact | None]], ttl: float, *,
                  max_entries: int = 1024, clock: Callable[[], float] = time.monotonic) -> None:

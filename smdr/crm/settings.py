@@ -57,7 +57,8 @@ class CrmSettings:
             if value <= 0:
                 raise section.error(f"'{_name(section, key)}' must be above zero, not {value}", key)
         if retry_max < retry_initial:
-            raise section.error(f"'{_name(section, 'retry_max')}' must not be below retry_initial", "retry_max")
+            raise section.error(f"'{_name(section, 'retry_max')}' must not be below retry_initial",
+                                "retry_max")
         ca_bundle = section.get("ca_bundle", str, None)
         if ca_bundle is not None and not os.path.isfile(ca_bundle):
             raise section.error(f"'{_name(section, 'ca_bundle')}': no such file: {ca_bundle}", "ca_bundle")

@@ -9,16 +9,13 @@ from .deliver import Deliverer, DeliveryStats
 from .sink import Outbox
 from .store import DEAD, DELIVERED, OUTBOX_FILE, QUEUED, STATES, SUPERSEDED, OutboxError, OutboxStore, outbox_path
 
-DEFAULT_DATA_DIR = "./smdr-data"
+DEFAULT_DATA_DIR = "smdr-data"
 
 
 def resolve_data_dir(config: Section) -> Path:
-    """The top-level ``data_dir`` of a config file; a relative path is taken from the file's folder,
-    so a service started from another working directory finds the same outbox."""
-    data_dir = Path(config.get("data_dir", str, DEFAULT_DATA_DIR)).expanduser()
-    if not data_dir.is_absolute():
-        data_dir = Path(config.path).resolve().parent / data_dir
-    return data_dir
+    """The top-level ``data_dir`` of a config file, as smdr.config reads it (relative to the file's
+    folder), without validating the rest of the file: `smdr outbox` must work on a half-fixed config."""
+    return Path(config.path).resolve().parent / config.get("data_dir", str, DEFAULT_DATA_DIR)
 
 
 __all__ = [

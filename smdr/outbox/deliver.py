@@ -19,8 +19,9 @@ Design:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import random
+import sqlite3
 import time
 import webbrowser
 from collections import deque
@@ -28,7 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..crm.client import EXTRA_CONNECTIONS, GenericClient
+from ..backoff import backoff_delay
+from ..crm.client import EXTRA_CONNECTIONS, GenericClient, redact
 from ..crm.popup import PopupAssistant
 from ..crm.settings import CrmSettings, PopupSettings
 from ..errors import CrmAuthError, CrmError, CrmRejected
@@ -39,6 +41,7 @@ from .store import OutboxRow
 log = logging.getLogger("smdr.outbox")
 
 POPUP_LANE_SLOTS = EXTRA_CONNECTIONS
+CHECKPOINT_INTERVAL = 0.25  # seconds between background WAL checkpoints
 
 
 @dataclass(slots=True)
@@ -48,12 +51,6 @@ class DeliveryStats:
     superseded: int = 0
     stale_popups: int = 0
     failures: int = 0
-
-
-def backoff_delay(attempt: int, initial: float, cap: float) -> float:
-    """Seconds before retry number ``attempt`` (1-based): initial * 2^(n-1), capped, +-20 % jitter."""
-    base = min(cap, initial * 2 ** min(attempt - 1, 40))
-    return min(cap, base * random.uniform(0.8, 1.2))
 
 
 class Deliverer:
@@ -100,6 +97,7 @@ class Deliverer:
                  self._crm.method, self._crm.concurrency)
         self._running = True
         watcher = asyncio.create_task(self._wake_on(stop))
+        checkpointer = asyncio.create_task(self._checkpoint_in_background())
         try:
             while not stop.is_set():
                 self._dispatch()
@@ -112,7 +110,11 @@ class Deliverer:
         finally:
             self._outbox.remove_listener(self._on_emit)
             watcher.cancel()
+            checkpointer.cancel()
             await self._finish_in_flight()
+            await asyncio.gather(checkpointer, return_exceptions=True)
+            with contextlib.suppress(sqlite3.Error):  # the outbox may be closed already
+                self._store.defer_checkpoints(False)
 
     # --- scheduling --------------------------------------------------------------------------
 
@@ -197,6 +199,8 @@ class Deliverer:
             while not self._stopping and (not self._paused or (probe and first)):
                 if not popup:
                     await self._no_popup_sending.wait()
+                    if self._stopping:
+                        break
                 now = self._clock()
                 if now < self._gate_until and not (first and (popup or probe)):
                     break
@@ -212,7 +216,7 @@ class Deliverer:
                     break
         except Exception as exc:  # a bug or a database error: back off instead of spinning
             log.exception("delivery of call %s failed unexpectedly", call_id)
-            self._note_failure(self._clock(), f"internal error: {type(exc).__name__}: {exc}")
+            self._note_failure(self._clock(), redact(f"internal error: {type(exc).__name__}: {exc}"))
         finally:
             if holding_back:
                 self._popup_sent()
@@ -329,6 +333,16 @@ class Deliverer:
                 task.cancel()
             if late:
                 await asyncio.wait(late)
+
+    async def _checkpoint_in_background(self) -> None:
+        """WAL checkpoints (copy + fsync) in a worker thread, not after a commit on the event loop."""
+        self._store.defer_checkpoints(True)
+        while True:
+            await asyncio.sleep(CHECKPOINT_INTERVAL)
+            try:
+                await asyncio.to_thread(self._store.checkpoint_passive)
+            except (sqlite3.Error, OSError) as exc:  # the in-line checkpoint still bounds the WAL
+                log.debug("background checkpoint failed: %s", exc)
 
     async def _wake_on(self, stop: asyncio.Event) -> None:
         await stop.wait()

@@ -25,6 +25,9 @@ SUPERSEDED: Final = "superseded"
 STATES: Final = (QUEUED, DELIVERED, DEAD, SUPERSEDED)
 
 OUTBOX_FILE: Final = "outbox.sqlite3"
+DEFAULT_AUTOCHECKPOINT_PAGES: Final = 1000  # SQLite's default: ~4 MB of WAL
+DEFERRED_AUTOCHECKPOINT_PAGES: Final = 16000
+WAL_SIZE_LIMIT: Final = 8 * 1024 * 1024
 SCHEMA_VERSION: Final = 1
 
 _SCHEMA = f"""
@@ -44,7 +47,8 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_by_state ON events(state, id);
 CREATE INDEX IF NOT EXISTS events_queued_by_call ON events(call_id, id) WHERE state = '{QUEUED}';
-CREATE INDEX IF NOT EXISTS events_queued_ringing ON events(id) WHERE state = '{QUEUED}' AND event = '{RINGING}';
+CREATE INDEX IF NOT EXISTS events_queued_ringing ON events(id)
+    WHERE state = '{QUEUED}' AND event = '{RINGING}';
 CREATE VIEW IF NOT EXISTS dead_letters AS
     SELECT id, call_id, event, payload, last_error AS reason, attempts, created_at, settled_at AS failed_at
     FROM events WHERE state = '{DEAD}';
@@ -112,10 +116,12 @@ class OutboxStore:
             conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA synchronous={'FULL' if fsync_each_commit else 'NORMAL'}")
+            conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")  # the WAL shrinks back after a burst
             conn.executescript(_SCHEMA)
             version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             if version is None:
-                conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+                conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                             (str(SCHEMA_VERSION),))
             elif int(version[0]) > SCHEMA_VERSION:
                 raise OutboxError(f"{path} was written by a newer smdr (schema {version[0]})")
         except (sqlite3.Error, OSError) as exc:
@@ -124,6 +130,27 @@ class OutboxStore:
 
     def close(self) -> None:
         self.conn.close()
+
+    # --- checkpoints off the event loop -------------------------------------------------------
+
+    def defer_checkpoints(self, deferred: bool) -> None:
+        """With ``deferred``, ``checkpoint_passive`` (from a thread) is expected to do the work.
+
+        A checkpoint copies the WAL into the database and fsyncs it: milliseconds. Run after a commit
+        on this connection, it would stall the event loop (and a popup behind it). The raised
+        threshold still bounds the WAL when the background checkpoints cannot keep up (a
+        checkpoint made while commits go on cannot let the WAL restart; this one can).
+        """
+        pages = DEFERRED_AUTOCHECKPOINT_PAGES if deferred else DEFAULT_AUTOCHECKPOINT_PAGES
+        self.conn.execute(f"PRAGMA wal_autocheckpoint={pages}")
+
+    def checkpoint_passive(self) -> None:
+        """A PASSIVE checkpoint on a connection of its own: meant for a worker thread."""
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        finally:
+            conn.close()
 
     # --- the delivery path -------------------------------------------------------------------
 
@@ -150,13 +177,15 @@ class OutboxStore:
     def ready_heads(self, now: float, limit: int, *, ringing_only: bool = False) -> list[tuple[int, str]]:
         """(id, call_id) of calls whose oldest queued event is due, oldest first."""
         if ringing_only:  # the planner prefers events_by_state, which scans the whole backlog
-            sql = _READY_HEADS.format(index="INDEXED BY events_queued_ringing", extra=f"AND e.event = '{RINGING}'")
+            sql = _READY_HEADS.format(index="INDEXED BY events_queued_ringing",
+                                      extra=f"AND e.event = '{RINGING}'")
         else:
             sql = _READY_HEADS.format(index="", extra="")
         return self.conn.execute(sql, (now, limit)).fetchall()
 
     def next_due_at(self) -> float | None:
-        row = self.conn.execute(f"SELECT MIN(next_attempt_at) FROM events WHERE state = '{QUEUED}'").fetchone()
+        row = self.conn.execute(
+            f"SELECT MIN(next_attempt_at) FROM events WHERE state = '{QUEUED}'").fetchone()
         return row[0] if row else None
 
     def mark_delivered(self, event_id: int, record_id: str, sent_event: str | None, now: float) -> None:
@@ -224,7 +253,8 @@ class OutboxStore:
             f"SELECT created_at FROM events WHERE state = '{QUEUED}' ORDER BY id LIMIT 1").fetchone()
         return row[0] if row else None
 
-    def rows(self, state: str | None = None, limit: int = 20, *, newest_first: bool = False) -> list[OutboxRow]:
+    def rows(self, state: str | None = None, limit: int = 20, *,
+             newest_first: bool = False) -> list[OutboxRow]:
         where = "WHERE state = ?" if state else ""
         order = "DESC" if newest_first else "ASC"
         params: tuple[object, ...] = (state, limit) if state else (limit,)
@@ -232,7 +262,8 @@ class OutboxStore:
             f"SELECT {_COLUMNS} FROM events {where} ORDER BY id {order} LIMIT ?", params)]
 
     def iter_payloads(self, state: str) -> Iterator[str]:
-        for (payload,) in self.conn.execute("SELECT payload FROM events WHERE state = ? ORDER BY id", (state,)):
+        query = "SELECT payload FROM events WHERE state = ? ORDER BY id"
+        for (payload,) in self.conn.execute(query, (state,)):
             yield payload
 
     def requeue_dead(self) -> int:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from ..backoff import backoff_delay
 from ..errors import TransportClosed, TransportError
 from .urls import redact
 
@@ -56,18 +56,16 @@ class Transport(ABC):
 
 @dataclass(slots=True)
 class Backoff:
-    """Capped exponential backoff with jitter: 0.5 s, 1 s, 2 s, ... up to ``cap``."""
+    """The reconnect delays of one link: 0.5 s, 1 s, 2 s, ... up to ``cap`` (see smdr.backoff)."""
 
     initial: float = 0.5
     cap: float = 30.0
-    factor: float = 2.0
-    jitter: float = 0.1
+    jitter: float = 0.2
     attempt: int = 0
 
     def next_delay(self) -> float:
-        delay = min(self.cap, self.initial * self.factor ** self.attempt)
         self.attempt += 1
-        return delay * (1 + random.uniform(-self.jitter, self.jitter))
+        return backoff_delay(self.attempt, self.initial, self.cap, self.jitter)
 
     def reset(self) -> None:
         self.attempt = 0
