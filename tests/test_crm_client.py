@@ -18,7 +18,7 @@ from test_delivery_support import SECRET, CrmDouble, SimCrm, crm_settings, make_
 from smdr.crm import CrmSettings, GenericClient, LookupCache, PopupSettings
 from smdr.crm.client import REDACTOR
 from smdr.errors import ConfigError, CrmAuthError, CrmError, CrmRejected, CrmUnavailable
-from smdr.model import CDR_FIELDS
+from smdr.model import CDR_FIELDS, CallEvent
 from smdr.yamlfile import load_text
 
 
@@ -291,6 +291,13 @@ def test_crm_sim_stores_every_field(sim: SimCrm, method: str) -> None:
     assert stored["fields"] == event.cdr_fields()  # everything but the secret, as sent
     [record] = sim.server.store.calls()
     assert record["id"] == record_id and record["recordingurl"] == "http://pbx/rec/1.wav"
+
+
+def test_a_call_without_agent_or_number_goes_out_with_the_site_placeholders(sim: SimCrm) -> None:
+    event = CallEvent(call_id="missed-1", direction="inbound", event="no_answer")
+    call(crm_settings(sim.url, unknown_agent="100", unknown_phone="anonymous"), "process_cdr", event)
+    [record] = sim.server.store.calls()
+    assert (record["agent"], record["phone"], record["event"]) == ("100", "anonymous", "no_answer")
 
 
 @pytest.mark.parametrize("faults, error, text", [

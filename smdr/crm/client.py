@@ -113,7 +113,8 @@ class GenericClient:
 
         ``event_name`` replaces the event sent (a stale popup goes out as ``popup.stale_event``).
         """
-        fields = event.cdr_fields()
+        fields = event.cdr_fields(unknown_phone=self.settings.unknown_phone,
+                                  unknown_agent=self.settings.unknown_agent)
         if event_name is not None:
             fields["event"] = event_name
         body = await self._call("ProcessCDR", fields)

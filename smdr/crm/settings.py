@@ -6,12 +6,12 @@ import os
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from ..model import EVENTS, RINGING
+from ..model import EVENTS, RINGING, UNKNOWN_AGENT, UNKNOWN_PHONE
 from ..yamlfile import Section
 
 CRM_KEYS = frozenset({
     "url", "secretkey", "secretkey_env", "method", "timeout", "verify_tls", "ca_bundle",
-    "concurrency", "retry_initial", "retry_max",
+    "concurrency", "retry_initial", "retry_max", "unknown_agent", "unknown_phone",
 })
 POPUP_KEYS = frozenset({"max_age", "stale_event", "lookup", "lookup_ttl", "finglish", "open_browser_for"})
 
@@ -31,6 +31,8 @@ class CrmSettings:
     concurrency: int = 8
     retry_initial: float = 1.0
     retry_max: float = 300.0
+    unknown_agent: str = UNKNOWN_AGENT   # sent as agent when no extension took the call
+    unknown_phone: str = UNKNOWN_PHONE   # sent as phone when the PBX printed no number
 
     @classmethod
     def from_section(cls, section: Section) -> CrmSettings:
@@ -72,6 +74,8 @@ class CrmSettings:
             concurrency=concurrency,
             retry_initial=float(retry_initial),
             retry_max=float(retry_max),
+            unknown_agent=section.get("unknown_agent", str, UNKNOWN_AGENT),
+            unknown_phone=section.get("unknown_phone", str, UNKNOWN_PHONE),
         )
 
 
