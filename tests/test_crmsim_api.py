@@ -113,11 +113,17 @@ def test_json_body_is_not_a_form(client):
 
 @pytest.mark.parametrize("secret", [None, "wrong", ""])
 def test_wrong_or_missing_secret_is_401(client, secret):
-    for path in ("/ProcessCDR", "/SearchPBX", "/Lookup"):
+    for path in ("/ProcessCDR", "/SearchPBX"):
         form = {"phone": "09121234567"} if secret is None else {"phone": "09121234567", "secretkey": secret}
         response = client.post(ENDPOINT_PATH + path, data=form)
         assert response.status_code == 401 and response.json() == AUTH_BODY
-    assert client.get("/stats").json()["auth"] == 3
+    assert client.get("/stats").json()["auth"] == 2
+
+
+def test_the_lookup_page_needs_no_api_secret(client):
+    # The connector opens it in the CRM user's browser: the secret must never be in that URL.
+    response = client.get(ENDPOINT_PATH + "/Lookup", params={"phone": "+989197654321"})
+    assert response.status_code == 200 and "text/html" in response.headers["content-type"]
 
 
 def test_auth_failure_status_200():
