@@ -324,6 +324,11 @@ def main(argv: list[str] | None = None) -> int:
               f"{backlog_end - backlog_written:.1f} s after it was written"
               f"{'' if settled else ' [timed out waiting]'}; other events: "
               f"{other_events}")
+        if written2:
+            first, last = min(written2.values()), max(written2.values())
+            meanwhile = sum(1 for at in backlog_arrivals if first <= at <= last)
+            print(f"  backlog events that reached crm-sim while the {len(written2)} ringing records were being "
+                  f"written ({last - first:.1f} s): {meanwhile}")
         report("  popups that reached crm-sim while the backlog was still being delivered:",
                during, len(written2))
         report("  all phase-2 popups:", list(phase2.values()), len(written2))

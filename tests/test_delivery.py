@@ -211,3 +211,34 @@ def test_backoff_is_capped_exponential_with_jitter() -> None:
     delays = [backoff_delay(attempt, 1.0, 300.0) for attempt in range(1, 13)]
     assert 0.8 <= delays[0] <= 1.2 and 1.6 <= delays[1] <= 2.4 and 6.4 <= delays[3] <= 9.6
     assert all(delay <= 300.0 for delay in delays) and delays[-1] >= 240.0
+
+
+# --- the dispatcher never waits for its poll timer (regressions) ---------------------------------
+
+def test_one_call_at_a_time_goes_on_without_the_poll_timer(crm: SimCrm, outbox: Outbox) -> None:
+    # A finished call used to stay counted as busy until the next poll (1 s in production): with
+    # concurrency 1 that was one event per poll. With an hour-long poll, only a real wake-up delivers.
+    async def go() -> None:
+        for n in range(20):
+            await outbox.emit(make_event(f"c{n}"))
+        async with delivering(outbox, crm_settings(crm.url, concurrency=1), poll_interval=3600):
+            await wait_until(lambda: states(outbox)["delivered"] == 20, timeout=15)
+    asyncio.run(go())
+
+
+def test_call_records_keep_flowing_while_popups_are_always_in_flight(crm: SimCrm, outbox: Outbox) -> None:
+    # Each popup holds the call records back only briefly: with a slow CRM and a ring every 35 ms
+    # there is always a popup in flight, and the records used to stop altogether.
+    crm.set_faults(latency_ms=60)
+
+    async def go() -> None:
+        for n in range(400):
+            await outbox.emit(make_event(f"cdr{n}"))
+        async with delivering(outbox, crm_settings(crm.url), poll_interval=3600):
+            for n in range(60):
+                await outbox.emit(make_event(f"ring{n}", "ringing", phone=f"0912000{n:04d}"))
+                await asyncio.sleep(0.035)
+            records = sum(1 for e in crm.events() if e["call_id"].startswith("cdr"))
+            assert records >= 40, f"only {records} call records went out in 2 s of constant popups"
+            await wait_until(lambda: states(outbox)["delivered"] == 460, timeout=60)
+    asyncio.run(go())

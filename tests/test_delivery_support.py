@@ -255,7 +255,8 @@ async def delivering(outbox: Outbox, crm: CrmSettings, popup: PopupSettings | No
     """A Deliverer running in a task, with its own client, stopped (bounded) on exit."""
     async with GenericClient(crm) as client:
         stop = asyncio.Event()
-        deliverer = Deliverer(outbox, client, crm, popup or PopupSettings(), poll_interval=0.02, **options)
+        options.setdefault("poll_interval", 0.02)
+        deliverer = Deliverer(outbox, client, crm, popup or PopupSettings(), **options)
         task = asyncio.create_task(deliverer.run(stop))
         try:
             yield deliverer

@@ -41,6 +41,7 @@ from .store import OutboxRow
 log = logging.getLogger("smdr.outbox")
 
 POPUP_LANE_SLOTS = EXTRA_CONNECTIONS
+POPUP_HOLD_BACK = 0.01  # seconds a call record waits for a popup request in flight
 CHECKPOINT_INTERVAL = 0.25  # seconds between background WAL checkpoints
 
 
@@ -197,8 +198,11 @@ class Deliverer:
             self._no_popup_sending.clear()
         try:
             while not self._stopping and (not self._paused or (probe and first)):
-                if not popup:
-                    await self._no_popup_sending.wait()
+                if not popup and not self._no_popup_sending.is_set():
+                    # long enough for the popup's request to get onto the wire; never longer, or a slow
+                    # CRM and frequent rings would starve the call records
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._no_popup_sending.wait(), POPUP_HOLD_BACK)
                     if self._stopping:
                         break
                 now = self._clock()
@@ -221,6 +225,10 @@ class Deliverer:
             if holding_back:
                 self._popup_sent()
             self._claimed.discard(call_id)
+            # leave the busy set before waking the dispatcher (a done-callback would run after it looked)
+            current = asyncio.current_task()
+            self._cdr_tasks.discard(current)
+            self._popup_tasks.discard(current)
             self._wake.set()
 
     def _popup_sent(self) -> None:
