@@ -15,6 +15,7 @@ import logging
 import re
 import ssl
 import sys
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -108,16 +109,18 @@ class GenericClient:
         """The CRM's CTI page for a number: opens the matching record, or searches for it."""
         return f"{self._base}/Lookup?phone={quote(phone, safe='+')}"
 
-    async def process_cdr(self, event: CallEvent, *, event_name: str | None = None) -> str:
+    async def process_cdr(self, event: CallEvent, *, event_name: str | None = None,
+                          on_sent: Callable[[], None] | None = None) -> str:
         """Create or update the CRM record of ``event.call_id``; returns the CRM record id.
 
-        ``event_name`` replaces the event sent (a stale popup goes out as ``popup.stale_event``).
+        ``event_name`` replaces the event sent (a stale popup goes out as ``popup.stale_event``);
+        ``on_sent`` is called once the whole request has been written to the socket.
         """
         fields = event.cdr_fields(unknown_phone=self.settings.unknown_phone,
                                   unknown_agent=self.settings.unknown_agent)
         if event_name is not None:
             fields["event"] = event_name
-        body = await self._call("ProcessCDR", fields)
+        body = await self._call("ProcessCDR", fields, on_sent)
         if body.get("success") is not True:
             _raise_refusal("ProcessCDR", body)
         record_id = body.get("result")
@@ -143,14 +146,16 @@ class GenericClient:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    async def _call(self, method: str, fields: dict[str, str]) -> dict[str, Any]:
+    async def _call(self, method: str, fields: dict[str, str],
+                    on_sent: Callable[[], None] | None = None) -> dict[str, Any]:
         form = {"secretkey": self.settings.secretkey, **fields}
         url = f"{self._base}/{method}"
+        extensions = {"trace": _sent_tracer(on_sent)} if on_sent is not None else None
         try:
             if self.settings.method == "GET":
-                response = await self._http.get(url, params=form)
+                response = await self._http.get(url, params=form, extensions=extensions)
             else:
-                response = await self._http.post(url, data=form)
+                response = await self._http.post(url, data=form, extensions=extensions)
         except httpx.TimeoutException as exc:
             raise CrmUnavailable(f"{method}: no answer within {self.settings.timeout:g} s "
                                  f"({type(exc).__name__})") from None
@@ -160,6 +165,16 @@ class GenericClient:
         except ssl.SSLError as exc:
             raise CrmUnavailable(f"{method}: TLS error: {_short(str(exc))}") from None
         return _parse_answer(method, response)
+
+
+def _sent_tracer(on_sent: Callable[[], None]) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
+    """An httpcore trace hook that calls ``on_sent`` when the request body has been written."""
+
+    async def trace(name: str, info: dict[str, Any]) -> None:
+        if name.endswith("send_request_body.complete"):
+            on_sent()
+
+    return trace
 
 
 def _tls_verification(settings: CrmSettings) -> ssl.SSLContext | bool:

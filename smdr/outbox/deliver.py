@@ -212,10 +212,16 @@ class Deliverer:
                 if row is None or (row.next_attempt_at > now and not probe):
                     break
                 first = False
-                settled = await self._deliver(row, now)
+                release = None
                 if holding_back and row.event == RINGING:
-                    holding_back = False
-                    self._popup_sent()
+                    def release() -> None:  # the popup is on the wire: call records may go on
+                        nonlocal holding_back
+                        if holding_back:
+                            holding_back = False
+                            self._popup_sent()
+                settled = await self._deliver(row, now, on_sent=release)
+                if release is not None:
+                    release()
                 if not settled:
                     break
         except Exception as exc:  # a bug or a database error: back off instead of spinning
@@ -238,7 +244,7 @@ class Deliverer:
 
     # --- one event -----------------------------------------------------------------------------
 
-    async def _deliver(self, row: OutboxRow, now: float) -> bool:
+    async def _deliver(self, row: OutboxRow, now: float, on_sent: Callable[[], None] | None = None) -> bool:
         """Send one event; True when it is settled (delivered, dead or superseded)."""
         try:
             event = row.call_event()
@@ -258,7 +264,7 @@ class Deliverer:
             self.stats.stale_popups += 1
         started = time.monotonic()
         try:
-            record_id = await self._client.process_cdr(event, event_name=sent_event)
+            record_id = await self._client.process_cdr(event, event_name=sent_event, on_sent=on_sent)
         except CrmAuthError as exc:
             self._on_auth_failure(str(exc))
             return False
