@@ -104,13 +104,18 @@ def _writer(fmt: str, out: IO[str]):
     if fmt == "csv":
         rows = csv.writer(out)
         rows.writerow(CDR_FIELDS)
-        return lambda event: rows.writerow([event.cdr_fields().get(name, "") for name in CDR_FIELDS])
+        return lambda event: rows.writerow(_values(event, CDR_FIELDS))
     columns = ("starttime", "endtime", "direction", "event", "agent", "phone", "linename", "duration", "call_id")
     widths = (25, 25, 9, 11, 6, 16, 8, 8, 20)
     out.write(" ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip() + "\n")
 
     def table_row(event: CallEvent) -> None:
-        values = event.cdr_fields()
-        out.write(" ".join(str(values.get(c, "")).ljust(w) for c, w in zip(columns, widths)).rstrip() + "\n")
+        out.write(" ".join(v.ljust(w) for v, w in zip(_values(event, columns), widths)).rstrip() + "\n")
 
     return table_row
+
+
+def _values(event: CallEvent, names: tuple[str, ...]) -> list[str]:
+    """What the PBX gave, as text: a value it did not print stays empty (no CRM placeholder)."""
+    data = event.to_dict()
+    return ["" if data[name] is None else str(data[name]) for name in names]
