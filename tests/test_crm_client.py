@@ -387,3 +387,15 @@ def test_settings_errors_are_located(text: str, message: str) -> None:
         parser.from_section(config.section(name))
     assert str(caught.value).startswith("smdr.yaml:")
     assert "0123" not in str(caught.value) and "83" not in str(caught.value)
+
+
+def test_an_error_page_that_repeats_the_secret_leaks_no_piece_of_it(crm: CrmDouble) -> None:
+    # The page is cut to a short snippet for the error; it must be redacted before the cut, or the
+    # cut can leave a prefix of the secret that no longer matches it.
+    prefix = "<html><body>Fatal error: invalid request from the connector, the key "
+    prefix += "x" * (72 - len(prefix))  # the secret starts just before the 80-character cut
+    page = f"{prefix}{crm.secret} is not valid here</body></html>"
+    crm.override = lambda request: (200, "text/html", page.encode())
+    with pytest.raises(CrmUnavailable) as caught:
+        call(crm_settings(crm.url), "process_cdr", make_event("c1"))
+    assert crm.secret[:5] not in str(caught.value) and "***" in str(caught.value)

@@ -199,9 +199,10 @@ def _parse_answer(method: str, response: httpx.Response) -> dict[str, Any]:
     body = _json_or_none(response)
     if not isinstance(body, dict):
         kind = response.headers.get("content-type", "no content-type").split(";")[0]
-        snippet = " ".join(response.text.split())[:80]
+        # redact before cutting: a cut could leave a piece of the secret that no longer matches it
+        snippet = _short(redact(" ".join(response.text.split())), 80)
         raise CrmUnavailable(f"{method}: HTTP {status} answer is not a JSON object ({kind}: "
-                             f"{_short(redact(snippet))!r}); check crm.url")
+                             f"{snippet!r}); check crm.url")
     if status in (200, 400, 422):
         return body
     if status == 404:
