@@ -6,8 +6,10 @@ import asyncio
 import logging
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -242,3 +244,47 @@ def test_call_records_keep_flowing_while_popups_are_always_in_flight(crm: SimCrm
             assert records >= 40, f"only {records} call records went out in 2 s of constant popups"
             await wait_until(lambda: states(outbox)["delivered"] == 460, timeout=60)
     asyncio.run(go())
+
+
+def test_a_clock_set_back_an_hour_does_not_stall_delivery(crm: SimCrm, outbox: Outbox) -> None:
+    # The PC clock was an hour fast when the CRM failed once; time sync then set it back. The backoff
+    # must not wait for the wall clock to catch up (an hour of calls held back).
+    offset = [3600.0]
+
+    def clock() -> float:
+        return time.time() + offset[0]
+
+    async def go() -> None:
+        crm.set_faults(error_rate=1.0)
+        async with delivering(outbox, crm_settings(crm.url, retry_initial=0.5, retry_max=300), clock=clock):
+            await outbox.emit(make_event("before"))
+            await wait_until(lambda: crm.requests() >= 1)
+            crm.set_faults(error_rate=0.0)
+            offset[0] = 0.0
+            for n in range(3):
+                await outbox.emit(make_event(f"after{n}"))
+            await wait_until(lambda: states(outbox)["delivered"] == 4, timeout=15)
+    asyncio.run(go())
+
+
+def test_a_database_error_while_planning_does_not_end_delivery(crm: SimCrm, outbox: Outbox,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # A real disk fault cannot be made here: the store fails once the way SQLite does on one.
+    real = outbox.store.ready_heads
+    failures = [1]
+
+    def flaky(*args: object, **kwargs: object) -> object:
+        if failures[0]:
+            failures[0] -= 1
+            raise sqlite3.OperationalError("disk I/O error")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(outbox.store, "ready_heads", flaky)
+
+    async def go() -> None:
+        for n in range(3):
+            await outbox.emit(make_event(f"c{n}"))
+        async with delivering(outbox, crm_settings(crm.url, retry_initial=0.05, retry_max=0.2)):
+            await wait_until(lambda: states(outbox)["delivered"] == 3, timeout=15)
+    asyncio.run(go())
+    assert failures == [0]

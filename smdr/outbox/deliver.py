@@ -76,7 +76,8 @@ class Deliverer:
         self._stopping = False
         self._ringing_waiting = True  # at start, queued ringing events go before the backlog
         self._failures = 0            # consecutive failed rounds: the shared backoff of the whole CRM
-        self._gate_until = 0.0        # no new calls start before this (unix time) while the CRM is down
+        self._gate_until = 0.0        # no new calls start before this (time.monotonic()) while the CRM is down
+        self._horizon = crm.retry_max + 1  # a retry time further ahead: the clock was set back
         self._paused = False          # the secret was refused
         self._paused_at = 0.0
         self._pause_flag_checked = False
@@ -101,7 +102,11 @@ class Deliverer:
         checkpointer = asyncio.create_task(self._checkpoint_in_background())
         try:
             while not stop.is_set():
-                self._dispatch()
+                try:
+                    self._dispatch()
+                except Exception as exc:
+                    log.exception("delivery: could not read the outbox; retrying")
+                    self._note_failure(self._clock(), redact(f"outbox error: {type(exc).__name__}: {exc}"))
                 try:
                     async with asyncio.timeout(self._wait_time()):
                         await self._wake.wait()
@@ -135,12 +140,12 @@ class Deliverer:
         if self._paused:
             self._maybe_probe(now)
             return
-        if now < self._gate_until:
+        if time.monotonic() < self._gate_until:
             return
         if self._ringing_waiting:
             self._ringing_waiting = False
             for _, call_id in self._store.ready_heads(now, POPUP_LANE_SLOTS + len(self._claimed),
-                                                      ringing_only=True):
+                                                      ringing_only=True, horizon=self._horizon):
                 if call_id in self._claimed:
                     continue
                 if len(self._popup_tasks) >= POPUP_LANE_SLOTS:
@@ -154,8 +159,8 @@ class Deliverer:
                     break
                 refilled = True
                 limit = 4 * self._crm.concurrency + len(self._claimed)
-                self._candidates.extend(call_id for _, call_id in self._store.ready_heads(now, limit)
-                                        if call_id not in self._claimed)
+                heads = self._store.ready_heads(now, limit, horizon=self._horizon)
+                self._candidates.extend(call_id for _, call_id in heads if call_id not in self._claimed)
                 continue
             call_id = self._candidates.popleft()
             if call_id not in self._claimed:
@@ -173,11 +178,11 @@ class Deliverer:
             self._start_call(heads[0][1], popup=False, probe=True)
 
     def _wait_time(self) -> float:
-        now = self._clock()
+        mono = time.monotonic()
         if self._paused:
             return self._poll
-        if now < self._gate_until:
-            return max(0.001, min(self._gate_until - now, self._crm.retry_max))
+        if mono < self._gate_until:
+            return max(0.001, min(self._gate_until - mono, self._crm.retry_max))
         return self._poll
 
     def _start_call(self, call_id: str, *, popup: bool, probe: bool = False) -> None:
@@ -206,10 +211,10 @@ class Deliverer:
                     if self._stopping:
                         break
                 now = self._clock()
-                if now < self._gate_until and not (first and (popup or probe)):
+                if time.monotonic() < self._gate_until and not (first and (popup or probe)):
                     break
                 row = self._store.head_of_call(call_id)
-                if row is None or (row.next_attempt_at > now and not probe):
+                if row is None or (now < row.next_attempt_at <= now + self._horizon and not probe):
                     break
                 first = False
                 release = None
@@ -289,11 +294,12 @@ class Deliverer:
 
     def _note_failure(self, now: float, message: str) -> None:
         self.stats.failures += 1
-        if now < self._gate_until:
+        mono = time.monotonic()
+        if mono < self._gate_until:
             return  # another request of the same round: the CRM is already known to be down
         self._failures += 1
         delay = backoff_delay(self._failures, self._crm.retry_initial, self._crm.retry_max)
-        self._gate_until = now + delay
+        self._gate_until = mono + delay
         if self._failures == 1:
             self._store.record_error(message, now)
             log.warning("CRM unavailable: %s; events stay queued, retrying with backoff (up to %g s)",

@@ -60,7 +60,7 @@ _COLUMNS = ("id, call_id, event, payload, state, created_at, attempts, next_atte
 
 _READY_HEADS = f"""
 SELECT e.id, e.call_id FROM events e {{index}}
-WHERE e.state = '{QUEUED}' AND e.next_attempt_at <= ? {{extra}}
+WHERE e.state = '{QUEUED}' AND (e.next_attempt_at <= ? OR e.next_attempt_at > ?) {{extra}}
   AND NOT EXISTS (SELECT 1 FROM events p WHERE p.call_id = e.call_id AND p.state = '{QUEUED}' AND p.id < e.id)
 ORDER BY e.id LIMIT ?
 """
@@ -174,14 +174,19 @@ class OutboxStore:
             (call_id, after_id)).fetchone()
         return row[0] if row else None
 
-    def ready_heads(self, now: float, limit: int, *, ringing_only: bool = False) -> list[tuple[int, str]]:
-        """(id, call_id) of calls whose oldest queued event is due, oldest first."""
+    def ready_heads(self, now: float, limit: int, *, ringing_only: bool = False,
+                    horizon: float = float("inf")) -> list[tuple[int, str]]:
+        """(id, call_id) of calls whose oldest queued event is due, oldest first.
+
+        A retry time further than ``horizon`` ahead cannot come from a backoff: the wall clock was set
+        back since it was stored, so the event is due now rather than stuck until the clock catches up.
+        """
         if ringing_only:  # the planner prefers events_by_state, which scans the whole backlog
             sql = _READY_HEADS.format(index="INDEXED BY events_queued_ringing",
                                       extra=f"AND e.event = '{RINGING}'")
         else:
             sql = _READY_HEADS.format(index="", extra="")
-        return self.conn.execute(sql, (now, limit)).fetchall()
+        return self.conn.execute(sql, (now, now + horizon, limit)).fetchall()
 
     def next_due_at(self) -> float | None:
         row = self.conn.execute(
