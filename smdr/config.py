@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import devices, layouts, yamlfile
-from .errors import ConfigError
+from .errors import ConfigError, TransportError
 from .layouts.fields import DATE_ORDERS
 from .normalize import PhoneRules, zone
 from .pipeline import SourceSpec
+from .transports import open_url
 
 TOP_KEYS = {"data_dir", "timezone", "phone", "sources", "output", "quarantine", "crm", "popup", "layout_dirs",
             "device_dirs", "max_record"}
@@ -98,6 +99,10 @@ def _source(section: yamlfile.Section, timezone: str, phone: PhoneRules, layout_
     for key in ("login", "password", "user", "idle_timeout"):
         if key in section:
             options["login_script" if key == "login" else key] = section.raw(key)
+    try:
+        open_url(url, **options)  # checks the URL and its options; opens nothing
+    except TransportError as exc:
+        raise section.error(str(exc), "url") from None
     return SourceSpec(
         name=name, url=url, layout=layout, timezone=tz,
         phone=PhoneRules.from_section(section.section("phone", optional=True), phone),

@@ -9,9 +9,11 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
 from .config import Settings
-from .pipeline import run_source
+from .decoder import DecoderStats
+from .pipeline import SourceSpec, run_source
 from .quarantine import Quarantine
 from .sinks import EventSink, JsonlSink
+from .transports.base import Backoff
 
 log = logging.getLogger("smdr.run")
 
@@ -23,8 +25,10 @@ async def run(settings: Settings, *, once: bool = False, stop: asyncio.Event | N
     _install_signal_handlers(stop)
     quarantine = Quarantine(settings.quarantine_path)
     sink, background, drained, close = _make_sink(settings, stop)
-    sources = [asyncio.create_task(run_source(spec, sink, quarantine=quarantine, stop=stop), name=spec.name)
+    sources = [asyncio.create_task(_supervise(spec, sink, quarantine, stop, restart=not once), name=spec.name)
                for spec in settings.sources]
+    if background is not None:
+        background.add_done_callback(_report_unexpected_end)
     log.info("smdr running: %d source(s): %s", len(sources),
              ", ".join(f"{s.name} ({s.layout})" for s in settings.sources))
     exit_code = 0
@@ -56,6 +60,30 @@ async def run(settings: Settings, *, once: bool = False, stop: asyncio.Event | N
             log.warning("%d record(s) quarantined in %s: %s", quarantine.total, settings.quarantine_path,
                         quarantine.counts)
     return exit_code
+
+
+async def _supervise(spec: SourceSpec, sink: EventSink, quarantine: Quarantine, stop: asyncio.Event, *,
+                     restart: bool) -> DecoderStats | None:
+    """Run one source; if it fails (a bug, a resource error), say so and start it again with backoff."""
+    backoff = Backoff(initial=1.0, cap=300.0)
+    while not stop.is_set():
+        try:
+            return await run_source(spec, sink, quarantine=quarantine, stop=stop)
+        except Exception as exc:
+            if not restart:
+                raise
+            delay = backoff.next_delay()
+            log.error("%s: the source stopped (%s: %s); starting it again in %.0f s", spec.name,
+                      type(exc).__name__, exc, delay, exc_info=exc)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+    return None
+
+
+def _report_unexpected_end(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("delivery to the CRM stopped: %s; events stay queued in the outbox until smdr restarts",
+                  task.exception(), exc_info=task.exception())
 
 
 def _make_sink(settings: Settings, stop: asyncio.Event) -> tuple[

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from . import layouts
 from .decoder import Decoder, DecoderStats
+from .model import CallEvent
 from .normalize import Localizer, PhoneRules, zone
 from .quarantine import Quarantine
 from .sinks import EventSink
@@ -43,6 +45,26 @@ def make_decoder(spec: SourceSpec, quarantine: Quarantine | None = None) -> Deco
                    max_record=spec.max_record)
 
 
+async def _emit(sink: EventSink, event: CallEvent, source: str) -> None:
+    """Hand ``event`` to the sink; while it cannot take it (outbox locked, disk full), hold the source
+    back and retry: the event is never dropped, and the PBX keeps its own buffer meanwhile."""
+    delay = 0.5
+    failing = False
+    while True:
+        try:
+            await sink.emit(event)
+        except (sqlite3.Error, OSError) as exc:
+            if not failing:
+                log.error("%s: cannot store a call event (%s); holding the source back and retrying", source, exc)
+                failing = True
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+            continue
+        if failing:
+            log.warning("%s: call events are stored again", source)
+        return
+
+
 async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantine | None = None,
                      stop: asyncio.Event | None = None, backoff: Backoff | None = None) -> DecoderStats:
     """Read the source until it ends (file replay) or ``stop`` is set; every event goes to ``sink``."""
@@ -56,9 +78,9 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
                 decoder.link_lost()
                 continue
             for event in decoder.feed(chunk, datetime.now(tz)):
-                await sink.emit(event)
+                await _emit(sink, event, spec.name)
         for event in decoder.finish():
-            await sink.emit(event)
+            await _emit(sink, event, spec.name)
 
     task = asyncio.create_task(consume(), name=f"source {spec.name}")
     try:

@@ -107,13 +107,13 @@ def test_relative_file_url_is_relative_to_the_config_file(tmp_path: Path) -> Non
     path = write(tmp_path, """
         sources:
           - name: replay
-            url: file://captures/site.smdr?speed=0
+            url: file://captures/site.smdr?speed=2
             layout: panasonic-kx-tda
         """)
     (src,) = config.load(path).sources
     url = parse_url(src.url)
     assert url.target == str(tmp_path / "captures" / "site.smdr")
-    assert url.query == {"speed": "0"}
+    assert url.query == {"speed": "2"}
 
 
 def test_unknown_top_level_key_with_did_you_mean(tmp_path: Path) -> None:
@@ -272,3 +272,15 @@ def test_smdr_layouts_shows_the_compiled_parser(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "def parse(line):" in result.stdout
     assert "panasonic-kx-ta:" in result.stdout
+
+
+def test_a_bad_port_setting_is_a_located_error_when_the_config_loads(tmp_path: Path) -> None:
+    # Not after months of a daemon that silently reads nothing.
+    path = write(tmp_path, """
+        sources:
+          - name: pbx
+            url: serial://COM3?baudrate=96OO
+            layout: panasonic-kx-tda
+        """)
+    err = config_error(path)
+    assert err.line == 3 and err.key == "sources[0].url" and "baudrate" in str(err)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from .urls import redact
 log = logging.getLogger("smdr.transport")
 
 LINK_LOST = None  # marker yielded by read_stream between the bytes of two connections
+STABLE_LINK = 30.0  # seconds a link must have lasted before a loss starts the backoff over
 
 
 class Transport(ABC):
@@ -92,18 +94,19 @@ async def read_stream(transport: Transport, backoff: Backoff | None = None) -> A
             continue
         log.info("%s: connected", transport.display_url)
         state = "open"
+        opened_at = time.monotonic()
         got_bytes = False
         try:
             while True:
                 chunk = await transport.read()
-                if not got_bytes:
-                    got_bytes = True
-                    backoff.reset()
+                got_bytes = True
                 yield chunk
         except TransportClosed as exc:
             await transport.close()
             if not transport.reconnects:
                 return
+            if time.monotonic() - opened_at >= STABLE_LINK:
+                backoff.reset()  # a peer that accepts, sends a line and hangs up must not make us spin
             log.warning("%s: link lost (%s); reconnecting", transport.display_url, exc)
             state = "lost"
             if got_bytes:
