@@ -12,8 +12,8 @@ from .normalize import PhoneRules, zone
 from .pipeline import SourceSpec
 from .transports import open_url
 
-TOP_KEYS = {"data_dir", "timezone", "phone", "sources", "output", "quarantine", "crm", "popup", "layout_dirs",
-            "device_dirs", "max_record"}
+TOP_KEYS = {"data_dir", "timezone", "phone", "sources", "output", "quarantine", "crm", "popup", "outbox",
+            "layout_dirs", "device_dirs", "max_record"}
 SOURCE_KEYS = {"name", "url", "device", "layout", "date_order", "gateway", "fold_tolerance", "timezone",
                "phone", "login", "password", "user", "idle_timeout"}
 

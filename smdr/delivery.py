@@ -27,7 +27,12 @@ def start_delivery(settings: Settings, stop: asyncio.Event) -> tuple[
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     outbox = Outbox.open(outbox_path(settings.data_dir))
     client = GenericClient(crm)
-    deliverer = Deliverer(outbox, client, crm, popup)
+    keep_days = 30.0
+    outbox_section = settings.section("outbox")
+    if outbox_section is not None:
+        outbox_section.check_keys({"keep_days"})
+        keep_days = outbox_section.get("keep_days", (int, float), 30.0)
+    deliverer = Deliverer(outbox, client, crm, popup, keep_days=float(keep_days))
     task = asyncio.create_task(deliverer.run(stop), name="deliver")
 
     async def drained() -> bool:

@@ -288,3 +288,20 @@ def test_a_database_error_while_planning_does_not_end_delivery(crm: SimCrm, outb
             await wait_until(lambda: states(outbox)["delivered"] == 3, timeout=15)
     asyncio.run(go())
     assert failures == [0]
+
+
+def test_delivered_events_older_than_the_keep_time_leave_the_outbox(crm: SimCrm, outbox: Outbox) -> None:
+    # Months of calls must not grow the outbox forever; queued events and dead letters always stay.
+    async def go() -> None:
+        for n in range(5):
+            await outbox.emit(make_event(f"c{n}"))
+        await outbox.emit(make_event("no-agent", agent=""))
+        async with delivering(outbox, crm_settings(crm.url)):
+            await wait_until(lambda: states(outbox)["delivered"] == 6)
+        outbox.store.mark_dead(outbox.store.insert(make_event("dead1"), time.time()), "test", time.time())
+        await outbox.emit(make_event("waiting"))  # stays queued: nobody delivers it below
+        crm.set_faults(reject_secret=True)  # delivery pauses: "waiting" stays queued
+        async with delivering(outbox, crm_settings(crm.url), keep_days=0.0, prune_interval=0.05):
+            await wait_until(lambda: states(outbox)["delivered"] == 0)
+    asyncio.run(go())
+    assert states(outbox)["dead"] == 1 and states(outbox)["queued"] == 1

@@ -59,7 +59,9 @@ class Deliverer:
 
     def __init__(self, outbox: Outbox, client: GenericClient, crm: CrmSettings, popup: PopupSettings, *,
                  poll_interval: float = 1.0, clock: Callable[[], float] = time.time,
-                 browser_opener: Callable[[str], Any] | None = None) -> None:
+                 browser_opener: Callable[[str], Any] | None = None, keep_days: float = 30.0,
+                 prune_interval: float = 3600.0) -> None:
+        self._keep_seconds, self._prune_interval = keep_days * 86400.0, prune_interval
         self._outbox, self._store, self._client = outbox, outbox.store, client
         self._crm, self._popup = crm, popup
         self._poll, self._clock = poll_interval, clock
@@ -100,6 +102,7 @@ class Deliverer:
         self._running = True
         watcher = asyncio.create_task(self._wake_on(stop))
         checkpointer = asyncio.create_task(self._checkpoint_in_background())
+        pruner = asyncio.create_task(self._prune_in_background())
         try:
             while not stop.is_set():
                 try:
@@ -117,8 +120,9 @@ class Deliverer:
             self._outbox.remove_listener(self._on_emit)
             watcher.cancel()
             checkpointer.cancel()
+            pruner.cancel()
             await self._finish_in_flight()
-            await asyncio.gather(checkpointer, return_exceptions=True)
+            await asyncio.gather(checkpointer, pruner, return_exceptions=True)
             with contextlib.suppress(sqlite3.Error):  # the outbox may be closed already
                 self._store.defer_checkpoints(False)
 
@@ -363,6 +367,19 @@ class Deliverer:
                 await asyncio.to_thread(self._store.checkpoint_passive)
             except (sqlite3.Error, OSError) as exc:  # the in-line checkpoint still bounds the WAL
                 log.debug("background checkpoint failed: %s", exc)
+
+    async def _prune_in_background(self) -> None:
+        """Delivered rows older than the keep time leave the outbox, so months of calls stay small."""
+        while True:
+            await asyncio.sleep(self._prune_interval)
+            try:
+                removed = await asyncio.to_thread(self._store.prune_settled, self._clock() - self._keep_seconds)
+            except (sqlite3.Error, OSError) as exc:
+                log.warning("could not prune delivered events from the outbox: %s", exc)
+                continue
+            if removed:
+                log.info("outbox: %d delivered event(s) older than %g days removed", removed,
+                         self._keep_seconds / 86400)
 
     async def _wake_on(self, stop: asyncio.Event) -> None:
         await stop.wait()

@@ -152,6 +152,23 @@ class OutboxStore:
         finally:
             conn.close()
 
+    def prune_settled(self, older_than: float, batch: int = 5000) -> int:
+        """Delete delivered and superseded rows settled before ``older_than`` (unix time), a batch per
+        transaction, on a connection of its own: meant for a worker thread. Dead letters stay."""
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
+        total = 0
+        try:
+            while True:
+                cursor = conn.execute(
+                    f"DELETE FROM events WHERE id IN (SELECT id FROM events WHERE state IN "
+                    f"('{DELIVERED}', '{SUPERSEDED}') AND settled_at < ? ORDER BY id LIMIT ?)",
+                    (older_than, batch))
+                total += cursor.rowcount
+                if cursor.rowcount < batch:
+                    return total
+        finally:
+            conn.close()
+
     # --- the delivery path -------------------------------------------------------------------
 
     def insert(self, event: CallEvent, now: float) -> int:
