@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+from cli_support import run_smdr, write_file
 
 from smdr import config
 from smdr.errors import ConfigError
@@ -19,15 +16,7 @@ from smdr.yamlfile import load as load_yaml
 
 
 def write(folder: Path, text: str, name: str = "smdr.yaml") -> Path:
-    path = folder / name
-    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return path
-
-
-def run_smdr(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SMDR_")}
-    return subprocess.run([sys.executable, "-m", "smdr", *args], check=False, cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return write_file(folder / name, text)
 
 
 def config_error(path: Path) -> ConfigError:
