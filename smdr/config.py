@@ -50,6 +50,8 @@ def from_section(root: yamlfile.Section, base_dir: Path) -> Settings:
     max_record = root.get("max_record", int, 4096)
     sources = [_source(s, timezone, phone, layout_dirs, device_dirs, max_record, base_dir)
                for s in root.sections("sources")]
+    for spec in sources:
+        spec.state_path = data_dir / "state" / f"{_file_name(spec.name)}.json"
     seen: set[str] = set()
     for spec, section in zip(sources, root.sections("sources")):
         if spec.name in seen:
@@ -61,6 +63,10 @@ def from_section(root: yamlfile.Section, base_dir: Path) -> Settings:
     if "quarantine" in root:
         quarantine = base_dir / root.get("quarantine")
     return Settings(str(root.path), data_dir, timezone, phone, sources, output, quarantine, root, layout_dirs)
+
+
+def _file_name(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
 
 
 def _check_zone(section: yamlfile.Section, key: str, name: str) -> None:

@@ -7,8 +7,9 @@ import logging
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
-from . import layouts
+from . import layouts, tracker_state
 from .decoder import Decoder, DecoderStats
 from .model import CallEvent
 from .normalize import Localizer, PhoneRules, zone
@@ -33,6 +34,7 @@ class SourceSpec:
     transport_options: dict = field(default_factory=dict)
     max_record: int = 4096
     layout_dirs: list[str] | None = None
+    state_path: Path | None = None  # where the source's open calls are kept across a restart
 
 
 def make_decoder(spec: SourceSpec, quarantine: Quarantine | None = None) -> Decoder:
@@ -69,6 +71,8 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
                      stop: asyncio.Event | None = None, backoff: Backoff | None = None) -> DecoderStats:
     """Read the source until it ends (file replay) or ``stop`` is set; every event goes to ``sink``."""
     decoder = make_decoder(spec, quarantine)
+    if spec.state_path is not None:
+        tracker_state.load(decoder.tracker, spec.state_path)
     transport = open_url(spec.url, **spec.transport_options)
     tz = decoder.tracker.localize.tz
 
@@ -100,6 +104,8 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
             except asyncio.CancelledError:
                 pass
         await transport.shutdown()  # also releases a tcp-listen socket
+        if spec.state_path is not None:
+            tracker_state.save(decoder.tracker, spec.state_path)
     stats = decoder.stats
     log.info("%s: %d records, %d events, skipped %s, quarantined %s", spec.name, stats.records, stats.events,
              stats.skipped or "none", stats.quarantined or "none")

@@ -61,6 +61,15 @@ class Tracker:
         self._first_records: dict[str, int] = {}
         self.folded = 0
 
+    def open_calls(self) -> list[_Call]:
+        """Calls still ringing or in progress (what a restart must not forget)."""
+        return [call for calls in self._open.values() for call in calls]
+
+    def restore(self, calls: list[_Call]) -> None:
+        """Take back the open calls saved by an earlier run of the same source."""
+        for call in calls:
+            self._remember(call.line, call)
+
     def add(self, rec: Record, position: int = 0, received_at: datetime | None = None,
             out: list[CallEvent] | None = None) -> list[CallEvent]:
         """The events this record gives (usually one), appended to ``out`` when given."""

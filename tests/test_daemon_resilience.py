@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from smdr.daemon import _supervise
-from smdr.pipeline import SourceSpec
+from smdr.pipeline import SourceSpec, run_source
 from smdr.quarantine import Quarantine
 from smdr.sinks import ListSink
 from smdr.transports.base import Backoff, read_stream
@@ -119,3 +119,43 @@ def test_a_peer_that_sends_a_line_and_hangs_up_does_not_make_us_spin() -> None:
     # backoff 0.05, 0.1, 0.2, 0.4, 0.8, 1, ...: a handful of connections, not one every 50 ms (about 40)
     assert 2 <= connections <= 10, connections
 
+
+
+def test_a_call_open_at_a_restart_keeps_its_call_id(tmp_path: Path) -> None:
+    # kx-tda-a.smdr: line 17 is an RC (ringing) line, 18 its AN, 20 its final record. Cut after 17.
+    lines = STREAM.read_bytes().split(b"\r\n")
+    part_a, part_b = tmp_path / "a.smdr", tmp_path / "b.smdr"
+    part_a.write_bytes(b"\r\n".join(lines[:17]) + b"\r\n")
+    part_b.write_bytes(b"\r\n".join(lines[17:]))
+    state = tmp_path / "data" / "state" / "pbx.json"
+
+    def run(path: Path) -> list:
+        sink = ListSink()
+        source = SourceSpec(name="pbx", url=f"file://{path}", layout="panasonic-kx-tda", state_path=state)
+        asyncio.run(asyncio.wait_for(run_source(source, sink), 30))
+        return sink.events
+
+    before = run(part_a)
+    assert state.exists()  # the ringing call was saved at the stop
+    after = run(part_b)
+    ringing = [e for e in before if e.event == "ringing"][-1]  # line 17: still open at the cut
+    same_call = [e.event for e in after if e.call_id == ringing.call_id]
+    assert same_call == ["in-progress", "answered"]
+    assert not state.exists()  # nothing open any more
+
+
+def test_saved_open_calls_that_are_too_old_are_not_restored(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from smdr import tracker_state
+    from smdr.pipeline import make_decoder
+
+    state = tmp_path / "pbx.json"
+    decoder = make_decoder(SourceSpec(name="pbx", url="", layout="panasonic-kx-tda"))
+    decoder.feed(STREAM.read_bytes().split(b"\r\n")[16] + b"\r\n")  # an RC line: one open call
+    tracker_state.save(decoder.tracker, state)
+    old = time.time() - tracker_state.MAX_AGE - 60
+    os.utime(state, (old, old))
+    fresh = make_decoder(SourceSpec(name="pbx", url="", layout="panasonic-kx-tda"))
+    assert tracker_state.load(fresh.tracker, state) == 0 and not state.exists()
