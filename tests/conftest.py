@@ -1,4 +1,4 @@
-"""Shared test fixtures (kept small): running coroutines with a time limit, socat pty pairs."""
+"""Shared test fixtures: coroutines with a time limit, socat pty pairs, a CRM and an outbox for delivery tests."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 from ptys import PtyPair, socat_pty_pair
+from test_delivery_support import CrmDouble, SimCrm
+
+from smdr.outbox import Outbox
 
 DEFAULT_ASYNC_TEST_TIMEOUT = 20.0
 
@@ -28,3 +31,25 @@ def ptys(tmp_path: Path) -> Iterator[PtyPair]:
     """A running socat pty pair: ``ptys.a`` / ``ptys.b`` are the two ends."""
     with socat_pty_pair(tmp_path) as pair:
         yield pair
+
+
+@pytest.fixture
+def crm() -> Iterator[SimCrm]:
+    """crm-sim in this process (test_crm_client.py names its own fixtures the other way round)."""
+    sim = SimCrm().start()
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def double() -> Iterator[CrmDouble]:
+    server = CrmDouble().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def outbox(tmp_path: Path) -> Iterator[Outbox]:
+    box = Outbox.open(tmp_path / "outbox.sqlite3")
+    yield box
+    box.close()

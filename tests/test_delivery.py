@@ -10,7 +10,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,27 +19,6 @@ from smdr.backoff import backoff_delay
 from smdr.outbox import Outbox, OutboxStore
 
 CALL_STATES = ["ringing", "in-progress", "transferred", "answered"]
-
-
-@pytest.fixture
-def crm() -> Iterator[SimCrm]:
-    sim = SimCrm().start()
-    yield sim
-    sim.stop()
-
-
-@pytest.fixture
-def double() -> Iterator[CrmDouble]:
-    server = CrmDouble().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def outbox(tmp_path: Path) -> Iterator[Outbox]:
-    box = Outbox.open(tmp_path / "outbox.sqlite3")
-    yield box
-    box.close()
 
 
 def interleaved_calls(count: int, seed: int = 1) -> list:

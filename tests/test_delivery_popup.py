@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,27 +12,6 @@ from test_delivery_support import CrmDouble, SimCrm, crm_settings, delivering, m
 
 from smdr.crm import PopupSettings
 from smdr.outbox import Outbox
-
-
-@pytest.fixture
-def crm() -> Iterator[SimCrm]:
-    sim = SimCrm().start()
-    yield sim
-    sim.stop()
-
-
-@pytest.fixture
-def double() -> Iterator[CrmDouble]:
-    server = CrmDouble().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def outbox(tmp_path: Path) -> Iterator[Outbox]:
-    box = Outbox.open(tmp_path / "outbox.sqlite3")
-    yield box
-    box.close()
 
 
 class ShiftedClock:
