@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
 from .config import Settings
+from .datalock import DataDirLock
 from .decoder import DecoderStats
 from .pipeline import SourceSpec, run_source
 from .quarantine import Quarantine
@@ -22,6 +23,11 @@ async def run(settings: Settings, *, once: bool = False, stop: asyncio.Event | N
     """Run until stopped (SIGINT/SIGTERM or ``stop``); with ``once``, until finite sources end and the
     events they gave are delivered."""
     stop = stop or asyncio.Event()
+    with DataDirLock(settings.data_dir, "smdr run"):  # DataDirBusy (naming the PID) if another one runs
+        return await _run_locked(settings, once, stop)
+
+
+async def _run_locked(settings: Settings, once: bool, stop: asyncio.Event) -> int:
     _install_signal_handlers(stop)
     quarantine = Quarantine(settings.quarantine_path)
     sink, background, drained, close = _make_sink(settings, stop)

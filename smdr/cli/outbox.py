@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .. import yamlfile
 from ..crm.client import redact
+from ..datalock import DataDirBusy, DataDirLock, running_connector
 from ..model import CallEvent
 from ..outbox import QUEUED, STATES, OutboxStore, outbox_path, resolve_data_dir
 from ..outbox.store import META_LAST_ERROR, META_LAST_ERROR_AT
@@ -65,10 +66,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    path = outbox_path(_data_dir(args))
-    store = OutboxStore.open(path, create=False)
+    data_dir = _data_dir(args)
+    store = OutboxStore.open(outbox_path(data_dir), create=False)
     try:
+        if args.action == "purge" and args.queued:
+            # queued events are the running connector's work in progress: never deleted under it
+            with DataDirLock(data_dir, "smdr outbox purge"):
+                return _purge(store, args)
+        if args.action == "status":
+            args.connector = running_connector(data_dir)
         return _ACTIONS[args.action](store, args)
+    except DataDirBusy as exc:
+        print(f"smdr outbox purge: {exc}", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # `smdr outbox list | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return 0
@@ -93,9 +103,11 @@ def _status(store: OutboxStore, args: argparse.Namespace) -> int:
     last_error = store.get_meta(META_LAST_ERROR)
     last_error_at = store.get_meta(META_LAST_ERROR_AT)
     paused = store.paused_by_auth
+    connector = args.connector
     if args.json:
         print(json.dumps({
             "outbox": str(store.path), "counts": counts, "oldest_queued_age": oldest_age,
+            "connector": connector,
             "paused_by_auth": paused, "last_error": redact(last_error) if last_error else None,
             "last_error_at": _iso(float(last_error_at)) if last_error_at else None,
         }, ensure_ascii=False))
@@ -105,10 +117,22 @@ def _status(store: OutboxStore, args: argparse.Namespace) -> int:
         extra = f"  (oldest {_age(oldest_age)} ago)" if state == QUEUED and oldest_age is not None else ""
         print(f"{state:<12} {counts[state]}{extra}")
     print(f"delivery     {'PAUSED: the CRM refused the secret key' if paused else 'not paused'}")
+    print(f"connector    {_describe_connector(connector)}")
     if last_error:
         when = f"{_iso(float(last_error_at))}  " if last_error_at else ""
         print(f"last error   {when}{redact(last_error)}")
     return 0
+
+
+def _describe_connector(connector: dict | None) -> str:
+    if connector is None:
+        return "not running"
+    text = f"running, PID {connector.get('pid') or '?'}"
+    if connector.get("since"):
+        text += f" since {_iso(float(connector['since']))}"
+    if connector.get("disk_full"):
+        text += f"; DISK FULL: {connector['disk_full']}"
+    return text
 
 
 def _list(store: OutboxStore, args: argparse.Namespace) -> int:
