@@ -43,6 +43,7 @@ log = logging.getLogger("smdr.outbox")
 POPUP_LANE_SLOTS = EXTRA_CONNECTIONS
 POPUP_HOLD_BACK = 0.01  # seconds a call record waits for a popup request in flight
 CHECKPOINT_INTERVAL = 0.25  # seconds between background WAL checkpoints
+PROBE_INTERVAL = 2.0  # seconds between two looks at a CRM that is down (once the backoff is longer)
 
 
 @dataclass(slots=True)
@@ -84,6 +85,8 @@ class Deliverer:
         self._paused_at = 0.0
         self._pause_flag_checked = False
         self._last_success = 0.0      # time.monotonic() of the last delivered event
+        self._outage_since = 0.0      # time.monotonic() the current outage was noticed
+        self._probe: asyncio.Task[None] | None = None
         self._popups_sending = 0
         self._no_popup_sending = asyncio.Event()
         self._no_popup_sending.set()
@@ -119,6 +122,8 @@ class Deliverer:
         finally:
             self._outbox.remove_listener(self._on_emit)
             watcher.cancel()
+            if self._probe is not None:
+                self._probe.cancel()
             checkpointer.cancel()
             pruner.cancel()
             await self._finish_in_flight()
@@ -293,7 +298,7 @@ class Deliverer:
             return False
         self._store.mark_delivered(row.id, record_id, sent_event, self._clock())
         self.stats.delivered += 1
-        self._on_success()
+        self._on_success(started)
         return True
 
     def _note_failure(self, now: float, message: str) -> None:
@@ -304,14 +309,36 @@ class Deliverer:
         self._failures += 1
         delay = backoff_delay(self._failures, self._crm.retry_initial, self._crm.retry_max)
         self._gate_until = mono + delay
+        if delay > PROBE_INTERVAL and (self._probe is None or self._probe.done()):
+            self._probe = asyncio.create_task(self._probe_until_back())
         if self._failures == 1:
+            self._outage_since = mono
             self._store.record_error(message, now)
             log.warning("CRM unavailable: %s; events stay queued, retrying with backoff (up to %g s)",
                         message, self._crm.retry_max)
         else:
             log.debug("CRM still unavailable (%s); next try in %.1f s", message, delay)
 
-    def _on_success(self) -> None:
+    async def _probe_until_back(self) -> None:
+        """While the backoff is long: look at the CRM every PROBE_INTERVAL; once it answers, every queued
+        event is due and the gate opens. Only a delivered event ends the outage (see _on_success)."""
+        while self._failures and not self._stopping and time.monotonic() < self._gate_until:
+            await asyncio.sleep(PROBE_INTERVAL)
+            if not self._failures or self._stopping:
+                return
+            if await self._client.probe(min(self._crm.timeout, PROBE_INTERVAL)):
+                log.debug("the CRM answers again: sending the queued events")
+                try:
+                    self._store.clear_backoff()
+                except sqlite3.Error as exc:
+                    log.debug("could not clear the retry times: %s", exc)
+                self._gate_until = 0.0
+                self._wake.set()
+                return
+
+    def _on_success(self, started: float = float("inf")) -> None:
+        """An event was delivered; a request sent before the outage was noticed does not end it (its
+        answer left the CRM before it went down)."""
         self._last_success = time.monotonic()
         if not self._pause_flag_checked:
             self._pause_flag_checked = True
@@ -321,7 +348,7 @@ class Deliverer:
             self._paused = False
             self._store.clear_pause()
             log.info("the CRM accepts the secret key again: delivery resumed")
-        if self._failures:
+        if self._failures and started >= self._outage_since:
             self._failures, self._gate_until = 0, 0.0
             self._store.clear_backoff()
             log.info("CRM reachable again")
