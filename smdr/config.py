@@ -10,6 +10,7 @@ from .errors import ConfigError, TransportError
 from .layouts.fields import DATE_ORDERS
 from .normalize import PhoneRules, zone
 from .pipeline import SourceSpec
+from .quarantine import QUARANTINE_FILE
 from .transports import open_url
 
 TOP_KEYS = {"data_dir", "timezone", "phone", "sources", "output", "quarantine", "crm", "popup", "outbox",
@@ -59,7 +60,7 @@ def from_section(root: yamlfile.Section, base_dir: Path) -> Settings:
                                 "(they are part of every call_id)", "name")
         seen.add(spec.name)
     output = root.get("output", str, None)
-    quarantine = data_dir / "quarantine.jsonl"
+    quarantine = data_dir / QUARANTINE_FILE
     if "quarantine" in root:
         quarantine = base_dir / root.get("quarantine")
     return Settings(str(root.path), data_dir, timezone, phone, sources, output, quarantine, root, layout_dirs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .framing import Framer
+from .framing import Framer, Overlong
 from .layouts.record import Parser, RecordRejected
 from .model import CallEvent
 from .normalize import Localizer, PhoneRules
@@ -15,10 +15,23 @@ from .tracker import Tracker
 
 @dataclass(slots=True)
 class DecoderStats:
-    records: int = 0          # framed records (including headers and quarantined ones)
+    """Lines read = parsed + skipped + quarantined, always (an overlong line counts once)."""
+
+    records: int = 0          # framed lines (including headers and quarantined ones)
     events: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
-    quarantined: dict[str, int] = field(default_factory=dict)
+    quarantined: dict[str, int] = field(default_factory=dict)  # lines, by kind
+    parsed: int = 0           # lines that became a call record
+
+    def summary(self) -> str:
+        skipped, quarantined = sum(self.skipped.values()), sum(self.quarantined.values())
+        return (f"{self.records} lines read = {self.parsed} parsed + {skipped} skipped "
+                f"{_kinds(self.skipped)}+ {quarantined} quarantined {_kinds(self.quarantined)}; "
+                f"{self.events} events").replace(" ;", ";")
+
+
+def _kinds(counts: dict[str, int]) -> str:
+    return f"({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))}) " if counts else ""
 
 
 class Decoder:
@@ -30,13 +43,16 @@ class Decoder:
         self.phone = phone
         self.quarantine = quarantine or Quarantine(None)
         self.tracker = Tracker(source, parser.name, localize, tolerance=tolerance, gateway=gateway or source)
-        self.framer = Framer(max_record, self._overlong)
+        self.framer = Framer(max_record)  # overlong fragments come back in place, as Overlong
         self.position = 0
         self.events = 0
+        self.parsed = 0
+        self.quarantined: dict[str, int] = {}  # lines of this source, by kind (the quarantine is shared)
 
     @property
     def stats(self) -> DecoderStats:
-        return DecoderStats(self.position, self.events, dict(self.parser.skipped), dict(self.quarantine.counts))
+        return DecoderStats(self.position, self.events, dict(self.parser.skipped), dict(self.quarantined),
+                            self.parsed)
 
     def feed(self, chunk: bytes, received_at: datetime | None = None) -> list[CallEvent]:
         return self.records(self.framer.feed(chunk), received_at)
@@ -45,7 +61,13 @@ class Decoder:
         out: list[CallEvent] = []
         parse, normalize, add = self.parser.parse, self.phone.normalize, self.tracker.add
         position = self.position
+        parsed = 0
         for line in lines:
+            if type(line) is Overlong:
+                if not line.continued:
+                    position += 1
+                self._overlong(line, position)
+                continue
             position += 1
             try:
                 rec = parse(line)
@@ -61,16 +83,20 @@ class Decoder:
                 if rec.phone:
                     rec.phone, rec.direction = normalize(rec.phone, rec.direction)
                 add(rec, position, received_at, out)
+                parsed += 1
             except Exception as exc:  # noqa: BLE001 - bad input must never stop the source
                 self._reject(line, "internal-error", f"{type(exc).__name__}: {exc}", position)
         self.position = position
+        self.parsed += parsed
         self.events += len(out)
         return out
 
     def link_lost(self) -> None:
         """The connection dropped: a half-received record is kept in quarantine, never parsed half."""
         partial = self.framer.take_partial()
-        if partial:
+        if type(partial) is Overlong:
+            self._overlong(partial, self.position)
+        elif partial:
             self.position += 1
             self._reject(partial, "incomplete", "the link was lost in the middle of this record", self.position)
 
@@ -79,12 +105,13 @@ class Decoder:
         partial = self.framer.take_partial()
         return self.records([partial]) if partial else []
 
-    def _reject(self, raw: bytes, kind: str, reason: str, position: int) -> None:
-        self.quarantine.add(raw, source=self.source, layout=self.parser.name, kind=kind, reason=reason,
+    def _reject(self, raw: bytes, kind: str, reason: str, position: int, *, counted: bool = False) -> None:
+        if not counted:
+            self.quarantined[kind] = self.quarantined.get(kind, 0) + 1
+        self.quarantine.add(bytes(raw), source=self.source, layout=self.parser.name, kind=kind, reason=reason,
                             position=position)
 
-    def _overlong(self, fragment: bytes, continued: bool) -> None:
-        if not continued:
-            self.position += 1  # every fragment of one overlong line keeps that line's position
+    def _overlong(self, fragment: Overlong, position: int) -> None:
+        """Every fragment of one overlong line is kept under that line's position; the line counts once."""
         self._reject(fragment, "too-long", f"longer than {self.framer.max_record} bytes without a line end",
-                     self.position)
+                     position, counted=fragment.continued)

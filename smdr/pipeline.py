@@ -107,6 +107,5 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
         if spec.state_path is not None:
             tracker_state.save(decoder.tracker, spec.state_path)
     stats = decoder.stats
-    log.info("%s: %d records, %d events, skipped %s, quarantined %s", spec.name, stats.records, stats.events,
-             stats.skipped or "none", stats.quarantined or "none")
+    log.info("%s: %s", spec.name, stats.summary())
     return stats

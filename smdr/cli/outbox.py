@@ -12,27 +12,19 @@ import os
 import sys
 import time
 from datetime import datetime
-from pathlib import Path
 
-from .. import yamlfile
 from ..crm.client import redact
 from ..datalock import DataDirBusy, DataDirLock, running_connector
 from ..model import CallEvent
-from ..outbox import QUEUED, STATES, OutboxStore, outbox_path, resolve_data_dir
+from ..outbox import QUEUED, STATES, OutboxStore, outbox_path
 from ..outbox.store import META_LAST_ERROR, META_LAST_ERROR_AT
-
-DEFAULT_CONFIG = "smdr.yaml"
+from .options import data_dir_from, data_dir_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("outbox", help="inspect and manage the queue of events for the CRM",
                                    description="Inspect and manage the durable queue of events for the CRM.")
-    where = argparse.ArgumentParser(add_help=False)
-    group = where.add_mutually_exclusive_group()
-    group.add_argument("--data-dir", metavar="DIR", help="the data directory (holds outbox.sqlite3)")
-    group.add_argument("--config", metavar="FILE",
-                       help=f"read data_dir from this config file (default: {DEFAULT_CONFIG} if present, "
-                            "else ./smdr-data)")
+    where = data_dir_options()
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     status = actions.add_parser("status", parents=[where],
@@ -66,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    data_dir = _data_dir(args)
+    data_dir = data_dir_from(args)
     store = OutboxStore.open(outbox_path(data_dir), create=False)
     try:
         if args.action == "purge" and args.queued:
@@ -84,16 +76,6 @@ def run(args: argparse.Namespace) -> int:
         return 0
     finally:
         store.close()
-
-
-def _data_dir(args: argparse.Namespace) -> Path:
-    if args.data_dir:
-        return Path(args.data_dir)
-    if args.config:
-        return resolve_data_dir(yamlfile.load(args.config))
-    if Path(DEFAULT_CONFIG).is_file():
-        return resolve_data_dir(yamlfile.load(DEFAULT_CONFIG))
-    return Path("smdr-data")
 
 
 def _status(store: OutboxStore, args: argparse.Namespace) -> int:

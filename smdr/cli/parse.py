@@ -14,7 +14,7 @@ from ..decoder import Decoder
 from ..model import CDR_FIELDS, CallEvent
 from ..normalize import PhoneRules
 from ..pipeline import SourceSpec, make_decoder
-from ..quarantine import Quarantine, is_quarantine_file, read_quarantined
+from ..quarantine import Quarantine, is_quarantine_path, read_quarantined
 from .options import add_normalization, phone_rules
 from .progress import Progress
 
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _feed(path: str, decoder: Decoder, write) -> None:
-    if path != "-" and is_quarantine_file(Path(path).open("rb").read(4096)):
+    if path != "-" and is_quarantine_path(path):
         for _source, raw in list(read_quarantined(path)):
             for event in decoder.records([raw]):
                 write(event)
