@@ -19,19 +19,23 @@ from .transports.base import Backoff
 log = logging.getLogger("smdr.run")
 
 
-async def run(settings: Settings, *, once: bool = False, stop: asyncio.Event | None = None) -> int:
+async def run(settings: Settings, *, once: bool = False, stop: asyncio.Event | None = None,
+              from_start: bool = False) -> int:
     """Run until stopped (SIGINT/SIGTERM or ``stop``); with ``once``, until finite sources end and the
-    events they gave are delivered."""
+    events they gave are delivered (exit 1 if there was nothing to do: every capture already replayed).
+    ``from_start``: replayed captures start from their first byte, not where the last run stopped."""
     stop = stop or asyncio.Event()
     with DataDirLock(settings.data_dir, "smdr run"):  # DataDirBusy (naming the PID) if another one runs
-        return await _run_locked(settings, once, stop)
+        return await _run_locked(settings, once, stop, from_start)
 
 
-async def _run_locked(settings: Settings, once: bool, stop: asyncio.Event) -> int:
+async def _run_locked(settings: Settings, once: bool, stop: asyncio.Event, from_start: bool) -> int:
     _install_signal_handlers(stop)
     quarantine = Quarantine(settings.quarantine_path)
     sink, background, drained, close = _make_sink(settings, stop)
-    sources = [asyncio.create_task(_supervise(spec, sink, quarantine, stop, restart=not once), name=spec.name)
+    backlog_at_start = sink.backlog()
+    sources = [asyncio.create_task(_supervise(spec, sink, quarantine, stop, restart=not once,
+                                              from_start=from_start), name=spec.name)
                for spec in settings.sources]
     if background is not None:
         background.add_done_callback(_report_unexpected_end)
@@ -46,6 +50,10 @@ async def _run_locked(settings: Settings, once: bool, stop: asyncio.Event) -> in
                     log.error("%s: %s", spec.name, result)
                     exit_code = 1
             if not await drained():
+                exit_code = 1
+            if not backlog_at_start and all(isinstance(r, DecoderStats) and r.replayed_before for r in results):
+                log.error("nothing to do: every source was already replayed and nothing waits for the CRM "
+                          "(`smdr run --from-start` replays the captures again)")
                 exit_code = 1
             stop.set()
         else:
@@ -69,15 +77,16 @@ async def _run_locked(settings: Settings, once: bool, stop: asyncio.Event) -> in
 
 
 async def _supervise(spec: SourceSpec, sink: EventSink, quarantine: Quarantine, stop: asyncio.Event, *,
-                     restart: bool) -> DecoderStats | None:
+                     restart: bool, from_start: bool = False) -> DecoderStats | None:
     """Run one source; if it fails (a bug, a resource error), say so and start it again with backoff."""
     backoff = Backoff(initial=1.0, cap=300.0)
     while not stop.is_set():
         try:
-            return await run_source(spec, sink, quarantine=quarantine, stop=stop)
+            return await run_source(spec, sink, quarantine=quarantine, stop=stop, from_start=from_start)
         except Exception as exc:
             if not restart:
                 raise
+            from_start = False  # a restart after a failure goes on where it stopped
             delay = backoff.next_delay()
             log.error("%s: the source stopped (%s: %s); starting it again in %.0f s", spec.name,
                       type(exc).__name__, exc, delay, exc_info=exc)

@@ -22,6 +22,7 @@ class DecoderStats:
     skipped: dict[str, int] = field(default_factory=dict)
     quarantined: dict[str, int] = field(default_factory=dict)  # lines, by kind
     parsed: int = 0           # lines that became a call record
+    replayed_before: bool = False  # a capture already replayed to its end: nothing was read
 
     def summary(self) -> str:
         skipped, quarantined = sum(self.skipped.values()), sum(self.quarantined.values())

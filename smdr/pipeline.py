@@ -14,8 +14,9 @@ from .decoder import Decoder, DecoderStats
 from .model import CallEvent
 from .normalize import Localizer, PhoneRules, zone
 from .quarantine import Quarantine
+from .replay_position import ReplayPosition, replay_state_path
 from .sinks import EventSink
-from .transports import open_url
+from .transports import Transport, open_url
 from .transports.base import LINK_LOST, Backoff, read_stream
 
 log = logging.getLogger("smdr.pipeline")
@@ -67,13 +68,34 @@ async def _emit(sink: EventSink, event: CallEvent, source: str) -> None:
         return
 
 
+def _resume_replay(spec: SourceSpec, transport: Transport, decoder: Decoder, from_start: bool) -> ReplayPosition | None:
+    """A replayed capture goes on where it stopped (``from_start``: from byte 0 on purpose)."""
+    capture = transport.capture_identity()
+    if capture is None or spec.state_path is None:
+        return None
+    position = ReplayPosition.load(replay_state_path(spec.state_path), capture, from_start=from_start)
+    transport.start_offset, decoder.position = position.offset, position.line
+    if 0 < position.offset < transport.size:
+        log.info("%s: resuming the replay of %s at byte %d (line %d); `smdr run --from-start` replays it "
+                 "all again", spec.name, transport.display_url, position.offset, position.line)
+    return position
+
+
 async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantine | None = None,
-                     stop: asyncio.Event | None = None, backoff: Backoff | None = None) -> DecoderStats:
+                     stop: asyncio.Event | None = None, backoff: Backoff | None = None,
+                     from_start: bool = False) -> DecoderStats:
     """Read the source until it ends (file replay) or ``stop`` is set; every event goes to ``sink``."""
     decoder = make_decoder(spec, quarantine)
+    transport = open_url(spec.url, **spec.transport_options)
+    replay = _resume_replay(spec, transport, decoder, from_start)
+    if replay is not None and replay.offset and replay.offset >= transport.size:
+        log.warning("%s: %s was already replayed to its end; `smdr run --from-start` replays it again",
+                    spec.name, transport.display_url)
+        stats = decoder.stats
+        stats.replayed_before = True
+        return stats
     if spec.state_path is not None:
         tracker_state.load(decoder.tracker, spec.state_path)
-    transport = open_url(spec.url, **spec.transport_options)
     tz = decoder.tracker.localize.tz
 
     async def consume() -> None:
@@ -83,8 +105,12 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
                 continue
             for event in decoder.feed(chunk, datetime.now(tz)):
                 await _emit(sink, event, spec.name)
+            if replay is not None:
+                replay.advanced(chunk, decoder.position)
         for event in decoder.finish():
             await _emit(sink, event, spec.name)
+        if replay is not None:
+            replay.finished(decoder.position)
 
     task = asyncio.create_task(consume(), name=f"source {spec.name}")
     try:
@@ -104,6 +130,8 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
             except asyncio.CancelledError:
                 pass
         await transport.shutdown()  # also releases a tcp-listen socket
+        if replay is not None:
+            replay.save()
         if spec.state_path is not None:
             tracker_state.save(decoder.tracker, spec.state_path)
     stats = decoder.stats

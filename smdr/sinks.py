@@ -14,6 +14,10 @@ class EventSink(Protocol):
 
     async def emit(self, event: CallEvent) -> None: ...
 
+    def backlog(self) -> int:
+        """Events accepted but not yet where they go (the outbox's queue); 0 for a plain writer."""
+        ...
+
     async def aclose(self) -> None: ...
 
 
@@ -28,6 +32,9 @@ class JsonlSink:
         self._out.write(json.dumps(event.to_dict(), ensure_ascii=False) + "\n")
         self._out.flush()
 
+    def backlog(self) -> int:
+        return 0
+
     async def aclose(self) -> None:
         if self._own:
             self._out.close()
@@ -41,6 +48,9 @@ class ListSink:
 
     async def emit(self, event: CallEvent) -> None:
         self.events.append(event)
+
+    def backlog(self) -> int:
+        return 0
 
     async def aclose(self) -> None:
         return None

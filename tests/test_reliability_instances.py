@@ -5,7 +5,6 @@ holder never leaves a lock that blocks the restart."""
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,13 +22,6 @@ from reliability_support import (
 )
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def connector(tmp_path: Path) -> Iterator[Connector]:
-    helper = Connector(tmp_path)
-    yield helper
-    helper.kill_all()
 
 
 def test_a_second_connector_is_refused_the_safe_verbs_work_and_kill_9_frees_the_directory(

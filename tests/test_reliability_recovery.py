@@ -4,7 +4,6 @@ start going out within 5 s of the CRM's return, with one warning and one "back" 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,13 +25,6 @@ pytestmark = pytest.mark.slow
 
 OUTAGE = 20.0  # seconds: the connector's backoff (1, 2, 4, 8, 16 s ...) has grown past the outage's end
 DRAIN_STARTS_WITHIN = 5.0
-
-
-@pytest.fixture
-def connector(tmp_path: Path) -> Iterator[Connector]:
-    helper = Connector(tmp_path)
-    yield helper
-    helper.kill_all()
 
 
 def test_after_a_long_outage_the_drain_starts_within_5_s_of_the_crm_coming_back(

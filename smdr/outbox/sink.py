@@ -42,6 +42,9 @@ class Outbox:
             except Exception:  # the event is committed; a listener's bug must not make emit() fail
                 log.exception("outbox listener failed for event %d", event_id)
 
+    def backlog(self) -> int:
+        return self.store.counts()["queued"]
+
     def add_listener(self, listener: EmitListener) -> None:
         self._listeners.append(listener)
 

@@ -31,6 +31,12 @@ class Transport(ABC):
     def __init__(self, url: str) -> None:
         self.url = url
 
+    def capture_identity(self) -> str | None:
+        """For a replayed capture: what identifies it (a resumed replay must be of the same one); None
+        for a live source. Such a transport also has ``start_offset`` (bytes skipped at open) and
+        ``size``."""
+        return None
+
     @property
     def display_url(self) -> str:
         """The URL as it may be shown to a person (no password)."""

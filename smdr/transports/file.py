@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 import time
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ PACES = ("flat", "baud", "timing")
 FLAT_CHUNK = 65536
 BITS_PER_BYTE = 10  # start + 8 data + stop: the usual 8N1 wire time
 BAUD_TICK_SECONDS = 0.01  # a paced chunk carries about this much wire time
+IDENTITY_BYTES = 65536  # a capture is known by its path and a hash of this many first bytes
 
 
 @dataclass(slots=True, frozen=True)
@@ -72,6 +74,18 @@ def read_timing_file(path: Path) -> list[TimingEntry]:
     return entries
 
 
+def _skip_timing(entries: list[TimingEntry], offset: int) -> Iterator[TimingEntry]:
+    """The timing entries after the first ``offset`` bytes (a resumed replay), the first one cut."""
+    index = 0
+    while offset > 0 and index < len(entries):
+        if entries[index].count > offset:
+            entries[index] = TimingEntry(0.0, entries[index].count - offset)
+            break
+        offset -= entries[index].count
+        index += 1
+    return iter(entries[index:])
+
+
 def path_from_url(target: str) -> Path:
     """``file://`` target -> path: ``relative/p``, ``/abs/p``, ``C:/x``; ``/C:/x`` -> ``C:/x``."""
     if re.match(r"^/[A-Za-z]:[/\\]", target):
@@ -107,17 +121,34 @@ class FileReplayTransport(Transport):
         default_chunk = max(1, round(self.baudrate / BITS_PER_BYTE * BAUD_TICK_SECONDS)) \
             if self.pace == "baud" else FLAT_CHUNK
         self.chunk_size = max(1, option_int(url, options, "chunk_size", default_chunk))
+        self.start_offset = 0  # bytes skipped at open: a resumed replay
         self._file: IO[bytes] | None = None
         self._timing: Iterator[TimingEntry] | None = None
         self._started = 0.0
         self._wire_seconds = 0.0  # when (after _started) the bytes delivered so far are due
 
+    def capture_identity(self) -> str | None:
+        try:
+            with self.path.open("rb") as handle:
+                head = handle.read(IDENTITY_BYTES)
+        except OSError:
+            return None
+        return f"{self.path.resolve()}|{hashlib.sha256(head).hexdigest()[:32]}"
+
+    @property
+    def size(self) -> int:
+        try:
+            return self.path.stat().st_size
+        except OSError:
+            return 0
+
     async def open(self) -> None:
         await self.close()
         self._file = self._open_file()
+        self._file.seek(self.start_offset)
         if self.pace == "timing":
             try:
-                self._timing = iter(read_timing_file(self.timing_path))
+                self._timing = _skip_timing(read_timing_file(self.timing_path), self.start_offset)
             except TransportError:
                 await self.close()
                 raise
