@@ -25,14 +25,15 @@ async def run(settings: Settings, *, once: bool = False, stop: asyncio.Event | N
     events they gave are delivered (exit 1 if there was nothing to do: every capture already replayed).
     ``from_start``: replayed captures start from their first byte, not where the last run stopped."""
     stop = stop or asyncio.Event()
-    with DataDirLock(settings.data_dir, "smdr run"):  # DataDirBusy (naming the PID) if another one runs
-        return await _run_locked(settings, once, stop, from_start)
+    with DataDirLock(settings.data_dir, "smdr run") as lock:  # DataDirBusy (naming the PID) if one runs
+        return await _run_locked(settings, once, stop, from_start, lock)
 
 
-async def _run_locked(settings: Settings, once: bool, stop: asyncio.Event, from_start: bool) -> int:
+async def _run_locked(settings: Settings, once: bool, stop: asyncio.Event, from_start: bool,
+                      lock: DataDirLock) -> int:
     _install_signal_handlers(stop)
     quarantine = Quarantine(settings.quarantine_path)
-    sink, background, drained, close = _make_sink(settings, stop)
+    sink, background, drained, close = _make_sink(settings, stop, lock)
     backlog_at_start = sink.backlog()
     sources = [asyncio.create_task(_supervise(spec, sink, quarantine, stop, restart=not once,
                                               from_start=from_start), name=spec.name)
@@ -101,7 +102,7 @@ def _report_unexpected_end(task: asyncio.Task) -> None:
                   task.exception(), exc_info=task.exception())
 
 
-def _make_sink(settings: Settings, stop: asyncio.Event) -> tuple[
+def _make_sink(settings: Settings, stop: asyncio.Event, lock: DataDirLock) -> tuple[
         EventSink, asyncio.Task | None, Callable[[], Awaitable[bool]], Callable[[], Awaitable[None]]]:
     """The sink, its delivery task (if any), a coroutine that waits until it has delivered, a closer."""
     crm = settings.section("crm")
@@ -114,7 +115,7 @@ def _make_sink(settings: Settings, stop: asyncio.Event) -> tuple[
         return sink, None, written, sink.aclose
     from .delivery import start_delivery  # the CRM side is only imported when configured
 
-    return start_delivery(settings, stop)
+    return start_delivery(settings, stop, on_storage=lambda problem: lock.set_status(disk_full=problem))
 
 
 def _install_signal_handlers(stop: asyncio.Event) -> None:

@@ -106,11 +106,11 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
             for event in decoder.feed(chunk, datetime.now(tz)):
                 await _emit(sink, event, spec.name)
             if replay is not None:
-                replay.advanced(chunk, decoder.position)
+                replay.advanced(chunk, decoder.position, durable=not sink.in_memory())
         for event in decoder.finish():
             await _emit(sink, event, spec.name)
         if replay is not None:
-            replay.finished(decoder.position)
+            replay.finished(decoder.position, durable=not sink.in_memory())
 
     task = asyncio.create_task(consume(), name=f"source {spec.name}")
     try:
@@ -130,7 +130,7 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
             except asyncio.CancelledError:
                 pass
         await transport.shutdown()  # also releases a tcp-listen socket
-        if replay is not None:
+        if replay is not None and not sink.in_memory():
             replay.save()
         if spec.state_path is not None:
             tracker_state.save(decoder.tracker, spec.state_path)

@@ -30,6 +30,7 @@ class ReplayPosition:
     line: int = 0       # the decoder's line number at ``offset``
     read: int = 0       # bytes read so far (offset <= read)
     _saved_at: float = 0.0
+    _failing: bool = False
 
     @classmethod
     def load(cls, path: Path, capture: str, *, from_start: bool = False) -> ReplayPosition:
@@ -48,19 +49,21 @@ class ReplayPosition:
             position.line = int(saved.get("line", 0))
         return position
 
-    def advanced(self, chunk: bytes, line: int) -> None:
-        """``chunk`` was fed and its events handed on; the decoder is now at line ``line``."""
+    def advanced(self, chunk: bytes, line: int, *, durable: bool = True) -> None:
+        """``chunk`` was fed and its events handed on; the decoder is now at line ``line``. Saved only
+        while ``durable`` (no event of the sink waits in memory for the disk)."""
         last_end = max(chunk.rfind(end) for end in _LINE_ENDS)
         self.read += len(chunk)
         if last_end >= 0:
             self.offset, self.line = self.read - len(chunk) + last_end + 1, line
-        if time.monotonic() - self._saved_at >= SAVE_INTERVAL:
+        if durable and time.monotonic() - self._saved_at >= SAVE_INTERVAL:
             self.save()
 
-    def finished(self, line: int) -> None:
+    def finished(self, line: int, *, durable: bool = True) -> None:
         """End of the capture: everything, including a last line without a line end, is done."""
         self.offset, self.line = self.read, line
-        self.save()
+        if durable:
+            self.save()
 
     def save(self) -> None:
         self._saved_at = time.monotonic()
@@ -70,8 +73,12 @@ class ReplayPosition:
             temporary.write_text(json.dumps({"capture": self.capture, "offset": self.offset, "line": self.line}),
                                  encoding="utf-8")
             os.replace(temporary, self.path)
+            self._failing = False
         except OSError as exc:
-            log.warning("cannot save the replay position %s (%s)", self.path, exc.strerror or exc)
+            if not self._failing:
+                self._failing = True
+                log.warning("cannot save the replay position %s (%s); a restart would read again from the "
+                            "last saved one", self.path, exc.strerror or exc)
 
 
 def replay_state_path(state_path: Path) -> Path:

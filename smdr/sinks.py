@@ -18,6 +18,10 @@ class EventSink(Protocol):
         """Events accepted but not yet where they go (the outbox's queue); 0 for a plain writer."""
         ...
 
+    def in_memory(self) -> int:
+        """Events accepted but only in memory (waiting for a full disk); 0 for a plain writer."""
+        ...
+
     async def aclose(self) -> None: ...
 
 
@@ -35,6 +39,9 @@ class JsonlSink:
     def backlog(self) -> int:
         return 0
 
+    def in_memory(self) -> int:
+        return 0
+
     async def aclose(self) -> None:
         if self._own:
             self._out.close()
@@ -50,6 +57,9 @@ class ListSink:
         self.events.append(event)
 
     def backlog(self) -> int:
+        return 0
+
+    def in_memory(self) -> int:
         return 0
 
     async def aclose(self) -> None:

@@ -43,6 +43,7 @@ log = logging.getLogger("smdr.outbox")
 POPUP_LANE_SLOTS = EXTRA_CONNECTIONS
 POPUP_HOLD_BACK = 0.01  # seconds a call record waits for a popup request in flight
 CHECKPOINT_INTERVAL = 0.25  # seconds between background WAL checkpoints
+STORE_RETRY = 1.0  # seconds between tries to write delivery marks the disk refused
 PROBE_INTERVAL = 2.0  # seconds between two looks at a CRM that is down (once the backoff is longer)
 
 
@@ -87,6 +88,10 @@ class Deliverer:
         self._last_success = 0.0      # time.monotonic() of the last delivered event
         self._outage_since = 0.0      # time.monotonic() the current outage was noticed
         self._probe: asyncio.Task[None] | None = None
+        # Delivered (the CRM confirmed) but not yet marked on disk (a full disk): (id, record, sent, at).
+        # Kept here until written; no new delivery starts meanwhile, so nothing is sent twice.
+        self._unsaved_marks: list[tuple[int, str, str | None, float]] = []
+        self._storage_gate = 0.0      # time.monotonic() before which the outbox is not tried again
         self._popups_sending = 0
         self._no_popup_sending = asyncio.Event()
         self._no_popup_sending.set()
@@ -127,6 +132,10 @@ class Deliverer:
             checkpointer.cancel()
             pruner.cancel()
             await self._finish_in_flight()
+            if not self._save_marks():
+                log.error("%d delivery mark(s) could not be written (the disk is full): those events go to "
+                          "the CRM once more after the restart (harmless: it updates the record of the "
+                          "call_id)", len(self._unsaved_marks))
             await asyncio.gather(checkpointer, pruner, return_exceptions=True)
             with contextlib.suppress(sqlite3.Error):  # the outbox may be closed already
                 self._store.defer_checkpoints(False)
@@ -146,6 +155,8 @@ class Deliverer:
 
     def _dispatch(self) -> None:
         now = self._clock()
+        if time.monotonic() < self._storage_gate or not self._save_marks():
+            return
         if self._paused:
             self._maybe_probe(now)
             return
@@ -174,6 +185,24 @@ class Deliverer:
             call_id = self._candidates.popleft()
             if call_id not in self._claimed:
                 self._start_call(call_id, popup=False)
+
+    def _save_marks(self) -> bool:
+        """Write the delivery marks the disk refused before; True when none is left."""
+        if not self._unsaved_marks:
+            return True
+        try:
+            self._store.mark_many_delivered(self._unsaved_marks)
+        except sqlite3.Error as exc:
+            self._storage_failed(exc)
+            return False
+        log.info("%d delivery mark(s) kept in memory are on disk", len(self._unsaved_marks))
+        self._unsaved_marks.clear()
+        self._outbox.storage_recovered()
+        return True
+
+    def _storage_failed(self, exc: sqlite3.Error) -> None:
+        self._storage_gate = time.monotonic() + STORE_RETRY
+        self._outbox.storage_failed(exc)
 
     def _maybe_probe(self, now: float) -> None:
         """While paused by auth: try one event after retry_max, or at once if `smdr outbox retry` ran."""
@@ -211,7 +240,7 @@ class Deliverer:
             self._popups_sending += 1
             self._no_popup_sending.clear()
         try:
-            while not self._stopping and (not self._paused or (probe and first)):
+            while not self._stopping and not self._unsaved_marks and (not self._paused or (probe and first)):
                 if not popup and not self._no_popup_sending.is_set():
                     # long enough for the popup's request to get onto the wire; never longer, or a slow
                     # CRM and frequent rings would starve the call records
@@ -238,7 +267,9 @@ class Deliverer:
                     release()
                 if not settled:
                     break
-        except Exception as exc:  # a bug or a database error: back off instead of spinning
+        except sqlite3.Error as exc:  # the outbox cannot be written (a full disk): one error, a pause
+            self._storage_failed(exc)
+        except Exception as exc:  # a bug: back off instead of spinning
             log.exception("delivery of call %s failed unexpectedly", call_id)
             self._note_failure(self._clock(), redact(f"internal error: {type(exc).__name__}: {exc}"))
         finally:
@@ -296,8 +327,16 @@ class Deliverer:
             else:
                 self.stats.failures += 1
             return False
-        self._store.mark_delivered(row.id, record_id, sent_event, self._clock())
         self.stats.delivered += 1
+        settled_at = self._clock()
+        try:
+            self._store.mark_delivered(row.id, record_id, sent_event, settled_at)
+        except sqlite3.Error as exc:
+            self._unsaved_marks.append((row.id, record_id, sent_event, settled_at))
+            self._storage_failed(exc)
+            return False
+        if self._outbox.storage_problem is not None and not self._outbox.waiting:
+            self._outbox.storage_recovered()
         self._on_success(started)
         return True
 

@@ -26,8 +26,8 @@ STATES: Final = (QUEUED, DELIVERED, DEAD, SUPERSEDED)
 
 OUTBOX_FILE: Final = "outbox.sqlite3"
 DEFAULT_AUTOCHECKPOINT_PAGES: Final = 1000  # SQLite's default: ~4 MB of WAL
-DEFERRED_AUTOCHECKPOINT_PAGES: Final = 16000
-WAL_SIZE_LIMIT: Final = 8 * 1024 * 1024
+DEFERRED_AUTOCHECKPOINT_PAGES: Final = 2000  # ~8 MB: the WAL's bound when background checkpoints lag
+WAL_SIZE_LIMIT: Final = 4 * 1024 * 1024
 SCHEMA_VERSION: Final = 1
 
 _SCHEMA = f"""
@@ -177,6 +177,20 @@ class OutboxStore:
             "INSERT INTO events (call_id, event, payload, created_at) VALUES (?, ?, ?, ?)",
             (event.call_id, event.event, payload, now))
         return int(cursor.lastrowid or 0)
+
+    def insert_many(self, events: list[tuple[CallEvent, float]]) -> list[int]:
+        """Insert (event, accepted at) pairs in one transaction; their row ids, in order."""
+        ids = []
+        with self._transaction():
+            for event, accepted_at in events:
+                ids.append(self.insert(event, accepted_at))
+        return ids
+
+    def mark_many_delivered(self, marks: list[tuple[int, str, str | None, float]]) -> None:
+        """(event id, record id, sent event, settled at) for each, in one transaction."""
+        with self._transaction():
+            for event_id, record_id, sent_event, settled_at in marks:
+                self.mark_delivered(event_id, record_id, sent_event, settled_at)
 
     def head_of_call(self, call_id: str) -> OutboxRow | None:
         """The oldest queued event of the call: the only one of that call that may be sent now."""
@@ -328,7 +342,21 @@ class _Transaction:
         self.conn.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
-        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        if exc_type is None:
+            try:
+                self.conn.execute("COMMIT")
+                return
+            except sqlite3.Error:
+                self._rollback()
+                raise
+        self._rollback()
+
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # SQLite has rolled back already (a full disk)
 
 
 def outbox_path(data_dir: str | Path) -> Path:
