@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from ..layouts.record import FINAL_STAGE, Record
-from ..model import ANSWERED, TRANSFERRED, CallEvent
+from ..model import ANSWERED, NO_ANSWER, TRANSFERRED, CallEvent
 from .base import Fold, OpenCall, seconds
 
 _MAX_REFS = 4096
@@ -50,6 +50,12 @@ class CallRefFold(Fold):
         provenance = self.provenance(rec, position, received_at)
         ref = rec.call_ref or ""
         call = (self._open.get(ref) or self._ended.get(ref)) if ref else None
+        if call is not None and not self._belongs(call, start):
+            # the PBX numbers calls again after a restart: the same id on a later call is a new call
+            if self._open.get(ref) is call:
+                events.append(self._closed_event(ref, call))
+            self._ended.pop(ref, None)
+            call = None
         connected = rec.stage == FINAL_STAGE and rec.duration > 0
         if call is None:
             call = OpenCall(self.new_call_id(rec), rec.linename or "", rec.phone or "", rec.direction, start, end,
@@ -93,6 +99,12 @@ class CallRefFold(Fold):
             call.end = max(later, call.end) if call.end is not None else later
         call.stage = rec.stage
 
+    def _belongs(self, call: OpenCall, start: datetime) -> bool:
+        """Segments of one call print its start (or, with Call Splitting for Diverts, the moment it was
+        forwarded, inside the call): a start outside the call's span is another call with the same id."""
+        tolerance = self.tolerance
+        return call.start - tolerance <= start <= (call.end or call.start) + tolerance
+
     def _close(self, ref: str, call: OpenCall) -> None:
         self._open.pop(ref, None)
         self._opened_at.pop(ref, None)
@@ -104,14 +116,13 @@ class CallRefFold(Fold):
 
     def tick(self, now: datetime) -> list[CallEvent]:
         """Close calls whose last segment never came (the link dropped between two segments)."""
-        events = []
-        for ref, opened in list(self._opened_at.items()):
-            if now - opened < _MAX_OPEN:
-                continue
-            call = self._open[ref]
-            self._close(ref, call)
-            events.append(CallEvent(
-                call.call_id, call.direction, ANSWERED if call.connected else "no_answer", call.agent,
-                call.phone or None, call.talk, None, self.gateway, call.line or None, None, call.start, call.end,
-                call.provenance))
-        return events
+        return [self._closed_event(ref, self._open[ref]) for ref, opened in list(self._opened_at.items())
+                if now - opened >= _MAX_OPEN]
+
+    def _closed_event(self, ref: str, call: OpenCall) -> CallEvent:
+        """Close a call whose last segment never came, with what is known."""
+        self._close(ref, call)
+        return CallEvent(
+            call.call_id, call.direction, ANSWERED if call.connected else NO_ANSWER, call.agent,
+            call.phone or None, call.talk, None, self.gateway, call.line or None, None, call.start, call.end,
+            call.provenance)

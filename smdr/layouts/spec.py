@@ -18,6 +18,7 @@ INT_OUTPUTS = ("duration", "ring", "held", "billduration")
 SETTABLE = ("direction", "event", "stage", "continues", "more", "time_is", "skip", "reject") + OUTPUTS
 OPERATORS = ("eq", "ne", "in", "startswith", "endswith", "contains", "match", "empty", "digits", "gt", "lt")
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+_INT_VALUE = re.compile(r"^\s*(?:\d+|\{[^{}]+\}(?:\s*\+\s*\{[^{}]+\})*)\s*$")
 
 
 @dataclass(slots=True)
@@ -320,5 +321,8 @@ def _read_assignments(section: Section, names: set[str]) -> dict[str, Any]:
             for ref in re.findall(r"\{([^{}]*)\}", value):
                 if ref not in names:
                     raise section.error(f"'{{{ref}}}' names no field, group or Generic value", key)
+            if key in INT_OUTPUTS and not _INT_VALUE.match(value):
+                raise section.error(f"{key} is seconds: a whole number, '{{field}}', or '{{a}} + {{b}}' to add up "
+                                    f"several", key)
         out[key] = value
     return out
