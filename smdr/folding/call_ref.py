@@ -4,8 +4,8 @@ Every segment of one real call (transfers, hunt groups, voicemail) carries the s
 and every segment but the last says that more follow (``more``; IP Office: Continuation 1). They are
 one CRM call: its call_id comes from the first segment, its ``agent`` is the extension that finally
 handled it (the last segment that was connected to an extension; for a call nobody answered, the
-last extension it rang), its talk time is the sum of the connected segments, and it is ``answered``
-when any segment was connected, else the last segment's own event (``no_answer``, ``busy``).
+last extension it rang), its ``phone`` the party of the last connected segment, its talk time the
+sum of the connected segments, and it is ``answered`` when any segment was connected, else the last segment's own event (``no_answer``, ``busy``).
 Segments before the last give a ``transferred`` event (a state on the way). A segment whose last
 record never arrives (link lost) is closed by the timer tick after ``max_open`` seconds of received
 time with what is known, so no call stays open for ever.
@@ -85,6 +85,8 @@ class CallRefFold(Fold):
             call.talk += rec.duration
             if rec.agent:
                 call.agent = rec.agent
+            if rec.phone:  # the party it was connected to (an internal call picked up by another extension)
+                call.phone = rec.phone
             call.connected = True
         elif not call.connected and rec.agent:
             call.agent = rec.agent  # nobody answered yet: the last extension it rang
