@@ -13,6 +13,7 @@ time with what is known, so no call stays open for ever.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import datetime, timedelta
 
 from ..layouts.record import FINAL_STAGE, Record
@@ -30,7 +31,7 @@ class CallRefFold(Fold):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._open: dict[str, OpenCall] = {}     # call_ref -> call still expecting segments
-        self._ended: dict[str, OpenCall] = {}    # call_ref -> recently ended (a late segment still folds)
+        self._ended: OrderedDict[str, OpenCall] = OrderedDict()  # recently ended (a late segment still folds)
         self._opened_at: dict[str, datetime] = {}
 
     def open_calls(self) -> list[OpenCall]:
@@ -114,7 +115,7 @@ class CallRefFold(Fold):
         ended = self._ended
         ended[ref] = call
         if len(ended) > _MAX_REFS:
-            del ended[next(iter(ended))]
+            ended.popitem(last=False)  # O(1); next(iter(dict)) slows down as the front is deleted
 
     def tick(self, now: datetime) -> list[CallEvent]:
         """Close calls whose last segment never came (the link dropped between two segments)."""
