@@ -51,7 +51,8 @@ class PhoneRules:
     dial_controls: bool = True               # outbound: drop pauses, cut post-dial digits
     access_code_digits: int = 4              # a P after at most this many digits is a pause, not post-dial
     add_national_prefix: bool = True         # inbound: national_length digits without the prefix get it
-    _cache: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict, repr=False, compare=False)
+    _cache: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict, init=False, repr=False,
+                                                          compare=False)
 
     @classmethod
     def from_section(cls, section: Section, base: PhoneRules | None = None) -> PhoneRules:
