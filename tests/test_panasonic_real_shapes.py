@@ -51,6 +51,14 @@ def test_kx_tda_digits_after_star_or_hash_are_not_the_number(dial: str, phone: s
     assert event.phone == phone
 
 
+@pytest.mark.parametrize("dial", ["02188776655-", "02188776655-123"])
+def test_kx_tda_transfer_dash_ends_the_number(dial: str) -> None:
+    # shape of gestionecentralino costa_centralino_mock_source.txt line 23 (Pattern B, TR)
+    line = (f"22/11/26 15:02    402 01 {dial:20} 00:03'13   00000.00{'':12}TR ").encode()
+    (event,) = events("panasonic-kx-tda-b", line)
+    assert event.phone == "02188776655" and event.duration == 193
+
+
 @pytest.mark.parametrize(("dial", "phone"), [
     ("9PP88776655", "02188776655"),      # [ATS] Panasonic 816.txt line 252
     ("8PP09121234567", "09121234567"),   # [ATS] Panasonic 816.txt line 97
