@@ -29,11 +29,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from smdr import layouts  # noqa: E402
-from smdr.detect import fits  # noqa: E402
-from smdr.framing import Framer  # noqa: E402
-from smdr.layouts.record import Record, RecordRejected  # noqa: E402
-from smdr.normalize import PhoneRules  # noqa: E402
+from smdr import layouts
+from smdr.detect import fits
+from smdr.framing import Framer
+from smdr.layouts.record import Record, RecordRejected
+from smdr.normalize import PhoneRules
 
 NEUTRAL = PhoneRules(country_code="", area_code="")
 if hasattr(NEUTRAL, "add_national_prefix"):  # so that the same script measures an older checkout too
@@ -103,7 +103,7 @@ def expected_problems(line: str, rec: Record, order: str) -> list[str]:
     if _HIDDEN.search(text):
         if phone:
             problems.append(f"phone {phone!r} sent for the hidden number {text!r}")
-    elif phone and not (phone.isdigit() and digits.startswith(phone)) and not phone[:1] in ("*", "#"):
+    elif phone and not (phone.isdigit() and digits.startswith(phone)) and phone[:1] not in ("*", "#"):
         problems.append(f"phone {phone!r} is not the printed number {text!r}")
     elif not phone and digits:
         problems.append(f"no phone for the printed number {text!r}")
