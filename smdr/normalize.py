@@ -129,7 +129,6 @@ class PhoneRules:
             return area + n, direction
         return n, direction
 
-
     def _without_dial_controls(self, n: str) -> str:
         """``02188776655P123`` -> ``02188776655``; ``9PP02188776655`` -> ``902188776655``; a number that
         starts with * or # is a feature code and stays as dialled."""
