@@ -79,10 +79,12 @@ def test_kx_td_trunk_record_without_a_number_or_an_incoming_mark_is_quarantined(
     assert event.direction == "outbound"
 
 
-def test_kx_ta_overflow_duration_is_quarantined_not_sent() -> None:
+def test_kx_ta_overflow_duration_is_unknown_not_sent() -> None:
     # shape of [ATS] Panasonic KX-TA308RU 2.txt line 1
     line = b" 7/12/26   3:15PM 107  01   < DISA  incoming >                  99:59'59\" .... 0"
-    assert "overflow" in rejection("panasonic-kx-ta", line)
+    (event,) = events("panasonic-kx-ta", line)
+    assert event.direction == "inbound" and event.agent == "107"
+    assert event.duration == 0 and event.endtime is None   # unknown: no length, no end
     real = b" 7/12/26   3:21PM 107  01   < DISA  incoming >                  00:00'30\" .... 0"
     (event,) = events("panasonic-kx-ta", real)
-    assert event.duration == 30 and event.direction == "inbound"
+    assert event.duration == 30 and event.endtime is not None
