@@ -17,7 +17,8 @@ from smdr.quarantine import Quarantine
 
 TEHRAN = zone("Asia/Tehran")
 # 17 fields, as the old releases print them (vendor "External Call" pattern, Persian party name)
-BASE = "2026/11/21 09:00:05,00:02:10,6,09121234567@10.10.0.5,I,201,88001201,,0,1004001,0,E201,علی رضایی,T9001,Line 1.1,3,2"
+BASE = ("2026/11/21 09:00:05,00:02:10,6,09121234567@10.10.0.5,I,201,88001201,,0,1004001,0,E201,علی رضایی,T9001,"
+        "Line 1.1,3,2")
 
 
 def decoder(quarantine: Quarantine | None = None) -> Decoder:
@@ -88,7 +89,8 @@ def test_a_call_id_numbered_again_after_a_restart_is_a_new_call() -> None:
 def test_a_voicemail_segment_is_not_talk_but_stays_inside_the_call() -> None:
     d = decoder()
     answered = BASE.replace(",1004001,0,", ",1004001,1,")
-    voicemail = "2026/11/21 09:00:05,00:00:25,0,09121234567,I,201,88001201,,0,1004001,0,V9502,VM Channel 2,T9001,Line 1.1,0,0"
+    voicemail = ("2026/11/21 09:00:05,00:00:25,0,09121234567,I,201,88001201,,0,1004001,0,V9502,VM Channel 2,"
+                 "T9001,Line 1.1,0,0")
     _, last = d.feed(f"{answered}\r\n{voicemail}\r\n".encode())
     assert (last.event, last.agent, last.duration) == ("answered", "201", 130)
     assert last.endtime - last.starttime == timedelta(seconds=6 + 130 + 3 + 2 + 25)

@@ -5,10 +5,12 @@ and every segment but the last says that more follow (``more``; IP Office: Conti
 one CRM call: its call_id comes from the first segment, its ``agent`` is the extension that finally
 handled it (the last segment that was connected to an extension; for a call nobody answered, the
 last extension it rang), its ``phone`` the party of the last connected segment, its talk time the
-sum of the connected segments, and it is ``answered`` when any segment was connected, else the last segment's own event (``no_answer``, ``busy``).
-Segments before the last give a ``transferred`` event (a state on the way). A segment whose last
-record never arrives (link lost) is closed by the timer tick after ``max_open`` seconds of received
-time with what is known, so no call stays open for ever.
+sum of the connected segments, and it is ``answered`` when any segment was connected, else the
+last segment's own event (``no_answer``, ``busy``). Segments before the last give a ``transferred``
+event (a state on the way). A segment whose last record never arrives (link lost) is closed by the
+timer tick after ``max_open`` seconds of received time with what is known, so no call stays open for
+ever. A segment whose start lies outside the call's span is another call with the same id (the PBX
+numbers calls again after a restart).
 """
 
 from __future__ import annotations
