@@ -279,7 +279,8 @@ def _read_conditions(sub: Section, subjects: set[str], numeric: set[str]) -> lis
     for subject in when.keys():
         if subject not in subjects:
             raise when.error(f"'{subject}' is neither a field of this layout nor a Generic value", subject)
-        as_text = subject not in numeric  # `co: 00` compares with the text "00", not the number 0
+        # `co: 00` compares with the text "00", not the number 0; continues/more are true or false
+        as_text = subject not in numeric and subject not in ("continues", "more")
         value = when.written(subject) if as_text else when.raw(subject)
         if isinstance(value, MarkedDict):
             ops = Section(value, sub.path, f"{when.prefix}.{subject}")
