@@ -88,8 +88,9 @@ def test_sentinels_and_suppressed_digits():
     assert ring.unknown == ("ring",) and ring.ring == 0 and ring.event == "no_answer"
     talk = record("siemens-hipath-3000", "14.12.2610:31:00  4   10600:0223:59:5900441619251900                  1350 2")
     assert talk.unknown == ("duration",) and talk.duration == 0 and talk.ring == 2
-    hidden = record("siemens-hipath-lan", "15.12.26|13:50:40|201|33303|00:04|00:00:36|0935111????|2|2||||||")
-    assert hidden.phone is None and "0935111????" in hidden.raw
+    decoder = make_decoder(SourceSpec(name="hidden", url="", layout="siemens-hipath-lan"))
+    (hidden,) = decoder.feed(b"15.12.26|13:50:40|201|33303|00:04|00:00:36|0935111????|2|2||||||\n")
+    assert hidden.phone is None and "0935111????" in hidden.provenance.raw  # never the digits left over
 
 
 def test_full_112_column_record_and_81_column_real_shape_read_the_same_fields():
@@ -99,3 +100,14 @@ def test_full_112_column_record_and_81_column_real_shape_read_the_same_fields():
                   "11.04.1900:35:48  1   10400:0100:00:070876153281                           1 9923")
     assert (full.agent, full.phone, full.duration, full.direction) == ("16", "02317324856", 323, "outbound")
     assert (real.agent, real.ring, real.duration, real.direction) == ("104", 1, 7, "inbound")
+
+
+@pytest.mark.parametrize("name", ["siemens-hipath-3000", "siemens-openscape-business", "siemens-hicom-150"])
+def test_device_profiles_listen_for_the_pbx_and_name_real_layouts(name):
+    from smdr import devices
+
+    device = devices.find(name)
+    assert device.apply_to_url("tcp-listen://") == "tcp-listen://0.0.0.0:5100"  # the PBX connects out
+    assert device.apply_to_url("tcp-listen://0.0.0.0:6000") == "tcp-listen://0.0.0.0:6000"
+    assert device.date_order == "DMY" and set(device.layouts) <= set(layouts.available())
+    assert "tcp-listen://" in device.notes and "choice" in device.notes
