@@ -43,7 +43,7 @@ def generate(n_records: int, *, seed: int = 1) -> Iterator[bytes]:
             records = [_record(now + timedelta(seconds=ring + talk), trunk, ext, ring, talk, number,
                                str(rng.randint(1, 40)) if kind < 2 else "", "2")]
         elif kind < 7:
-            other = str(rng.randint(100, 199))
+            other = str(100 + (int(ext) - 99) % 100)  # another extension, never the one that answers
             records = [_record(now, trunk, other, None, None, number, "", "0"),
                        _record(now, trunk, ext, None, None, number, "", "0"),
                        _record(now + timedelta(seconds=ring + talk), trunk, ext, ring, talk, number, "", "1")]
