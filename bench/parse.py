@@ -1,8 +1,10 @@
-"""Parse benchmark: raw Panasonic SMDR bytes -> Generic call events, against a bare line loop.
+"""Parse benchmark: raw SMDR bytes -> Generic call events, against a bare line loop.
 
     python bench/parse.py [-n 1000000] [--layout panasonic-kx-tda] [--ipoffice 300000]
+    python bench/parse.py --layout siemens-hipath-3000     # HiPath 3000 compressed (bench/hipath_stream.py)
 
-Generates a KX-TDA Pattern A stream (bench/panasonic_stream.py), then in the same run measures
+Generates the layout's stream (a KX-TDA Pattern A stream, bench/panasonic_stream.py, unless STREAMS
+names a generator for the layout), then in the same run measures
 1) the bare `for line in file` rate over the same file (the baseline), and
 2) the full engine: framing, compiled layout, normalization, call folding, CallEvent objects,
 and prints records/s for both, their ratio, and resident memory sampled during the run (current RSS
@@ -24,12 +26,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import hipath_stream
 import ipoffice_stream
 import panasonic_stream
 
 from smdr.pipeline import SourceSpec, make_decoder
 
 CHUNK = 1 << 16
+STREAMS = {"siemens-hipath-3000": hipath_stream.write}  # layout -> stream writer; default panasonic_stream
 
 
 def current_rss_mib() -> float:
@@ -106,7 +110,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "stream.smdr"
-        panasonic_stream.write(path, args.records, seed=args.seed)
+        STREAMS.get(args.layout, panasonic_stream.write)(path, args.records, seed=args.seed)
         size_mb = path.stat().st_size / 1e6
         rss_before = current_rss_mib()
         lines, bare_s = bare_loop(path)
