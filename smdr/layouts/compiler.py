@@ -53,7 +53,9 @@ class CompiledLayout:
                 month, day = conv.month_day(text, order)
                 ctx.set_date(ctx.resolve_year(month, day))
             except ValueError as exc:
-                raise RecordRejected("bad-field", str(FieldError("date", text, str(exc)))) from None
+                ctx.set_date(None)  # the records after it must not keep the previous day's date
+                raise RecordRejected("bad-field", str(FieldError("date", text, str(exc))) + " (date record: is "
+                                     f"the PBX's date format {order}?)") from None
 
         ns["_set_date"] = set_date
         for f in spec.fields.values():

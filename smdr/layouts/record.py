@@ -88,7 +88,8 @@ class ParserContext:
                 return candidate
         raise ValueError("a month and day")
 
-    def set_date(self, value: date) -> None:
+    def set_date(self, value: date | None) -> None:
+        """The PBX's date record; None: it could not be read (records take the received date again)."""
         self.current_date = value
         self.last_time = None
 
