@@ -269,6 +269,8 @@ class _Generator:
             self.emit("when = _when.get((r_date, r_time))")
             self.emit("if when is None:")
             self.emit("when = _slow_when(r_date, r_time)", 2)
+        elif "time" not in fields:  # time_from: received: no time of day printed (Avaya CM LSU)
+            self.emit("when = _ctx.received_moment()")
         else:  # no date printed: the last date record's, or the received date (midnight noticed)
             self.emit("moment = _c_time.get(r_time)")
             self.emit("if moment is None:")
