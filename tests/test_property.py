@@ -16,9 +16,11 @@ from smdr.normalize import Localizer, PhoneRules, zone
 from smdr.quarantine import Quarantine
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "panasonic"
+CM_FIXTURES = FIXTURES.with_name("avaya-cm")
 LAYOUTS = layouts.available()
 NAMES = sorted(n for n, info in LAYOUTS.items() if info.spec is not None)
-VALID_LINES = sorted({line for path in sorted(FIXTURES.glob("*.smdr"))
+CM_NAMES = sorted(n for n in NAMES if n.startswith("avaya-cm-"))
+VALID_LINES = sorted({line for path in sorted(FIXTURES.glob("*.smdr")) + sorted(CM_FIXTURES.glob("*.smdr"))
                       for line in path.read_bytes().splitlines(keepends=True)})
 TEHRAN = zone("Asia/Tehran")
 RULES = PhoneRules(area_code="21", local_lengths=(8,), strip_prefixes=("9",),
@@ -118,6 +120,16 @@ def test_the_strategies_reach_real_records() -> None:
     d.feed((FIXTURES / "kx-tda-a.smdr").read_bytes())
     assert parser.parsed >= 30
     assert len(VALID_LINES) > 100 and len(NAMES) >= 6
+
+
+@pytest.mark.parametrize("name", CM_NAMES)
+def test_the_strategies_reach_real_cm_records(name: str) -> None:
+    # each Avaya CM layout parses the lines of its own fixture, so the properties above exercise it too
+    stream = {"avaya-cm-customized-example": "customized.smdr"}.get(name, name.removeprefix("avaya-cm-") + ".smdr")
+    d, parser = make(name)
+    d.feed((CM_FIXTURES / stream).read_bytes())
+    assert parser.parsed >= 7
+    assert len(CM_NAMES) == 5
 
 
 @pytest.mark.parametrize(("name", "record"), [
