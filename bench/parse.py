@@ -1,6 +1,7 @@
 """Parse benchmark: raw Panasonic SMDR bytes -> Generic call events, against a bare line loop.
 
     python bench/parse.py [-n 1000000] [--layout panasonic-kx-tda]
+    python bench/parse.py --avaya-cm [-n 200000]     # one figure per Avaya CM layout (bench/cm_stream.py)
 
 Generates a KX-TDA Pattern A stream (bench/panasonic_stream.py), then in the same run measures
 1) the bare `for line in file` rate over the same file (the baseline), and
@@ -22,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import cm_stream
 import panasonic_stream
 
 from smdr.pipeline import SourceSpec, make_decoder
@@ -75,7 +77,10 @@ def main() -> int:
     parser.add_argument("-n", "--records", type=int, default=1_000_000)
     parser.add_argument("--layout", default="panasonic-kx-tda")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--avaya-cm", action="store_true", help="measure every Avaya CM layout instead")
     args = parser.parse_args()
+    if args.avaya_cm:
+        return avaya_cm(args.records, args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "stream.smdr"
         panasonic_stream.write(path, args.records, seed=args.seed)
@@ -91,6 +96,21 @@ def main() -> int:
     print(f"target >= 300,000 records/s: {'met' if engine_rate >= 300_000 else 'NOT met'}")
     print(f"RSS before: {rss_before:.1f} MiB; during (10 samples): "
           + " ".join(f"{s:.1f}" for s in samples) + f" MiB; peak: {peak_rss_mib():.1f} MiB")
+    return 0
+
+
+def avaya_cm(n_records: int, seed: int) -> int:
+    """records/s of each CM layout on its own synthetic stream, beside the bare line loop over it."""
+    print(f"Avaya CM, {n_records:,} call records per layout (with date records, G ring records, NUL padding)")
+    with tempfile.TemporaryDirectory() as tmp:
+        for fmt in cm_stream.FORMATS:
+            path = Path(tmp) / f"{fmt}.smdr"
+            path.write_bytes(cm_stream.generate(fmt, n_records, seed))
+            lines, bare_s = bare_loop(path)
+            records, events, engine_s, _ = engine(path, f"avaya-cm-{fmt}")
+            bare_rate, engine_rate = lines / bare_s, records / engine_s
+            print(f"avaya-cm-{fmt:20} {engine_rate:10,.0f} records/s ({events:,} events, {engine_s:.2f} s); "
+                  f"bare loop {bare_rate:12,.0f} lines/s; ratio {engine_rate / bare_rate:.4f}")
     return 0
 
 
