@@ -23,8 +23,9 @@ _SPEC.loader.exec_module(fx)
 
 FORMATS = {"unformatted": fx.UNFORMATTED, "expanded": fx.EXPANDED, "printer": fx.PRINTER, "lsu": fx.LSU,
            "customized-example": fx.CUSTOM}
-DATE_RECORD = {"unformatted": "{hh}:{mm} {mo:02}/{d:02}", "lsu": "{hh}:{mm} {mo:02}/{d:02}",
-               "expanded": "{mo:02} {d:02}", "printer": "{mo:02} {d:02}", "customized-example": "{hh}:{mm} {mo:02}/{d:02}"}
+CDRU_DATE, PRINTER_DATE = "{hh}:{mm} {mo:02}/{d:02}", "{mo:02} {d:02}"
+DATE_RECORD = {"unformatted": CDRU_DATE, "lsu": CDRU_DATE, "expanded": PRINTER_DATE, "printer": PRINTER_DATE,
+               "customized-example": CDRU_DATE}
 
 
 def _fields(fmt: str, cond: str, dialed: str, calling: str, hhmm: str, tenths: int, day: tuple[int, int]) -> dict:
@@ -67,7 +68,8 @@ def generate(fmt: str, n_records: int, seed: int = 1) -> bytes:
             out.append(fx.record(columns, **_fields(fmt, "9", ext, calling, hhmm, tenths, (month, day)), **extra))
         elif kind < 0.8:
             number = f"09{rng.randint(100000000, 999999999)}"
-            values = _fields(fmt, "7", number, ext[-4:] if fmt in ("printer", "lsu") else ext, hhmm, tenths, (month, day))
+            caller = ext[-4:] if fmt in ("printer", "lsu") else ext
+            values = _fields(fmt, "7", number, caller, hhmm, tenths, (month, day))
             out.append(fx.record(columns, code_dial="9", code_used="707", **values))
         else:
             other = str(rng.randint(5100, 5999))

@@ -93,8 +93,9 @@ class LayoutSpec:
 
 def read_layout(section: Section) -> LayoutSpec:
     section.check_keys({"layout", "extends", "description", "notes", "format", "encoding", "time_is",
-                        "date_order", "min_length", "strict_columns", "fold", "fold_tolerance", "time_from", "delimiter",
-                        "quoting", "header", "pattern", "fields", "generic", "skip", "rules", "date_records"})
+                        "date_order", "min_length", "strict_columns", "fold", "fold_tolerance", "time_from",
+                        "delimiter", "quoting", "header", "pattern", "fields", "generic", "skip", "rules",
+                        "date_records"})
     name = section.get("layout")
     if not re.match(r"^[a-z0-9][a-z0-9._-]*$", name):
         raise section.error("'layout' must be lower-case letters, digits, '-', '.' or '_'", "layout")
