@@ -43,15 +43,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    timezone, phone = "Asia/Tehran", PhoneRules()
+    timezone, phone, site_phone = "Asia/Tehran", PhoneRules(), None
     if args.config:
         settings = config.load(args.config)
         timezone, phone = settings.timezone, settings.phone
+        site_phone = settings.root.section("phone", optional=True)
     layout, date_order = args.layout, args.date_order
     if args.device:
         device = devices.find(args.device)
         layout = layout or device.layout
         date_order = date_order or device.date_order
+        phone = device.phone_rules(PhoneRules())  # the profile's rules, the config's on top
+        if site_phone is not None:
+            phone = PhoneRules.from_section(site_phone, phone)
     if not layout:
         print("smdr parse: give --layout NAME or --device NAME (smdr layouts / smdr devices list them)",
               file=sys.stderr)
