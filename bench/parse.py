@@ -2,6 +2,7 @@
 
     python bench/parse.py [-n 1000000] [--layout panasonic-kx-tda] [--ipoffice 300000]
     python bench/parse.py --layout siemens-hipath-3000     # HiPath 3000 compressed (bench/hipath_stream.py)
+    python bench/parse.py --avaya-cm [-n 200000]     # one figure per Avaya CM layout (bench/cm_stream.py)
 
 Generates the layout's stream (a KX-TDA Pattern A stream, bench/panasonic_stream.py, unless STREAMS
 names a generator for the layout), then in the same run measures
@@ -28,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import hipath_stream
 import ipoffice_stream
+import cm_stream
 import panasonic_stream
 
 from smdr.pipeline import SourceSpec, make_decoder
@@ -107,7 +109,10 @@ def main() -> int:
     parser.add_argument("--layout", default="panasonic-kx-tda")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--ipoffice", type=int, default=300_000, help="IP Office records (0: skip)")
+    parser.add_argument("--avaya-cm", action="store_true", help="measure every Avaya CM layout instead")
     args = parser.parse_args()
+    if args.avaya_cm:
+        return avaya_cm(args.records, args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "stream.smdr"
         STREAMS.get(args.layout, panasonic_stream.write)(path, args.records, seed=args.seed)
@@ -125,6 +130,21 @@ def main() -> int:
           + " ".join(f"{s:.1f}" for s in samples) + f" MiB; peak: {peak_rss_mib():.1f} MiB")
     if args.ipoffice:
         ipoffice(args.ipoffice, args.seed)
+    return 0
+
+
+def avaya_cm(n_records: int, seed: int) -> int:
+    """records/s of each CM layout on its own synthetic stream, beside the bare line loop over it."""
+    print(f"Avaya CM, {n_records:,} call records per layout (with date records, G ring records, NUL padding)")
+    with tempfile.TemporaryDirectory() as tmp:
+        for fmt in cm_stream.FORMATS:
+            path = Path(tmp) / f"{fmt}.smdr"
+            path.write_bytes(cm_stream.generate(fmt, n_records, seed))
+            lines, bare_s = bare_loop(path)
+            records, events, engine_s, _ = engine(path, f"avaya-cm-{fmt}")
+            bare_rate, engine_rate = lines / bare_s, records / engine_s
+            print(f"avaya-cm-{fmt:20} {engine_rate:10,.0f} records/s ({events:,} events, {engine_s:.2f} s); "
+                  f"bare loop {bare_rate:12,.0f} lines/s; ratio {engine_rate / bare_rate:.4f}")
     return 0
 
 

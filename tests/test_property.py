@@ -17,8 +17,10 @@ from smdr.quarantine import Quarantine
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 IPOFFICE = FIXTURES / "avaya-ipoffice"
+CM_FIXTURES = FIXTURES / "avaya-cm"
 LAYOUTS = layouts.available()
 NAMES = sorted(n for n, info in LAYOUTS.items() if info.spec is not None)
+CM_NAMES = sorted(n for n in NAMES if n.startswith("avaya-cm-"))
 # every family's fixture lines, so each layout also meets real records of the other families
 VALID_LINES = sorted({line for path in sorted(FIXTURES.glob("*/*.smdr"))
                       for line in path.read_bytes().splitlines(keepends=True)})
@@ -131,6 +133,16 @@ def test_the_strategies_reach_real_records(name: str, stream: str, at_least: int
     d, parser = make("avaya-ipoffice")
     events = d.feed((IPOFFICE / "r9-30-fields.smdr").read_bytes())
     assert parser.parsed == 22 and len({e.call_id for e in events}) == 16  # 22 segments, 16 calls
+
+
+@pytest.mark.parametrize("name", CM_NAMES)
+def test_the_strategies_reach_real_cm_records(name: str) -> None:
+    # each Avaya CM layout parses the lines of its own fixture, so the properties above exercise it too
+    stream = {"avaya-cm-customized-example": "customized.smdr"}.get(name, name.removeprefix("avaya-cm-") + ".smdr")
+    d, parser = make(name)
+    d.feed((CM_FIXTURES / stream).read_bytes())
+    assert parser.parsed >= 7
+    assert len(CM_NAMES) == 5
 
 
 @pytest.mark.parametrize(("name", "record"), [
