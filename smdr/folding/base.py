@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..layouts.record import FINAL_STAGE, RINGING_STAGE, Record
-from ..model import CallEvent, Provenance, make_call_id
+from ..model import CallEvent, CallIds, Provenance
 from ..normalize import Localizer
 
 _MAX_SEEN = 4096  # records remembered for call ids and reprints: more than a PBX's call memory
@@ -56,6 +56,7 @@ class Fold:
         self._local = localize.cache
         self.gateway = gateway
         self.tolerance = timedelta(seconds=tolerance)
+        self._call_id = CallIds(source)
         self.folded = 0
         self.reprints = 0
         # identity of a record -> (calls it opened, its sequence number and the newest printed time when
@@ -105,7 +106,7 @@ class Fold:
     def new_call_id(self, rec: Record) -> str:
         key = self.identity(rec)
         count = self._note_seen(key, 1)
-        return make_call_id(self.source, key, count)
+        return self._call_id(key, count)
 
     def remember_seen(self, rec: Record) -> None:
         """A record folded into a call is seen too: its reprint must not open a call."""
