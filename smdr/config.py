@@ -7,13 +7,14 @@ from pathlib import Path
 
 from . import devices, layouts, yamlfile
 from .errors import ConfigError, TransportError
+from .httpd.settings import HttpSettings
 from .layouts.fields import DATE_ORDERS
 from .normalize import PhoneRules, zone
 from .pipeline import SourceSpec
 from .transports import open_url
 
 TOP_KEYS = {"data_dir", "timezone", "phone", "sources", "output", "quarantine", "crm", "popup", "outbox",
-            "layout_dirs", "device_dirs", "max_record"}
+            "layout_dirs", "device_dirs", "max_record", "http"}
 SOURCE_KEYS = {"name", "url", "device", "layout", "date_order", "gateway", "fold_tolerance", "timezone",
                "phone", "login", "password", "user", "idle_timeout", "parser_options"}
 
@@ -29,6 +30,7 @@ class Settings:
     quarantine_path: Path
     root: yamlfile.Section
     layout_dirs: list[str] = field(default_factory=list)
+    http: HttpSettings | None = None  # the connector's HTTP server, when configured
 
     def section(self, key: str) -> yamlfile.Section | None:
         return self.root.section(key) if key in self.root else None
@@ -63,7 +65,9 @@ def from_section(root: yamlfile.Section, base_dir: Path) -> Settings:
     quarantine = data_dir / "quarantine.jsonl"
     if "quarantine" in root:
         quarantine = base_dir / root.get("quarantine")
-    return Settings(str(root.path), data_dir, timezone, phone, sources, output, quarantine, root, layout_dirs)
+    http = HttpSettings.from_section(root.section("http", optional=True)) if "http" in root else None
+    return Settings(str(root.path), data_dir, timezone, phone, sources, output, quarantine, root, layout_dirs,
+                    http)
 
 
 def _file_name(name: str) -> str:

@@ -10,6 +10,7 @@ from contextlib import suppress
 
 from .config import Settings
 from .decoder import DecoderStats
+from .httpd import HttpServer, Router
 from .pipeline import SourceSpec, run_source
 from .quarantine import Quarantine
 from .sinks import EventSink, JsonlSink
@@ -18,11 +19,17 @@ from .transports.base import Backoff
 log = logging.getLogger("smdr.run")
 
 
-async def run(settings: Settings, *, once: bool = False, stop: asyncio.Event | None = None) -> int:
+async def run(settings: Settings, *, once: bool = False, stop: asyncio.Event | None = None,
+              router: Router | None = None) -> int:
     """Run until stopped (SIGINT/SIGTERM or ``stop``); with ``once``, until finite sources end and the
-    events they gave are delivered."""
+    events they gave are delivered. With an ``http:`` section, the HTTP server serves ``router``'s
+    routes (features add theirs to it)."""
     stop = stop or asyncio.Event()
     _install_signal_handlers(stop)
+    router = router or Router()
+    http = HttpServer(settings.http, router) if settings.http is not None else None
+    if http is not None:
+        await http.start()  # first: a port in use is a clear error before anything else starts
     quarantine = Quarantine(settings.quarantine_path)
     sink, background, drained, close = _make_sink(settings, stop)
     sources = [asyncio.create_task(_supervise(spec, sink, quarantine, stop, restart=not once), name=spec.name)
@@ -54,6 +61,8 @@ async def run(settings: Settings, *, once: bool = False, stop: asyncio.Event | N
         if background is not None:
             with suppress(asyncio.CancelledError):
                 await background
+        if http is not None:
+            await http.close()
         await close()
         quarantine.close()
         if quarantine.total:
