@@ -11,10 +11,11 @@ from .httpd.settings import HttpSettings
 from .layouts.fields import DATE_ORDERS
 from .normalize import PhoneRules, zone
 from .pipeline import SourceSpec
+from .recordings.settings import RecordingSettings
 from .transports import open_url
 
 TOP_KEYS = {"data_dir", "timezone", "phone", "sources", "output", "quarantine", "crm", "popup", "outbox",
-            "layout_dirs", "device_dirs", "max_record", "http"}
+            "layout_dirs", "device_dirs", "max_record", "http", "recordings"}
 SOURCE_KEYS = {"name", "url", "device", "layout", "date_order", "gateway", "fold_tolerance", "timezone",
                "phone", "login", "password", "user", "idle_timeout", "parser_options"}
 
@@ -31,6 +32,7 @@ class Settings:
     root: yamlfile.Section
     layout_dirs: list[str] = field(default_factory=list)
     http: HttpSettings | None = None  # the connector's HTTP server, when configured
+    recordings: RecordingSettings | None = None  # a call recorder's folder, when configured
 
     def section(self, key: str) -> yamlfile.Section | None:
         return self.root.section(key) if key in self.root else None
@@ -66,8 +68,22 @@ def from_section(root: yamlfile.Section, base_dir: Path) -> Settings:
     if "quarantine" in root:
         quarantine = base_dir / root.get("quarantine")
     http = HttpSettings.from_section(root.section("http", optional=True)) if "http" in root else None
+    recordings = _recordings(root, base_dir, http)
     return Settings(str(root.path), data_dir, timezone, phone, sources, output, quarantine, root, layout_dirs,
-                    http)
+                    http, recordings)
+
+
+def _recordings(root: yamlfile.Section, base_dir: Path, http: HttpSettings | None) -> RecordingSettings | None:
+    if "recordings" not in root:
+        return None
+    section = root.section("recordings")
+    settings = RecordingSettings.from_section(section, base_dir)
+    if "crm" not in root:
+        raise section.error("recordings are sent to the CRM: they need a crm: section")
+    if http is None and settings.url_template is None:
+        raise section.error("recordings need an http: section (the connector serves the files) or "
+                            "'recordings.url_template' (the site publishes the folder itself)")
+    return settings
 
 
 def _file_name(name: str) -> str:

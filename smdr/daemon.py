@@ -32,6 +32,7 @@ async def run(settings: Settings, *, once: bool = False, stop: asyncio.Event | N
         await http.start()  # first: a port in use is a clear error before anything else starts
     quarantine = Quarantine(settings.quarantine_path)
     sink, background, drained, close = _make_sink(settings, stop)
+    recordings = _start_recordings(settings, sink, router, stop) if settings.recordings is not None else None
     sources = [asyncio.create_task(_supervise(spec, sink, quarantine, stop, restart=not once), name=spec.name)
                for spec in settings.sources]
     if background is not None:
@@ -63,6 +64,8 @@ async def run(settings: Settings, *, once: bool = False, stop: asyncio.Event | N
                 await background
         if http is not None:
             await http.close()
+        if recordings is not None:
+            await recordings()
         await close()
         quarantine.close()
         if quarantine.total:
@@ -109,6 +112,35 @@ def _make_sink(settings: Settings, stop: asyncio.Event) -> tuple[
     from .delivery import start_delivery  # the CRM side is only imported when configured
 
     return start_delivery(settings, stop)
+
+
+def _start_recordings(settings: Settings, sink: EventSink, router: Router,
+                      stop: asyncio.Event) -> Callable[[], Awaitable[None]]:
+    """Watch the recorder's folder and link its files to their calls; returns the closer."""
+    from .httpd import LinkSigner
+    from .normalize import zone
+    from .outbox import Outbox
+    from .recordings.service import RecordingService
+    from .recordings.store import RECORDINGS_FILE, RecordingStore
+
+    assert settings.recordings is not None and isinstance(sink, Outbox)  # config.py checks crm: is there
+    store = RecordingStore.open(settings.data_dir / RECORDINGS_FILE)
+    use_links = settings.recordings.url_template is None
+    service = RecordingService(settings.recordings, sink, store, zone(settings.timezone),
+                               links=LinkSigner.for_data_dir(settings.data_dir) if use_links else None,
+                               base_url=settings.http.base_url if settings.http is not None else "")
+    service.start()
+    service.add_routes(router)
+    task = asyncio.create_task(service.run(stop), name="recordings")
+
+    async def close() -> None:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+        service.stop()
+        store.close()
+
+    return close
 
 
 def _install_signal_handlers(stop: asyncio.Event) -> None:
