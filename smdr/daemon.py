@@ -32,7 +32,8 @@ async def run(settings: Settings, *, once: bool = False, stop: asyncio.Event | N
         await http.start()  # first: a port in use is a clear error before anything else starts
     quarantine = Quarantine(settings.quarantine_path)
     sink, background, drained, close = _make_sink(settings, stop)
-    recordings = _start_recordings(settings, sink, router, stop) if settings.recordings is not None else None
+    recordings = _start_recordings(settings, sink, router, http.base_url if http is not None else "", stop) if (
+        settings.recordings is not None) else None
     sources = [asyncio.create_task(_supervise(spec, sink, quarantine, stop, restart=not once), name=spec.name)
                for spec in settings.sources]
     if background is not None:
@@ -114,7 +115,7 @@ def _make_sink(settings: Settings, stop: asyncio.Event) -> tuple[
     return start_delivery(settings, stop)
 
 
-def _start_recordings(settings: Settings, sink: EventSink, router: Router,
+def _start_recordings(settings: Settings, sink: EventSink, router: Router, base_url: str,
                       stop: asyncio.Event) -> Callable[[], Awaitable[None]]:
     """Watch the recorder's folder and link its files to their calls; returns the closer."""
     from .httpd import LinkSigner
@@ -128,7 +129,7 @@ def _start_recordings(settings: Settings, sink: EventSink, router: Router,
     use_links = settings.recordings.url_template is None
     service = RecordingService(settings.recordings, sink, store, zone(settings.timezone),
                                links=LinkSigner.for_data_dir(settings.data_dir) if use_links else None,
-                               base_url=settings.http.base_url if settings.http is not None else "")
+                               base_url=base_url)
     service.start()
     service.add_routes(router)
     task = asyncio.create_task(service.run(stop), name="recordings")

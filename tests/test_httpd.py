@@ -245,7 +245,7 @@ def test_http_section(monkeypatch) -> None:
     assert "0123" not in repr(settings)
     monkeypatch.setenv("SMDR_HTTP_TOKEN", "from-env")
     env = HttpSettings.from_section(load_text("http: {token_env: SMDR_HTTP_TOKEN}\n", "s.yaml").section("http"))
-    assert env.token == "from-env" and env.base_url == "http://127.0.0.1:8470"
+    assert env.token == "from-env" and HttpServer(env).base_url == "http://127.0.0.1:8470"
     for text, message in (("http: {base_url: 'ftp://x'}\n", "base_url"), ("http: {port: 70000}\n", "port"),
                           ("http: {token: a, token_env: B}\n", "only one"), ("http: {prot: 1}\n", "did you mean"),
                           ("http: {token_env: SMDR_NOT_SET_ANYWHERE}\n", "not set")):

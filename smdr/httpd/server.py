@@ -48,7 +48,15 @@ class HttpServer:
         except OSError as exc:
             raise SmdrError(f"http: cannot listen on {settings.bind}:{settings.port}: {exc.strerror or exc}") from None
         self.port = self._server.sockets[0].getsockname()[1]
-        log.info("http: listening on %s:%d (links: %s)", settings.bind, self.port, settings.base_url)
+        log.info("http: listening on %s:%d (links: %s)", settings.bind, self.port, self.base_url)
+
+    @property
+    def base_url(self) -> str:
+        """Where browsers reach this server: ``http.base_url``, else the bind address and the bound port."""
+        if self.settings.base_url:
+            return self.settings.base_url
+        host = "127.0.0.1" if self.settings.bind in ("", "0.0.0.0", "::") else self.settings.bind
+        return f"http://{host}:{self.port}"
 
     async def close(self) -> None:
         server, self._server = self._server, None

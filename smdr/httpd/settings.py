@@ -18,16 +18,13 @@ class HttpSettings:
 
     bind: str = "127.0.0.1"
     port: int = DEFAULT_PORT
-    base_url: str = ""                # what CRM users' browsers reach; links are built on it
+    base_url: str = ""                # what CRM users' browsers reach; "" = the bind address and bound port
     token: str = field(default="", repr=False)
     max_body: int = 64 * 1024         # bytes of a request body
     max_head: int = 16 * 1024         # bytes of the request line and headers
     request_timeout: float = 10.0     # seconds to receive one whole request (and an idle keep-alive)
 
     def __post_init__(self) -> None:
-        if not self.base_url:
-            host = "127.0.0.1" if self.bind in ("", "0.0.0.0", "::") else self.bind
-            self.base_url = f"http://{host}:{self.port}"
         self.base_url = self.base_url.rstrip("/")
 
     @classmethod

@@ -10,6 +10,7 @@ from .pattern import FilenamePattern, PatternError
 
 RECORDING_KEYS = frozenset({"folder", "pattern", "recursive", "extensions", "poll", "settle", "window", "lines",
                             "url_template"})
+_DEFAULTS = {"poll": 2.0, "settle": 5.0, "window": 120.0}
 AUDIO_EXTENSIONS = ("wav", "mp3", "ogg", "opus", "amr", "gsm", "m4a", "wma")
 
 
@@ -34,7 +35,7 @@ class RecordingSettings:
             raise section.error(f"'{section.prefix}.pattern': {exc}", "pattern") from None
         numbers = {}
         for key in ("poll", "settle", "window"):
-            value = section.get(key, (int, float), getattr(cls, key))
+            value = section.get(key, (int, float), _DEFAULTS[key])
             if value < 0 or (key == "poll" and value == 0):
                 raise section.error(f"'{section.prefix}.{key}' must be above zero, not {value}", key)
             numbers[key] = float(value)
