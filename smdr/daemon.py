@@ -34,8 +34,9 @@ async def run(settings: Settings, *, once: bool = False, stop: asyncio.Event | N
     sink, background, drained, close = _make_sink(settings, stop)
     recordings = _start_recordings(settings, sink, router, http.base_url if http is not None else "", stop) if (
         settings.recordings is not None) else None
-    sources = [asyncio.create_task(_supervise(spec, sink, quarantine, stop, restart=not once), name=spec.name)
-               for spec in settings.sources]
+    sinks = _source_sinks(settings, sink)
+    sources = [asyncio.create_task(_supervise(spec, sinks[spec.name], quarantine, stop, restart=not once),
+                                   name=spec.name) for spec in settings.sources]
     if background is not None:
         background.add_done_callback(_report_unexpected_end)
     log.info("smdr running: %d source(s): %s", len(sources),
@@ -113,6 +114,15 @@ def _make_sink(settings: Settings, stop: asyncio.Event) -> tuple[
     from .delivery import start_delivery  # the CRM side is only imported when configured
 
     return start_delivery(settings, stop)
+
+
+def _source_sinks(settings: Settings, sink: EventSink) -> dict[str, EventSink]:
+    """Each source's sink: the shared one, or through its call space (one call across box and PBX)."""
+    from .callspace import CallSpace, SpaceSink
+
+    spaces = {name: CallSpace(name, window) for name, window in settings.call_spaces.items()}
+    return {spec.name: SpaceSink(spaces[spec.call_space], spec.name, sink, spec.space_lines)
+            if spec.call_space else sink for spec in settings.sources}
 
 
 def _start_recordings(settings: Settings, sink: EventSink, router: Router, base_url: str,

@@ -3,7 +3,8 @@ file matched to its call and linked (served by the connector's HTTP server, or b
 
 from __future__ import annotations
 
-from .matcher import CallIndex, same_line, same_number
+from ..evidence import same_line, same_number
+from .matcher import CallIndex
 from .pattern import FileFacts, FilenamePattern, PatternError
 from .settings import RecordingSettings
 from .store import MATCHED, RECORDINGS_FILE, UNMATCHED, RecordingRow, RecordingStore

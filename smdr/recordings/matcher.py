@@ -10,17 +10,15 @@ than a file listed for a person to look at.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ..evidence import line_key, same_line, same_number
 from ..model import FINAL_EVENTS, CallEvent
-from .pattern import FileFacts, ascii_digits
+from .pattern import FileFacts
 
 _TIE_SECONDS = 5.0
 _MAX_CALLS = 20000
-_NOT_DIGITS = re.compile(r"\D")
-_MIN_SUFFIX = 7   # digits two spellings of one number share at least (09121234567 vs 9121234567)
 
 
 @dataclass(slots=True)
@@ -33,7 +31,7 @@ class CallIndex:
     """The last final event of each call (bounded: the newest ``_MAX_CALLS`` calls)."""
 
     def __init__(self, lines: dict[str, str] | None = None, window: float = 120.0) -> None:
-        self.lines = {_line_key(k): v for k, v in (lines or {}).items()}
+        self.lines = {line_key(k): v for k, v in (lines or {}).items()}
         self.window = timedelta(seconds=window)
         self._calls: dict[str, CallEvent] = {}
 
@@ -67,7 +65,7 @@ class CallIndex:
                 continue
             evidence = 0
             if facts.line is not None and event.linename:
-                if not same_line(self.lines.get(_line_key(facts.line), facts.line), event.linename):
+                if not same_line(self.lines.get(line_key(facts.line), facts.line), event.linename):
                     continue
                 evidence += 1
             if facts.number and event.phone:
@@ -86,24 +84,3 @@ class CallIndex:
         if len(ranked) > 1 and ranked[1][0] == best[0] and ranked[1][1] - best[1] <= _TIE_SECONDS:
             return Match(None, f"{len(ranked)} calls fit it alike ({best[2].call_id}, {ranked[1][2].call_id})")
         return Match(best[2])
-
-
-def same_number(a: str, b: str) -> bool:
-    a, b = _NOT_DIGITS.sub("", ascii_digits(a)), _NOT_DIGITS.sub("", ascii_digits(b))
-    if not a or not b:
-        return False
-    if a == b:
-        return True
-    short, long = sorted((a, b), key=len)
-    return len(short) >= _MIN_SUFFIX and long.endswith(short)
-
-
-def same_line(a: str, b: str) -> bool:
-    return _line_key(a) == _line_key(b)
-
-
-def _line_key(line: str) -> str:
-    """``01``, ``1`` and ``CO 1`` are one line; other names compare as written, without case."""
-    text = ascii_digits(str(line).strip()).lower()
-    digits = re.fullmatch(r"(?:co|line|l|ch)?\s*0*(\d+)", text)
-    return digits.group(1) if digits else text

@@ -14,18 +14,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..evidence import ascii_digits
 from ..normalize import Localizer
 
 _DIRECTIVES = {"Y": (r"\d{4}", "year"), "y": (r"\d{2}", "year2"), "m": (r"\d{1,2}", "month"),
                "d": (r"\d{1,2}", "day"), "H": (r"\d{1,2}", "hour"), "M": (r"\d{2}", "minute"),
                "S": (r"\d{2}", "second")}
 _TOKEN = re.compile(r"\{(line|number|time)(?::([^}]*))?\}|\*")
-_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
-
-
-def ascii_digits(text: str) -> str:
-    """Persian and Arabic-Indic digits as ASCII (recorders on Persian Windows name files with them)."""
-    return text.translate(_DIGITS)
 
 
 class PatternError(ValueError):
