@@ -66,9 +66,19 @@ class Fold:
         self._seq = 0
         self._stepped_back = 0   # sequence number of the last record printed earlier than one before it
 
-    # -- what a strategy implements ------------------------------------------------------------
     def add(self, rec: Record, position: int = 0, received_at: datetime | None = None,
             out: list[CallEvent] | None = None) -> list[CallEvent]:
+        """The events this record gives (usually one), appended to ``out`` when given."""
+        events: list[CallEvent] = [] if out is None else out
+        if not self.is_reprint(rec):
+            start, end = self.span(rec)
+            self.fold(rec, start, end, Provenance(self.source, self.layout, rec.raw, position, received_at), events)
+        return events
+
+    # -- what a strategy implements ------------------------------------------------------------
+    def fold(self, rec: Record, start: datetime, end: datetime | None, provenance: Provenance,
+             events: list[CallEvent]) -> None:
+        """Append the events of ``rec`` (its span already worked out) to ``events``."""
         raise NotImplementedError
 
     def tick(self, now: datetime) -> list[CallEvent]:
@@ -135,9 +145,6 @@ class Fold:
         if rec.stage == FINAL_STAGE and "duration" not in rec.unknown:
             return when, when + seconds(length)
         return when, None
-
-    def provenance(self, rec: Record, position: int, received_at: datetime | None) -> Provenance:
-        return Provenance(self.source, self.layout, rec.raw, position, received_at)
 
     def event(self, call: OpenCall, rec: Record, provenance: Provenance, event: str | None = None) -> CallEvent:
         final = rec.stage == FINAL_STAGE
