@@ -6,18 +6,19 @@ import asyncio
 import logging
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from . import layouts, tracker_state
 from .decoder import Decoder, DecoderStats
+from .layouts.record import ParserContext
 from .model import CallEvent
 from .normalize import Localizer, PhoneRules, zone
 from .quarantine import Quarantine
 from .replay_position import ReplayPosition, replay_state_path
 from .sinks import EventSink
-from .transports import Transport, open_url
-from .transports.base import LINK_LOST, Backoff, read_stream
+from .transports import open_url
+from .transports.base import LINK_LOST, Backoff, Transport, read_stream
 
 log = logging.getLogger("smdr.pipeline")
 
@@ -36,16 +37,22 @@ class SourceSpec:
     max_record: int = 4096
     layout_dirs: list[str] | None = None
     state_path: Path | None = None  # where the source's open calls are kept across a restart
+    parser_options: dict = field(default_factory=dict)  # handed to the parser in its context
+    reference_date: date | None = None  # for year-less dates when nothing says when bytes were received
+    call_space: str | None = None  # sources of one call space merge their records of one real call
+    space_lines: dict[str, str] = field(default_factory=dict)  # this source's line names -> the space's
 
 
 def make_decoder(spec: SourceSpec, quarantine: Quarantine | None = None) -> Decoder:
     info = layouts.find(spec.layout, spec.layout_dirs)
-    parser = info.compile(spec.date_order)
-    tolerance = spec.tolerance if spec.tolerance is not None else (
-        info.spec.fold_tolerance if info.spec is not None else 120)
-    return Decoder(spec.name, parser, localize=Localizer(zone(spec.timezone)), phone=spec.phone,
+    tz = zone(spec.timezone)
+    context = ParserContext(date_order=spec.date_order, zone=tz, options=dict(spec.parser_options),
+                            reference_date=spec.reference_date)
+    parser = info.compile(spec.date_order, context)
+    tolerance = spec.tolerance if spec.tolerance is not None else info.fold_tolerance
+    return Decoder(spec.name, parser, localize=Localizer(tz), phone=spec.phone,
                    quarantine=quarantine, tolerance=tolerance, gateway=spec.gateway or spec.name,
-                   max_record=spec.max_record)
+                   max_record=spec.max_record, fold=info.fold, context=context)
 
 
 async def _emit(sink: EventSink, event: CallEvent, source: str) -> None:
@@ -83,10 +90,16 @@ def _resume_replay(spec: SourceSpec, transport: Transport, decoder: Decoder, fro
 
 async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantine | None = None,
                      stop: asyncio.Event | None = None, backoff: Backoff | None = None,
-                     from_start: bool = False) -> DecoderStats:
-    """Read the source until it ends (file replay) or ``stop`` is set; every event goes to ``sink``."""
+                     transport: Transport | None = None, from_start: bool = False) -> DecoderStats:
+    """Read the source until it ends (file replay) or ``stop`` is set; every event goes to ``sink``.
+
+    ``transport``: one already made for ``spec.url`` (e.g. a tcp-listen socket bound before the PBX is
+    told its port); otherwise it is opened from the URL. Either way this source shuts it down at the end.
+    ``from_start``: a replayed capture starts from its first byte, not where the last run stopped.
+    """
     decoder = make_decoder(spec, quarantine)
-    transport = open_url(spec.url, **spec.transport_options)
+    if transport is None:
+        transport = open_url(spec.url, **spec.transport_options)
     replay = _resume_replay(spec, transport, decoder, from_start)
     if replay is not None and replay.offset and replay.offset >= transport.size:
         log.warning("%s: %s was already replayed to its end; `smdr run --from-start` replays it again",
@@ -112,7 +125,15 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
         if replay is not None:
             replay.finished(decoder.position, durable=not sink.in_memory())
 
+    async def tick(interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            for event in decoder.tick(datetime.now(tz)):
+                await _emit(sink, event, spec.name)
+
     task = asyncio.create_task(consume(), name=f"source {spec.name}")
+    ticker = asyncio.create_task(tick(decoder.tick_interval), name=f"timer {spec.name}") if (
+        decoder.tick_interval) else None
     try:
         if stop is None:
             await task
@@ -123,6 +144,8 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
             if task in done:
                 task.result()
     finally:
+        if ticker is not None:
+            ticker.cancel()
         if not task.done():
             task.cancel()
             try:

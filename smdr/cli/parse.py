@@ -6,6 +6,7 @@ import argparse
 import csv
 import json
 import sys
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO
 
@@ -31,6 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("jsonl", "table", "csv"), default="jsonl")
     p.add_argument("--source", help="source name (part of every call_id; default: the file name)")
     p.add_argument("--date-order", choices=("MDY", "DMY", "YMD"), help="override the layout's date order")
+    p.add_argument("--reference-date", type=_iso_date, metavar="YYYY-MM-DD",
+                   help="when the capture was recorded: the year of dates printed without one (Avaya CM), and "
+                        "the date of records that print none (default: the file's modification date)")
     p.add_argument("--config", help="take time zone and phone rules from this smdr.yaml")
     p.add_argument("--quarantine", help="write unparsable records here (default: count and report only)")
     p.add_argument("-o", "--output", help="write here instead of standard output")
@@ -39,15 +43,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    timezone, phone = "Asia/Tehran", PhoneRules()
+    timezone, phone, site_phone = "Asia/Tehran", PhoneRules(), None
     if args.config:
         settings = config.load(args.config)
         timezone, phone = settings.timezone, settings.phone
+        site_phone = settings.root.section("phone", optional=True)
     layout, date_order = args.layout, args.date_order
     if args.device:
         device = devices.find(args.device)
         layout = layout or device.layout
         date_order = date_order or device.date_order
+        phone = device.phone_rules(PhoneRules())  # the profile's rules, the config's on top
+        if site_phone is not None:
+            phone = PhoneRules.from_section(site_phone, phone)
     if not layout:
         print("smdr parse: give --layout NAME or --device NAME (smdr layouts / smdr devices list them)",
               file=sys.stderr)
@@ -56,8 +64,11 @@ def run(args: argparse.Namespace) -> int:
         print("smdr parse: --quarantine must be another file than the one being parsed", file=sys.stderr)
         return 2
     source = args.source or ("stdin" if args.path == "-" else Path(args.path).name)
+    reference = args.reference_date
+    if reference is None and args.path != "-":
+        reference = _modified_date(args.path)
     spec = SourceSpec(name=source, url="", layout=layout, timezone=args.tz or timezone,
-                      phone=phone_rules(args, phone), date_order=date_order)
+                      phone=phone_rules(args, phone), date_order=date_order, reference_date=reference)
     quarantine = Quarantine(args.quarantine)
     decoder = make_decoder(spec, quarantine)
     out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
@@ -74,6 +85,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"smdr parse: {sum(stats.quarantined.values())} record(s) not parsed: "
               f"{', '.join(f'{k} {v}' for k, v in sorted(stats.quarantined.items()))}{where}", file=sys.stderr)
     return 0
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-01-14") from None
+
+
+def _modified_date(path: str) -> date | None:
+    try:
+        return datetime.fromtimestamp(Path(path).stat().st_mtime).date()
+    except OSError:
+        return None
 
 
 def _feed(path: str, decoder: Decoder, write) -> None:
