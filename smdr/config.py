@@ -59,6 +59,7 @@ def from_section(root: yamlfile.Section, base_dir: Path) -> Settings:
                for s in root.sections("sources")]
     for spec in sources:
         spec.state_path = data_dir / "state" / f"{_file_name(spec.name)}.json"
+        spec.journal_dir = data_dir / "journal" / _file_name(spec.name)
     seen: set[str] = set()
     for spec, section in zip(sources, root.sections("sources")):
         if spec.name in seen:

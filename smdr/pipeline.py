@@ -5,18 +5,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 from . import layouts, tracker_state
 from .decoder import Decoder, DecoderStats
+from .journal import Journal
 from .layouts.record import ParserContext
 from .model import CallEvent
 from .normalize import Localizer, PhoneRules, zone
 from .quarantine import Quarantine
 from .replay_position import ReplayPosition, replay_state_path
 from .sinks import EventSink
+from .source_journal import SourceJournal
 from .transports import open_url
 from .transports.base import LINK_LOST, Backoff, Transport, read_stream
 
@@ -37,6 +40,7 @@ class SourceSpec:
     max_record: int = 4096
     layout_dirs: list[str] | None = None
     state_path: Path | None = None  # where the source's open calls are kept across a restart
+    journal_dir: Path | None = None  # a live source's raw journal (smdr.journal)
     parser_options: dict = field(default_factory=dict)  # handed to the parser in its context
     reference_date: date | None = None  # for year-less dates when nothing says when bytes were received
     call_space: str | None = None  # sources of one call space merge their records of one real call
@@ -56,13 +60,17 @@ def make_decoder(spec: SourceSpec, quarantine: Quarantine | None = None) -> Deco
 
 
 async def _emit(sink: EventSink, event: CallEvent, source: str) -> None:
-    """Hand ``event`` to the sink; while it cannot take it (outbox locked, disk full), hold the source
-    back and retry: the event is never dropped, and the PBX keeps its own buffer meanwhile."""
+    await _deliver(lambda: sink.emit(event), source)
+
+
+async def _deliver(call: Callable[[], Awaitable[None]], source: str) -> None:
+    """Hand events to the sink; while it cannot take them (a sink that raises), hold the source back and
+    retry: they are never dropped, and the PBX keeps its own buffer meanwhile."""
     delay = 0.5
     failing = False
     while True:
         try:
-            await sink.emit(event)
+            await call()
         except (sqlite3.Error, OSError) as exc:
             if not failing:
                 log.error("%s: cannot store a call event (%s); holding the source back and retrying", source, exc)
@@ -107,14 +115,25 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
         stats = decoder.stats
         stats.replayed_before = True
         return stats
-    if spec.state_path is not None:
-        tracker_state.load(decoder.tracker, spec.state_path)
     tz = decoder.tracker.localize.tz
+    journal = None
+    if spec.journal_dir is not None and transport.capture_identity() is None:  # a replay needs none
+        journal = SourceJournal(spec.name, Journal(spec.journal_dir), sink, decoder,
+                                lambda call: _deliver(call, spec.name))
+    if journal is not None and journal.restore():
+        if spec.state_path is not None:
+            spec.state_path.unlink(missing_ok=True)  # the committed state is the newer one
+        await journal.recover(lambda: datetime.now(tz))
+    elif spec.state_path is not None:
+        tracker_state.load(decoder.tracker, spec.state_path)
 
     async def consume() -> None:
         async for chunk in read_stream(transport, backoff):
             if chunk is LINK_LOST:
                 decoder.link_lost()
+                continue
+            if journal is not None:
+                await journal.process(chunk, datetime.now(tz))
                 continue
             for event in decoder.feed(chunk, datetime.now(tz)):
                 await _emit(sink, event, spec.name)
@@ -153,6 +172,8 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
             except asyncio.CancelledError:
                 pass
         await transport.shutdown()  # also releases a tcp-listen socket
+        if journal is not None:
+            journal.close()
         if replay is not None and not sink.in_memory():
             replay.save()
         if spec.state_path is not None:

@@ -61,6 +61,22 @@ def load(tracker: Fold, path: Path, *, max_age: float = MAX_AGE) -> int:
     return len(calls)
 
 
+def to_json(tracker: Fold) -> list[dict]:
+    """The open calls as JSON-ready dicts (saved with every committed chunk, see smdr.journal)."""
+    return [_to_dict(call) for call in tracker.open_calls()]
+
+
+def restore_json(tracker: Fold, entries: list[dict]) -> int:
+    """Take back open calls saved by ``to_json``; returns how many."""
+    try:
+        calls = [_from_dict(entry) for entry in entries]
+    except (KeyError, TypeError, ValueError) as exc:
+        log.warning("%s: the saved open calls are not usable (%s)", tracker.source, exc)
+        return 0
+    tracker.restore(calls)
+    return len(calls)
+
+
 def _to_dict(call: OpenCall) -> dict:
     return {
         "call_id": call.call_id, "line": call.line, "phone": call.phone, "direction": call.direction,

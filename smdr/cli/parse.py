@@ -12,6 +12,7 @@ from typing import IO
 
 from .. import config, devices
 from ..decoder import Decoder
+from ..journal import has_start_time, read_after, read_segment
 from ..model import CDR_FIELDS, CallEvent
 from ..normalize import PhoneRules
 from ..pipeline import SourceSpec, make_decoder
@@ -26,7 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("parse", help="parse a recorded stream and print normalized call events",
                        description="Parse a capture, a quarantine file (to re-process it after a layout "
                                    "fix) or standard input (-) and print the Generic call events.")
-    p.add_argument("path", help="capture file, quarantine .jsonl file, or - for standard input")
+    p.add_argument("path", help="capture file, quarantine .jsonl file (or .gz), a source's journal directory "
+                                "(data_dir/journal/NAME) or one of its segments, or - for standard input")
     p.add_argument("--layout", help="layout name (smdr layouts) or a layout YAML file")
     p.add_argument("--device", help="device profile (smdr devices): gives the layout and date order")
     p.add_argument("--format", choices=("jsonl", "table", "csv"), default="jsonl")
@@ -102,6 +104,15 @@ def _modified_date(path: str) -> date | None:
 
 
 def _feed(path: str, decoder: Decoder, write) -> None:
+    if path != "-" and (Path(path).is_dir() or has_start_time(Path(path))):
+        # a source's raw journal (a directory of segments, or one): every record gets its received time
+        chunks = read_after(Path(path), 0) if Path(path).is_dir() else read_segment(Path(path))
+        for chunk, received_at in chunks:
+            for event in decoder.feed(chunk, received_at):
+                write(event)
+        for event in decoder.finish():
+            write(event)
+        return
     if path != "-" and is_quarantine_path(path):
         for _source, raw in list(read_quarantined(path)):
             for event in decoder.records([raw]):

@@ -40,6 +40,8 @@ class Outbox:
         self.storage_problem: str | None = None
         self._on_storage = on_storage
         self._retrying: asyncio.Task[None] | None = None
+        self._waiting_states: dict[str, str] = {}  # source states that wait with the events
+        self._states: dict[str, str] = {}  # the last state given per source (as committed or waiting)
 
     @classmethod
     def open(cls, path: str | Path, *, fsync_each_commit: bool = False,
@@ -64,6 +66,35 @@ class Outbox:
             return
         self._notify(event_id, event)
 
+    async def commit_chunk(self, source: str, events: list[CallEvent], state: str) -> None:
+        """A chunk's events and the source's state after it (journal position, open calls), in one
+        transaction: after a kill, both are there or neither."""
+        self._states[source] = state
+        if not self.waiting:
+            now = self._clock()
+            try:
+                ids = self.store.insert_many([(event, now) for event in events], {source: state}, now)
+            except sqlite3.Error as exc:
+                self.storage_failed(exc)
+            else:
+                for event_id, event in zip(ids, events):
+                    self._notify(event_id, event)
+                return
+        for event in events:
+            self._hold(event)
+        self._waiting_states[source] = state
+        self._start_retrying()
+
+    def source_state(self, source: str) -> str | None:
+        """The state last committed for ``source`` (None: never, e.g. an outbox of an older smdr)."""
+        if source in self._states:
+            return self._states[source]
+        try:
+            return self.store.source_state(source)
+        except sqlite3.Error as exc:
+            log.warning("cannot read the saved state of %s from the outbox: %s", source, exc)
+            return None
+
     def _hold(self, event: CallEvent) -> None:
         if len(self.waiting) >= self.memory_limit:
             self.dropped += 1
@@ -72,6 +103,9 @@ class Outbox:
                           "are counted, not kept, until the disk takes them again", len(self.waiting))
             return
         self.waiting.append((event, self._clock()))
+        self._start_retrying()
+
+    def _start_retrying(self) -> None:
         if self._retrying is None or self._retrying.done():
             self._retrying = asyncio.get_running_loop().create_task(self._retry_until_stored())
 
@@ -87,22 +121,25 @@ class Outbox:
             self._on_storage(self.storage_problem)
 
     async def _retry_until_stored(self) -> None:
-        while self.waiting:
+        while self.waiting or self._waiting_states:
             await asyncio.sleep(STORE_RETRY_SECONDS)
             self.store_waiting()
 
     def store_waiting(self) -> bool:
         """Write the events held in memory, in one transaction; True when none is left."""
-        if not self.waiting:
+        if not self.waiting and not self._waiting_states:
             return True
-        batch = list(self.waiting)
+        batch, states = list(self.waiting), dict(self._waiting_states)
         try:
-            ids = self.store.insert_many(batch)
+            ids = self.store.insert_many(batch, states, self._clock())
         except sqlite3.Error as exc:
             self.storage_failed(exc)
             return False
         for _ in batch:
             self.waiting.popleft()
+        for source, state in states.items():
+            if self._waiting_states.get(source) == state:
+                del self._waiting_states[source]
         self.storage_recovered(len(batch))
         for event_id, (event, _) in zip(ids, batch):
             self._notify(event_id, event)

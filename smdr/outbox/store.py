@@ -53,6 +53,11 @@ CREATE VIEW IF NOT EXISTS dead_letters AS
     SELECT id, call_id, event, payload, last_error AS reason, attempts, created_at, settled_at AS failed_at
     FROM events WHERE state = '{DEAD}';
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS source_state (  -- a live source's committed journal position and open calls
+    source TEXT PRIMARY KEY,
+    state TEXT NOT NULL,                     -- JSON, see smdr.journal and smdr.pipeline
+    saved_at REAL NOT NULL
+);
 """
 
 _COLUMNS = ("id, call_id, event, payload, state, created_at, attempts, next_attempt_at, last_error, "
@@ -178,13 +183,21 @@ class OutboxStore:
             (event.call_id, event.event, payload, now))
         return int(cursor.lastrowid or 0)
 
-    def insert_many(self, events: list[tuple[CallEvent, float]]) -> list[int]:
-        """Insert (event, accepted at) pairs in one transaction; their row ids, in order."""
+    def insert_many(self, events: list[tuple[CallEvent, float]],
+                    source_states: dict[str, str] | None = None, now: float = 0.0) -> list[int]:
+        """Insert (event, accepted at) pairs, and set the sources' states, in one transaction; the row
+        ids, in order."""
         ids = []
         with self._transaction():
             for event, accepted_at in events:
                 ids.append(self.insert(event, accepted_at))
+            for source, state in (source_states or {}).items():
+                self.conn.execute("INSERT OR REPLACE INTO source_state VALUES (?, ?, ?)", (source, state, now))
         return ids
+
+    def source_state(self, source: str) -> str | None:
+        row = self.conn.execute("SELECT state FROM source_state WHERE source = ?", (source,)).fetchone()
+        return row[0] if row else None
 
     def mark_many_delivered(self, marks: list[tuple[int, str, str | None, float]]) -> None:
         """(event id, record id, sent event, settled at) for each, in one transaction."""
