@@ -3,7 +3,8 @@
 A call that rang before a restart and ends after it must keep its call_id, or the CRM gets two
 records (one stuck at ringing). On a graceful stop the open calls are written to a small JSON file
 per source under the data directory, and read back when the source starts, unless they are too old
-to be still going. A hard kill loses this state (the next record then opens a new call).
+to be still going. A live source with a journal also commits them with every chunk (see
+smdr.source_journal), so a hard kill does not lose them either.
 """
 
 from __future__ import annotations
