@@ -268,6 +268,8 @@ class _Generator:
             self.emit("when = _when.get((r_date, r_time))")
             self.emit("if when is None:")
             self.emit("when = _slow_when(r_date, r_time)", 2)
+        elif "time" not in fields:  # a caller-ID box prints no time: when its bytes were received
+            self.emit("when = _ctx.moment()")
         else:  # no date printed: the last date record's, or the received date (midnight noticed)
             self.emit("moment = _c_time.get(r_time)")
             self.emit("if moment is None:")
@@ -407,7 +409,7 @@ class _Generator:
             "phone": "o_phone or None", "linename": "o_linename or None", "ring": "o_ring",
             "duration": "o_duration", "held": "o_held", "billduration": "o_billduration",
             "continues": "o_continues", "account": "o_account or None", "call_ref": "o_call_ref or None",
-            "more": "o_more", "dated": repr(self.spec.dated), "unknown": self._unknowns(),
+            "more": "o_more", "dated": repr(self.spec.dated), "unknown": self._unknowns(), "signal": "o_signal",
         }
         # by position, in the dataclass's own order (three times faster than by keyword)
         self.emit(f"return Record({', '.join(values[f.name] for f in dataclass_fields(Record))})")

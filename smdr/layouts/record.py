@@ -12,6 +12,8 @@ RINGING_STAGE = "ringing"      # printed while the call rings (caller-ID line, R
 ANSWERED_STAGE = "answered"    # printed when it is answered (AN): the call is in progress
 FINAL_STAGE = "final"          # printed when it ended: the record of the call (or of one leg)
 STAGES = (RINGING_STAGE, ANSWERED_STAGE, FINAL_STAGE)
+# What a caller-ID box reports about a line (fold: line_state); empty for a PBX's call record.
+SIGNALS = ("ring", "caller_id", "off_hook", "on_hook", "digits", "missed")
 
 
 @dataclass(slots=True)
@@ -38,6 +40,7 @@ class Record:
     more: bool = False          # with call_ref: more records of this call follow (IP Office Continuation)
     dated: bool = True          # False: the PBX printed no date here (it came from a date record or the clock)
     unknown: tuple[str, ...] = ()  # outputs printed as a sentinel (99:59'59"): their 0 means "not known"
+    signal: str = ""            # a line event of a caller-ID box (SIGNALS), for the line_state fold
 
 
 _HOUR = timedelta(hours=1)
@@ -84,6 +87,15 @@ class ParserContext:
             if candidate <= ref + timedelta(days=1):  # a day of slack for a PBX clock ahead of ours
                 return candidate
         raise ValueError("a month and day")
+
+    def moment(self) -> datetime:
+        """Naive local wall time for a record that prints no time at all (a caller-ID box): when its bytes
+        were received, else midnight of the reference date, else now."""
+        if self.received_at is not None:
+            return self.received_at.replace(tzinfo=None)
+        if self.reference_date is not None:
+            return datetime.combine(self.reference_date, datetime.min.time())
+        return datetime.now(self.zone).replace(tzinfo=None)
 
     def set_date(self, value: date) -> None:
         self.current_date = value

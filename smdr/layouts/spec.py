@@ -9,11 +9,12 @@ from typing import Any
 from ..model import DIRECTIONS, EVENTS
 from ..yamlfile import MarkedDict, MarkedList, Section
 from .fields import DATE_ORDERS, FIELD_TYPES
-from .record import STAGES
+from .record import SIGNALS, STAGES
 
 FORMATS = ("fixed", "csv", "regex")
-FOLDS = ("line", "call_ref", "none")
-OUTPUTS = ("agent", "phone", "linename", "duration", "ring", "held", "billduration", "account", "call_ref")
+FOLDS = ("line", "call_ref", "none", "line_state")
+OUTPUTS = ("agent", "phone", "linename", "duration", "ring", "held", "billduration", "account", "call_ref",
+           "signal")
 INT_OUTPUTS = ("duration", "ring", "held", "billduration")
 SETTABLE = ("direction", "event", "stage", "continues", "more", "time_is", "skip", "reject") + OUTPUTS
 _NOT_TEXT = frozenset({"continues", "more", *INT_OUTPUTS})  # set: other values are read as written text
@@ -130,8 +131,9 @@ def read_layout(section: Section) -> LayoutSpec:
     if "datetime" in spec.fields:
         if "date" in spec.fields or "time" in spec.fields:
             raise section.error("a layout has either a 'datetime' field or 'date' and 'time' fields", "fields")
-    elif "time" not in spec.fields:
-        raise section.error("a layout needs a 'time' field (with 'date'), or a 'datetime' field", "fields")
+    elif "time" not in spec.fields and spec.fold != "line_state":
+        raise section.error("a layout needs a 'time' field (with 'date'), or a 'datetime' field (or "
+                            "'fold: line_state': times from the received clock)", "fields")
     spec.generic = _read_generic(section.section("generic", optional=True), spec)
     spec.skips = _read_skips(section, "skip")
     spec.rules = _read_rules(section, spec)
@@ -317,6 +319,8 @@ def _read_assignments(section: Section, names: set[str]) -> dict[str, Any]:
             raise section.error(f"event must be one of {', '.join(sorted(EVENTS))}", key)
         if key == "stage" and value not in STAGES:
             raise section.error(f"stage must be one of {', '.join(STAGES)}", key)
+        if key == "signal" and isinstance(value, str) and "{" not in value and value not in SIGNALS:
+            raise section.error(f"signal must be one of {', '.join(SIGNALS)}", key)
         if key == "time_is" and value not in ("start", "end"):
             raise section.error("time_is must be start or end", key)
         if key in ("continues", "more") and not isinstance(value, bool):
