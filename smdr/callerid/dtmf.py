@@ -39,6 +39,9 @@ class DtmfFramer:
                 self._pending.clear()
                 self.started = None
             elif byte > 0x20:  # a tone, or something else the parser will reject
+                if byte in b"Aa" and self._pending:  # a new message began: the last one lost its end tone
+                    frames.append(bytes(self._pending))
+                    self._pending.clear()
                 if not self._pending:
                     self.started = self.parser.context.received_at
                 self._pending.append(byte)

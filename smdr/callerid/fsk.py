@@ -71,6 +71,10 @@ class FskFramer:
     def _flush_junk(self, frames: list[bytes]) -> None:
         junk = bytes(self._junk).lstrip(bytes(FILL))  # the seizure before a damaged message is not news
         self._junk.clear()
+        if len(junk) > 2 and junk[0] in MESSAGE_TYPES and len(junk) > junk[1] + 3:
+            size = junk[1] + 3  # a damaged message, then what came after it: quarantined apart
+            frames.append(junk[:size])
+            junk = junk[size:]
         if junk.strip(bytes(FILL)):
             frames.append(junk)  # the parser rejects it: kept in quarantine
 

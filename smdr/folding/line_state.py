@@ -168,6 +168,8 @@ class LineStateFold(Fold):
             line.state, line.answered, line.digits = DIALLING, at, ""
         if line.state != DIALLING:
             self.ignored += 1  # digits during an incoming call (an IVR choice), or while it rings
+            if line.state == TALKING:
+                line.last_seen = at  # the call was still on at this time
             return
         line.digits += rec.phone or ""
         line.last_seen = at
@@ -272,8 +274,8 @@ class LineStateFold(Fold):
         call.talk = talk or 0
         if end is None or end < call.start:
             end = call.start
-        if event == ANSWERED and line.answered is not None and end < line.answered + seconds(call.talk):
-            end = line.answered + seconds(call.talk)  # the box's duration is the firmer fact
+        if end - call.start < seconds(call.talk):
+            call.start = end - seconds(call.talk)  # the box's own duration, and the end, are the firmer facts
         call.end, call.stage, call.event = end, FINAL_STAGE, event
         events.append(self._event(call, event, provenance or call.provenance))
         line.ended = call
