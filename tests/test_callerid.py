@@ -117,6 +117,7 @@ def test_yaml_rules_can_set_signals_for_the_line_state_fold(tmp_path: Path) -> N
     layout.write_text("""layout: test-box
 format: regex
 fold: line_state
+time_from: received
 pattern: '^L(?P<line>\\d) (?P<kind>\\w+) ?(?P<number>\\d*)$'
 fields: {line: {}, kind: {}, number: {}}
 generic: {linename: line, phone: number}
@@ -136,7 +137,7 @@ rules:
 
 def test_a_signal_a_rule_cannot_have_is_a_layout_error(tmp_path: Path) -> None:
     layout = tmp_path / "bad.yaml"
-    layout.write_text("layout: bad\nformat: regex\nfold: line_state\npattern: '(?P<x>.*)'\nfields: {x: {}}\n"
+    layout.write_text("layout: bad\nformat: regex\nfold: line_state\ntime_from: received\npattern: '(?P<x>.*)'\nfields: {x: {}}\n"
                       "rules:\n  - {set: {direction: inbound, signal: hangup}}\n", encoding="utf-8")
     with pytest.raises(Exception, match="signal must be one of"):
         layouts.find(str(layout))
@@ -160,7 +161,7 @@ def test_rings_that_stop_end_the_call_on_the_tick_not_the_next_frame() -> None:
     assert [e[0] for e in play(dec, [(0, b"L1C09121234567@"), (0.5, b"L1R01@"), (4.5, b"L1R02@")])] == ["ringing"]
     assert not dec.tick(T0 + timedelta(seconds=10))
     ended = dec.tick(T0 + timedelta(seconds=11))
-    assert [(e.event, e.endtime) for e in ended] == [("no_answer", T0 + timedelta(seconds=4.5))]
+    assert [(e.event, e.endtime) for e in ended] == [("no_answer", T0 + timedelta(seconds=4))]  # received times are whole seconds
 
 
 def test_a_popup_on_the_first_ring_then_the_number_under_the_same_call_id() -> None:

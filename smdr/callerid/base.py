@@ -37,6 +37,6 @@ class LineEventParser:
 
     def event(self, raw: str, signal: str, *, line: str | None = None, phone: str | None = None,
               duration: int = 0, direction: str = INBOUND) -> Record:
-        return Record(raw=raw, when=self.context.moment(), direction=direction, time_is_end=False,
+        return Record(raw=raw, when=self.context.received_moment(), direction=direction, time_is_end=False,
                       stage=_STAGE.get(signal, FINAL_STAGE), phone=phone, linename=line or self.default_line,
                       duration=duration, dated=False, signal=signal)
