@@ -6,7 +6,8 @@
 ``smdr run`` listening on ``udp://127.0.0.1:PORT`` (layout whozz-calling-el). ``modem``: caller-ID modem
 text (``RING`` then ``NMBR = ...``) written into a socat pty read as ``serial://`` (layout
 callerid-modem); the popup comes with the NMBR line, so the clock starts after its last byte. Each
-UDP call is on a line of its own; on the modem's one line a new number ends the ringing call before it. The machinery (crm-sim,
+UDP call is on a line of its own; on the modem's one line a new number ends the ringing call before it.
+The machinery (crm-sim,
 socat, the connector, percentiles) is bench/popup.py's; the clock is time.time() on this machine at
 both ends. Prints figures only; nothing is asserted.
 """

@@ -12,7 +12,6 @@ from .normalize import Localizer, PhoneRules
 from .quarantine import Quarantine
 from .tracker import make_tracker
 
-
 # signals whose phone is what the line dialled (one digit, or digits of a call whose direction the fold
 # decides): the fold normalizes the number it assembles
 _DIALLED = frozenset({"digits", "on_hook"})

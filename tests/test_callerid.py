@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "fixtures" / "callerid"))
-import make_fixtures as mk  # noqa: E402
+import make_fixtures as mk
 
-from smdr import layouts  # noqa: E402
-from smdr.decoder import Decoder  # noqa: E402
-from smdr.layouts.record import ParserContext, RecordRejected  # noqa: E402
-from smdr.normalize import Localizer, PhoneRules, zone  # noqa: E402
-from smdr.quarantine import Quarantine  # noqa: E402
-from smdr.transports.udp import UdpTransport  # noqa: E402
+from smdr import layouts
+from smdr.decoder import Decoder
+from smdr.layouts.record import ParserContext, RecordRejected
+from smdr.normalize import Localizer, PhoneRules, zone
+from smdr.quarantine import Quarantine
+from smdr.transports.udp import UdpTransport
 
 TZ = zone("Asia/Tehran")
 T0 = datetime(2026, 1, 14, 9, 30, tzinfo=TZ)
@@ -137,8 +137,10 @@ rules:
 
 def test_a_signal_a_rule_cannot_have_is_a_layout_error(tmp_path: Path) -> None:
     layout = tmp_path / "bad.yaml"
-    layout.write_text("layout: bad\nformat: regex\nfold: line_state\ntime_from: received\npattern: '(?P<x>.*)'\nfields: {x: {}}\n"
-                      "rules:\n  - {set: {direction: inbound, signal: hangup}}\n", encoding="utf-8")
+    layout.write_text("layout: bad\nformat: regex\nfold: line_state\ntime_from: received\n"
+                      "pattern: '(?P<x>.*)'\nfields: {x: {}}\n"
+                      "rules:\n  - {set: {direction: inbound, signal: hangup}}\n",
+                      encoding="utf-8")
     with pytest.raises(Exception, match="signal must be one of"):
         layouts.find(str(layout))
 
@@ -161,7 +163,8 @@ def test_rings_that_stop_end_the_call_on_the_tick_not_the_next_frame() -> None:
     assert [e[0] for e in play(dec, [(0, b"L1C09121234567@"), (0.5, b"L1R01@"), (4.5, b"L1R02@")])] == ["ringing"]
     assert not dec.tick(T0 + timedelta(seconds=10))
     ended = dec.tick(T0 + timedelta(seconds=11))
-    assert [(e.event, e.endtime) for e in ended] == [("no_answer", T0 + timedelta(seconds=4))]  # received times are whole seconds
+    # received times are whole seconds: the last ring was at 4 s
+    assert [(e.event, e.endtime) for e in ended] == [("no_answer", T0 + timedelta(seconds=4))]
 
 
 def test_a_popup_on_the_first_ring_then_the_number_under_the_same_call_id() -> None:

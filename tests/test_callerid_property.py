@@ -11,14 +11,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "fixtures" / "callerid"))
-import make_fixtures as mk  # noqa: E402
+import make_fixtures as mk
 
-from smdr import layouts  # noqa: E402
-from smdr.decoder import Decoder  # noqa: E402
-from smdr.layouts.record import ParserContext  # noqa: E402
-from smdr.model import FINAL_EVENTS  # noqa: E402
-from smdr.normalize import Localizer, PhoneRules, zone  # noqa: E402
-from smdr.quarantine import Quarantine  # noqa: E402
+from smdr import layouts
+from smdr.decoder import Decoder
+from smdr.layouts.record import ParserContext
+from smdr.model import FINAL_EVENTS
+from smdr.normalize import Localizer, PhoneRules, zone
+from smdr.quarantine import Quarantine
 
 TZ = zone("Asia/Tehran")
 T0 = datetime(2026, 1, 14, 9, 0, tzinfo=TZ)

@@ -20,11 +20,11 @@ from crmsim_proc import ENDPOINT_PATH, CrmSim
 from ptys import PtyPair
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "fixtures" / "callerid"))
-import make_fixtures as mk  # noqa: E402
+import make_fixtures as mk
 
-from smdr.normalize import PhoneRules  # noqa: E402
-from smdr.pipeline import SourceSpec, run_source  # noqa: E402
-from smdr.sinks import ListSink  # noqa: E402
+from smdr.normalize import PhoneRules
+from smdr.pipeline import SourceSpec, run_source
+from smdr.sinks import ListSink
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from ..layouts.record import ANSWERED_STAGE, FINAL_STAGE, RINGING_STAGE, ParserContext, Record
 from ..model import INBOUND
 
@@ -25,7 +27,7 @@ class LineEventParser:
     fold = "line_state"
     fold_tolerance = 120
     name = "callerid"
-    fold_options: dict = {}  # defaults of the line_state fold's options for this protocol (parser_options win)
+    fold_options: ClassVar[dict[str, str]] = {}  # the line_state fold's defaults here (parser_options win)
 
     def __init__(self, context: ParserContext) -> None:
         self.context = context

@@ -17,6 +17,7 @@ SDK's other parser implies (never seen in a capture). Unknown tokens go to quara
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 from ..errors import ConfigError
 from ..layouts.record import Record, RecordRejected
@@ -57,7 +58,8 @@ class OjSegalParser(LineEventParser):
     """Oj Segal caller-ID box, @-terminated tokens (partial: see the device notes)"""
 
     name = "oj-segal"
-    fold_options = {"ring_end": "no_answer"}  # the box reports its hook: rings that stop are a missed call
+    # the box reports its hook: rings that stop are a missed call
+    fold_options: ClassVar[dict[str, str]] = {"ring_end": "no_answer"}
 
     def __init__(self, context) -> None:
         super().__init__(context)

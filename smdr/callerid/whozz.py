@@ -25,6 +25,7 @@ datagrams is cut at the same offsets.
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 from ..layouts.record import Record, RecordRejected
 from ..model import INBOUND, OUTBOUND
@@ -42,7 +43,8 @@ class WhozzParser(LineEventParser):
     """CallerID.com Whozz Calling? serial records"""
 
     name = "whozz-calling"
-    fold_options = {"ring_end": "end_record"}  # every call gets its E record: rings that stop decide nothing
+    # every call gets its E record: rings that stop decide nothing
+    fold_options: ClassVar[dict[str, str]] = {"ring_end": "end_record"}
 
     def parse(self, line: bytes) -> Record | None:
         return self.text_record(line.decode("latin-1").rstrip("\r\n"))
