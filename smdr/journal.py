@@ -143,15 +143,6 @@ def read_segment(path: Path, skip: int = 0) -> Iterator[tuple[bytes, datetime | 
         yield rest, None
 
 
-def has_start_time(path: Path) -> bool:
-    """A capture whose timing file says when it started (a journal segment)."""
-    try:
-        with open(f"{path}.timing", encoding="ascii", errors="replace") as timing:
-            return " START_TIME " in timing.readline()
-    except OSError:
-        return False
-
-
 def _timed_counts(timing: Path) -> Iterator[tuple[int, datetime | None]]:
     try:
         lines = timing.read_text(encoding="ascii", errors="replace").splitlines()

@@ -7,7 +7,7 @@ import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from . import layouts, tracker_state
@@ -133,21 +133,25 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
                 decoder.link_lost()
                 continue
             if journal is not None:
-                await journal.process(chunk, datetime.now(tz))
+                await journal.process(chunk, transport.received_at(tz))
                 continue
-            for event in decoder.feed(chunk, datetime.now(tz)):
+            for event in decoder.feed(chunk, transport.received_at(tz)):
                 await _emit(sink, event, spec.name)
             if replay is not None:
                 replay.advanced(chunk, decoder.position, durable=not sink.in_memory())
         for event in decoder.finish():
             await _emit(sink, event, spec.name)
+        if decoder.tick_interval:  # a finite replay: what the timers decide once the line is quiet
+            settled = transport.clock(tz) + timedelta(seconds=decoder.settle_seconds)
+            for event in decoder.tick(settled):
+                await _emit(sink, event, spec.name)
         if replay is not None:
             replay.finished(decoder.position, durable=not sink.in_memory())
 
     async def tick(interval: float) -> None:
         while True:
             await asyncio.sleep(interval)
-            for event in decoder.tick(datetime.now(tz)):
+            for event in decoder.tick(transport.clock(tz)):
                 await _emit(sink, event, spec.name)
 
     task = asyncio.create_task(consume(), name=f"source {spec.name}")

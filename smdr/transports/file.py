@@ -6,6 +6,12 @@
     ?pace=flat                               (default) big chunks, no waiting
     ?pace=baud&baudrate=9600                 10 bits of wire time per byte, in small chunks
     ?pace=timing[&timing=PATH][&speed=2.0]   util-linux scriptreplay timing (default PATH.timing), sped up
+    ?pace=timing&start=2026-01-14T09:30:00   when the capture began (local time of the source's zone)
+
+With timing, the bytes are received at their recorded times: the capture's start (``start=``, else
+the data file's modification time less the timing's total: ``smdr record`` writes the file as each
+chunk comes) plus each chunk's offset; the source's timers run on the same clock. So a replay gives
+the same times, and the same decisions of the timers, as the line did.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -23,7 +30,7 @@ from ..errors import TransportClosed, TransportError
 from .base import Transport
 from .urls import merge_options, option_float, option_int, parse_url
 
-FILE_OPTIONS = ("pace", "baudrate", "timing", "speed", "chunk_size")
+FILE_OPTIONS = ("pace", "baudrate", "timing", "speed", "chunk_size", "start")
 PACES = ("flat", "baud", "timing")
 FLAT_CHUNK = 65536
 BITS_PER_BYTE = 10  # start + 8 data + stop: the usual 8N1 wire time
@@ -74,16 +81,28 @@ def read_timing_file(path: Path) -> list[TimingEntry]:
     return entries
 
 
-def _skip_timing(entries: list[TimingEntry], offset: int) -> Iterator[TimingEntry]:
-    """The timing entries after the first ``offset`` bytes (a resumed replay), the first one cut."""
-    index = 0
+def _skip_timing(entries: list[TimingEntry], offset: int) -> tuple[list[TimingEntry], float]:
+    """The timing entries after the first ``offset`` bytes (a resumed replay), the first one cut, and
+    the seconds the skipped ones took."""
+    index, skipped = 0, 0.0
     while offset > 0 and index < len(entries):
+        skipped += entries[index].delay
         if entries[index].count > offset:
             entries[index] = TimingEntry(0.0, entries[index].count - offset)
             break
         offset -= entries[index].count
         index += 1
-    return iter(entries[index:])
+    return entries[index:], skipped
+
+
+def recorded_start(timing: Path) -> datetime | None:
+    """The wall-clock start a journal segment's timing file carries (``H 0 START_TIME <iso>``)."""
+    try:
+        with timing.open(encoding="ascii", errors="replace") as handle:
+            fields = handle.readline().split()
+        return datetime.fromisoformat(fields[3]) if fields[:1] == ["H"] and fields[2:3] == ["START_TIME"] else None
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def path_from_url(target: str) -> Path:
@@ -122,8 +141,10 @@ class FileReplayTransport(Transport):
             if self.pace == "baud" else FLAT_CHUNK
         self.chunk_size = max(1, option_int(url, options, "chunk_size", default_chunk))
         self.start_offset = 0  # bytes skipped at open: a resumed replay
+        self.start = self._start_option(options.get("start"))
         self._file: IO[bytes] | None = None
         self._timing: Iterator[TimingEntry] | None = None
+        self._capture_start: datetime | None = None  # naive local: when the recorded stream began
         self._started = 0.0
         self._wire_seconds = 0.0  # when (after _started) the bytes delivered so far are due
 
@@ -148,12 +169,37 @@ class FileReplayTransport(Transport):
         self._file.seek(self.start_offset)
         if self.pace == "timing":
             try:
-                self._timing = _skip_timing(read_timing_file(self.timing_path), self.start_offset)
+                entries = read_timing_file(self.timing_path)
             except TransportError:
                 await self.close()
                 raise
+            remaining, skipped_delay = _skip_timing(list(entries), self.start_offset)
+            self._timing = iter(remaining)
+            start = self.start or recorded_start(self.timing_path) or (
+                datetime.fromtimestamp(self.path.stat().st_mtime) - timedelta(seconds=sum(e.delay for e in entries)))
+            self._capture_start = start + timedelta(seconds=skipped_delay)
         self._started = time.monotonic()
         self._wire_seconds = 0.0
+
+    def _start_option(self, value: Any) -> datetime | None:
+        if value in (None, ""):
+            return None
+        try:
+            return datetime.fromisoformat(str(value)).replace(tzinfo=None)
+        except ValueError:
+            raise TransportError(f"{self.display_url}: start={value!r} is not a time like 2026-01-14T09:30:00") \
+                from None
+
+    def received_at(self, tz: Any) -> datetime:
+        if self._capture_start is None:
+            return datetime.now(tz)
+        return _in_zone(self._capture_start + timedelta(seconds=self._wire_seconds * self.speed), tz)
+
+    def clock(self, tz: Any) -> datetime:
+        if self._capture_start is None:
+            return datetime.now(tz)
+        played = (time.monotonic() - self._started) * self.speed
+        return _in_zone(self._capture_start + timedelta(seconds=played), tz)
 
     def _open_file(self) -> IO[bytes]:
         try:
@@ -204,3 +250,8 @@ class FileReplayTransport(Transport):
         file, self._file, self._timing = self._file, None, None
         if file is not None:
             file.close()
+
+
+def _in_zone(moment: datetime, tz: Any) -> datetime:
+    """A naive capture time is the PBX's local time; a journal's start is a real instant."""
+    return moment.astimezone(tz) if moment.tzinfo is not None else moment.replace(tzinfo=tz)
