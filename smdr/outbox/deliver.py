@@ -37,12 +37,12 @@ from ..errors import CrmAuthError, CrmError, CrmRejected
 from ..model import RINGING, CallEvent
 from .sink import Outbox
 from .store import OutboxRow
+from .upkeep import DeliveryMark, checkpoint_in_background, prune_in_background
 
 log = logging.getLogger("smdr.outbox")
 
 POPUP_LANE_SLOTS = EXTRA_CONNECTIONS
 POPUP_HOLD_BACK = 0.01  # seconds a call record waits for a popup request in flight
-CHECKPOINT_INTERVAL = 0.25  # seconds between background WAL checkpoints
 STORE_RETRY = 1.0  # seconds between tries to write delivery marks the disk refused
 PROBE_INTERVAL = 2.0  # seconds between two looks at a CRM that is down (once the backoff is longer)
 
@@ -90,7 +90,7 @@ class Deliverer:
         self._probe: asyncio.Task[None] | None = None
         # Delivered (the CRM confirmed) but not yet marked on disk (a full disk): (id, record, sent, at).
         # Kept here until written; no new delivery starts meanwhile, so nothing is sent twice.
-        self._unsaved_marks: list[tuple[int, str, str | None, float]] = []
+        self._unsaved_marks: list[DeliveryMark] = []
         self._storage_gate = 0.0      # time.monotonic() before which the outbox is not tried again
         self._popups_sending = 0
         self._no_popup_sending = asyncio.Event()
@@ -109,8 +109,9 @@ class Deliverer:
                  self._crm.method, self._crm.concurrency)
         self._running = True
         watcher = asyncio.create_task(self._wake_on(stop))
-        checkpointer = asyncio.create_task(self._checkpoint_in_background())
-        pruner = asyncio.create_task(self._prune_in_background())
+        checkpointer = asyncio.create_task(checkpoint_in_background(self._store))
+        pruner = asyncio.create_task(prune_in_background(self._store, self._keep_seconds, self._prune_interval,
+                                                         self._clock))
         try:
             while not stop.is_set():
                 try:
@@ -423,29 +424,6 @@ class Deliverer:
                 task.cancel()
             if late:
                 await asyncio.wait(late)
-
-    async def _checkpoint_in_background(self) -> None:
-        """WAL checkpoints (copy + fsync) in a worker thread, not after a commit on the event loop."""
-        self._store.defer_checkpoints(True)
-        while True:
-            await asyncio.sleep(CHECKPOINT_INTERVAL)
-            try:
-                await asyncio.to_thread(self._store.checkpoint_passive)
-            except (sqlite3.Error, OSError) as exc:  # the in-line checkpoint still bounds the WAL
-                log.debug("background checkpoint failed: %s", exc)
-
-    async def _prune_in_background(self) -> None:
-        """Delivered rows older than the keep time leave the outbox, so months of calls stay small."""
-        while True:
-            await asyncio.sleep(self._prune_interval)
-            try:
-                removed = await asyncio.to_thread(self._store.prune_settled, self._clock() - self._keep_seconds)
-            except (sqlite3.Error, OSError) as exc:
-                log.warning("could not prune delivered events from the outbox: %s", exc)
-                continue
-            if removed:
-                log.info("outbox: %d delivered event(s) older than %g days removed", removed,
-                         self._keep_seconds / 86400)
 
     async def _wake_on(self, stop: asyncio.Event) -> None:
         await stop.wait()
