@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 
+from ..detect import MAX_BYTES, MAX_LINES, MIN_RECORDS
 from ..normalize import PhoneRules
 
 
@@ -32,3 +33,13 @@ def phone_rules(args: argparse.Namespace, base: PhoneRules) -> PhoneRules:
         extension_pattern=re.compile(args.extension_pattern) if args.extension_pattern else base.extension_pattern,
     )
     return rules
+
+
+def add_detect_limits(p: argparse.ArgumentParser) -> None:
+    group = p.add_argument_group("detection limits")
+    group.add_argument("--detect-bytes", type=int, default=MAX_BYTES, metavar="N",
+                       help=f"read at most the first N bytes of the capture (default {MAX_BYTES})")
+    group.add_argument("--detect-lines", type=int, default=MAX_LINES, metavar="N",
+                       help=f"try at most the first N records (default {MAX_LINES})")
+    group.add_argument("--min-records", type=int, default=MIN_RECORDS, metavar="N",
+                       help=f"fewer records read than this is 'unknown' (default {MIN_RECORDS})")

@@ -11,11 +11,13 @@ from typing import IO
 
 from .. import config, devices
 from ..decoder import Decoder
+from ..detect import Sample, detect, read_sample, sample_of
 from ..model import CDR_FIELDS, CallEvent
 from ..normalize import PhoneRules
 from ..pipeline import SourceSpec, make_decoder
 from ..quarantine import Quarantine, is_quarantine_file, read_quarantined
-from .options import add_normalization, phone_rules
+from .detect import summary, undecided
+from .options import add_detect_limits, add_normalization, phone_rules
 from .progress import Progress
 
 CHUNK = 1 << 16
@@ -26,7 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Parse a capture, a quarantine file (to re-process it after a layout "
                                    "fix) or standard input (-) and print the Generic call events.")
     p.add_argument("path", help="capture file, quarantine .jsonl file, or - for standard input")
-    p.add_argument("--layout", help="layout name (smdr layouts) or a layout YAML file")
+    p.add_argument("--layout", help="layout name (smdr layouts) or a layout YAML file (default: detected, "
+                                    "as smdr detect does, and said on standard error)")
     p.add_argument("--device", help="device profile (smdr devices): gives the layout and date order")
     p.add_argument("--format", choices=("jsonl", "table", "csv"), default="jsonl")
     p.add_argument("--source", help="source name (part of every call_id; default: the file name)")
@@ -35,35 +38,50 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quarantine", help="write unparsable records here (default: count and report only)")
     p.add_argument("-o", "--output", help="write here instead of standard output")
     add_normalization(p)
+    add_detect_limits(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    timezone, phone = "Asia/Tehran", PhoneRules()
+    timezone, phone, layout_dirs = "Asia/Tehran", PhoneRules(), None
     if args.config:
         settings = config.load(args.config)
-        timezone, phone = settings.timezone, settings.phone
+        timezone, phone, layout_dirs = settings.timezone, settings.phone, settings.layout_dirs
     layout, date_order = args.layout, args.date_order
     if args.device:
         device = devices.find(args.device)
         layout = layout or device.layout
         date_order = date_order or device.date_order
+    head = b""
     if not layout:
-        print("smdr parse: give --layout NAME or --device NAME (smdr layouts / smdr devices list them)",
-              file=sys.stderr)
-        return 2
+        sample, head = _sample(args)
+        found = detect(sample, extra_dirs=layout_dirs, min_records=args.min_records)
+        problem = undecided(found)
+        if problem:
+            print(f"smdr parse: no --layout given, and the capture does not say which layout reads it: {problem}; "
+                  f"give --layout NAME or --device NAME (`smdr detect {args.path}` shows what each layout "
+                  f"makes of it)", file=sys.stderr)
+            return 2
+        best = found.ranked[0]
+        layout = best.name
+        print(f"smdr parse: no --layout given: using {summary(found)}", file=sys.stderr)
+        contradiction = found.contradiction(date_order)
+        if contradiction:
+            print(f"smdr parse: WARNING: {contradiction}; parsing with --date-order {date_order} as asked",
+                  file=sys.stderr)
+        date_order = date_order or best.dates.order
     if args.quarantine and args.path != "-" and Path(args.quarantine).resolve() == Path(args.path).resolve():
         print("smdr parse: --quarantine must be another file than the one being parsed", file=sys.stderr)
         return 2
     source = args.source or ("stdin" if args.path == "-" else Path(args.path).name)
     spec = SourceSpec(name=source, url="", layout=layout, timezone=args.tz or timezone,
-                      phone=phone_rules(args, phone), date_order=date_order)
+                      phone=phone_rules(args, phone), date_order=date_order, layout_dirs=layout_dirs)
     quarantine = Quarantine(args.quarantine)
     decoder = make_decoder(spec, quarantine)
     out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
     writer = _writer(args.format, out)
     try:
-        _feed(args.path, decoder, writer)
+        _feed(args.path, decoder, writer, head)
     finally:
         quarantine.close()
         if args.output:
@@ -76,8 +94,27 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _feed(path: str, decoder: Decoder, write) -> None:
-    if path != "-" and is_quarantine_file(Path(path).open("rb").read(4096)):
+def _sample(args: argparse.Namespace) -> tuple[Sample, bytes]:
+    """The head of the input for detection, and the bytes taken from standard input to get it."""
+    if args.path == "-":
+        return read_sample(sys.stdin.buffer, max_bytes=args.detect_bytes, max_lines=args.detect_lines)
+    if _is_quarantine(args.path):
+        raws = [raw for _source, raw in read_quarantined(args.path)]
+        data = b"\n".join(raws[: args.detect_lines])
+        return sample_of(data, max_lines=args.detect_lines), b""
+    with open(args.path, "rb") as handle:
+        sample, _ = read_sample(handle, max_bytes=args.detect_bytes, max_lines=args.detect_lines)
+    return sample, b""
+
+
+def _is_quarantine(path: str) -> bool:
+    with open(path, "rb") as handle:
+        return is_quarantine_file(handle.read(4096))
+
+
+def _feed(path: str, decoder: Decoder, write, head: bytes = b"") -> None:
+    """``head``: bytes already read from standard input (for detection), fed first."""
+    if path != "-" and _is_quarantine(path):
         for _source, raw in list(read_quarantined(path)):
             for event in decoder.records([raw]):
                 write(event)
@@ -86,6 +123,10 @@ def _feed(path: str, decoder: Decoder, write) -> None:
     total = None if path == "-" else Path(path).stat().st_size
     progress = Progress(total)
     try:
+        if head:
+            for event in decoder.feed(head):
+                write(event)
+            progress.advance(len(head), decoder.events)
         while chunk := handle.read(CHUNK):
             for event in decoder.feed(chunk):
                 write(event)

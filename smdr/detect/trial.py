@@ -1,0 +1,51 @@
+"""One layout, in one date order, on every record of a sample: which records it reads, skips, rejects."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from ..layouts import LayoutInfo, Record, RecordRejected
+
+log = logging.getLogger("smdr.detect")
+
+
+@dataclass(slots=True)
+class Trial:
+    layout: str
+    order: str
+    records: dict[int, Record] = field(default_factory=dict)   # line index -> what the layout made of it
+    rejected: dict[int, str] = field(default_factory=dict)     # line index -> why it would be quarantined
+    skipped: dict[int, str] = field(default_factory=dict)      # line index -> skip reason (header, blank...)
+
+    @property
+    def read(self) -> int:
+        return len(self.records)
+
+
+def run_trial(info: LayoutInfo, order: str, lines: list[bytes]) -> Trial | None:
+    """None when the layout cannot be compiled in this order (a code parser may refuse one)."""
+    try:
+        parser = info.compile(order)
+    except Exception as exc:  # noqa: BLE001 - one broken layout must not stop detection
+        log.debug("layout %s cannot be tried in order %s: %s", info.name, order, exc)
+        return None
+    trial = Trial(info.name, order)
+    skipped = parser.skipped
+    seen = dict(skipped)
+    for index, line in enumerate(lines):
+        try:
+            record = parser.parse(line)
+        except RecordRejected as exc:
+            trial.rejected[index] = f"{exc.kind}: {exc.detail}"
+            continue
+        except Exception as exc:  # noqa: BLE001 - a code parser's bug is a rejection, as in a source
+            trial.rejected[index] = f"parser-error: {type(exc).__name__}: {exc}"
+            continue
+        if record is not None:
+            trial.records[index] = record
+            continue
+        reason = next((k for k, n in skipped.items() if seen.get(k) != n), "skipped")
+        seen[reason] = skipped.get(reason, 0)
+        trial.skipped[index] = reason
+    return trial
