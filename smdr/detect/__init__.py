@@ -17,7 +17,7 @@ from .. import devices, layouts
 from ..devices import Device
 from ..errors import LayoutNotFound
 from ..layouts.fields import DATE_ORDERS
-from .dates import COMPETING, DateOrder, infer
+from .dates import COMPETING, DateOrder, infer, same_dates
 from .evidence import Candidate, measure, rank, same_records, ties, why_better
 from .sample import MAX_BYTES, MAX_LINES, Sample, read_sample, sample_of
 from .trial import Trial, run_trial
@@ -87,10 +87,16 @@ def detect(sample: Sample, *, names: list[str] | None = None, extra_dirs: list[s
 
 def _try(info: layouts.LayoutInfo, lines: list[bytes]) -> Candidate | None:
     trials: dict[str, Trial] = {}
-    for order in DATE_ORDERS:
+    for order in COMPETING:
         trial = run_trial(info, order, lines)
         if trial is not None:
             trials[order] = trial
+    if len(trials) < len(COMPETING) or same_dates(list(trials.values())):
+        # the other orders only matter when these two cannot tell the dates apart (year first?)
+        for order in (o for o in DATE_ORDERS if o not in COMPETING):
+            trial = run_trial(info, order, lines)
+            if trial is not None:
+                trials[order] = trial
     if not trials:
         return None
     default = _default_order(info)

@@ -40,7 +40,7 @@ def infer(trials: dict[str, Trial], default: str) -> DateOrder:
     if len(competing) < 2:
         return DateOrder(default, False, [f"{default}: the only order this layout can be tried in"])
     a, b = (trials[o] for o in competing)
-    if _same_everywhere(list(trials.values())):
+    if same_dates(list(trials.values())):
         return DateOrder(default, False, ["every order reads these dates the same (the year comes first, "
                                           "or the records carry no date): nothing to choose"], order_free=True)
     hard = {a.order: _only_in(a, b), b.order: _only_in(b, a)}
@@ -69,7 +69,7 @@ def infer(trials: dict[str, Trial], default: str) -> DateOrder:
     return result
 
 
-def _same_everywhere(trials: list[Trial]) -> bool:
+def same_dates(trials: list[Trial]) -> bool:
     first = trials[0]
     for other in trials[1:]:
         if other.records.keys() != first.records.keys():
