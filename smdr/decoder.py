@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .framing import Framer
-from .layouts.record import Parser, RecordRejected
+from .layouts.record import Parser, ParserContext, RecordRejected
 from .model import CallEvent
 from .normalize import Localizer, PhoneRules
 from .quarantine import Quarantine
-from .tracker import Tracker
+from .tracker import make_tracker
 
 
 @dataclass(slots=True)
@@ -19,31 +19,52 @@ class DecoderStats:
     events: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     quarantined: dict[str, int] = field(default_factory=dict)
+    reprints: int = 0         # parsed records the PBX had printed before (its call memory again): not new calls
 
 
 class Decoder:
     def __init__(self, source: str, parser: Parser, *, localize: Localizer, phone: PhoneRules,
                  quarantine: Quarantine | None = None, tolerance: int = 120, gateway: str | None = None,
-                 max_record: int = 4096) -> None:
+                 max_record: int = 4096, fold: str | None = None, context: ParserContext | None = None) -> None:
         self.source = source
         self.parser = parser
         self.phone = phone
         self.quarantine = quarantine or Quarantine(None)
-        self.tracker = Tracker(source, parser.name, localize, tolerance=tolerance, gateway=gateway or source)
-        self.framer = Framer(max_record, self._overlong)
+        self.context = context if context is not None else getattr(parser, "context", None)
+        strategy = fold or getattr(parser, "fold", None) or getattr(getattr(parser, "spec", None), "fold", "line")
+        self.tracker = make_tracker(strategy, source, parser.name, localize, tolerance=tolerance,
+                                    gateway=gateway or source)
+        own_framer = getattr(parser, "framer", None)  # a binary protocol frames its own bytes
+        self.framer = own_framer if own_framer is not None else Framer(max_record, self._overlong)
         self.position = 0
         self.events = 0
+        intervals = [i for i in (getattr(parser, "tick_interval", None), self.tracker.tick_interval) if i]
+        self.tick_interval: float | None = min(intervals) if intervals else None
 
     @property
     def stats(self) -> DecoderStats:
-        return DecoderStats(self.position, self.events, dict(self.parser.skipped), dict(self.quarantine.counts))
+        return DecoderStats(self.position, self.events, dict(self.parser.skipped), dict(self.quarantine.counts),
+                            self.tracker.reprints)
 
     def feed(self, chunk: bytes, received_at: datetime | None = None) -> list[CallEvent]:
         return self.records(self.framer.feed(chunk), received_at)
 
+    def tick(self, now: datetime) -> list[CallEvent]:
+        """What the parser's and the fold's timers decide at ``now`` (calls nobody closed)."""
+        out: list[CallEvent] = []
+        parser_tick = getattr(self.parser, "tick", None)
+        if parser_tick is not None:
+            for rec in parser_tick(now) or ():
+                self._add(rec, rec.raw.encode("utf-8", "surrogateescape"), self.position, now, out)
+        out.extend(self.tracker.tick(now))
+        self.events += len(out)
+        return out
+
     def records(self, lines: list[bytes], received_at: datetime | None = None) -> list[CallEvent]:
         out: list[CallEvent] = []
-        parse, normalize, add = self.parser.parse, self.phone.normalize, self.tracker.add
+        parse, add = self.parser.parse, self._add
+        if self.context is not None and received_at is not None:
+            self.context.received_at = received_at
         position = self.position
         for line in lines:
             position += 1
@@ -55,17 +76,19 @@ class Decoder:
             except Exception as exc:  # noqa: BLE001 - a code parser's bug must not stop the source
                 self._reject(line, "parser-error", f"{type(exc).__name__}: {exc}", position)
                 continue
-            if rec is None:
-                continue
-            try:
-                if rec.phone:
-                    rec.phone, rec.direction = normalize(rec.phone, rec.direction)
-                add(rec, position, received_at, out)
-            except Exception as exc:  # noqa: BLE001 - bad input must never stop the source
-                self._reject(line, "internal-error", f"{type(exc).__name__}: {exc}", position)
+            if rec is not None:
+                add(rec, line, position, received_at, out)
         self.position = position
         self.events += len(out)
         return out
+
+    def _add(self, rec, line: bytes, position: int, received_at: datetime | None, out: list[CallEvent]) -> None:
+        try:
+            if rec.phone:
+                rec.phone, rec.direction = self.phone.normalize(rec.phone, rec.direction)
+            self.tracker.add(rec, position, received_at, out)
+        except Exception as exc:  # noqa: BLE001 - bad input must never stop the source
+            self._reject(line, "internal-error", f"{type(exc).__name__}: {exc}", position)
 
     def link_lost(self) -> None:
         """The connection dropped: a half-received record is kept in quarantine, never parsed half."""

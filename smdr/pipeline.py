@@ -6,11 +6,12 @@ import asyncio
 import logging
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from . import layouts, tracker_state
 from .decoder import Decoder, DecoderStats
+from .layouts.record import ParserContext
 from .model import CallEvent
 from .normalize import Localizer, PhoneRules, zone
 from .quarantine import Quarantine
@@ -35,16 +36,20 @@ class SourceSpec:
     max_record: int = 4096
     layout_dirs: list[str] | None = None
     state_path: Path | None = None  # where the source's open calls are kept across a restart
+    parser_options: dict = field(default_factory=dict)  # handed to the parser in its context
+    reference_date: date | None = None  # for year-less dates when nothing says when bytes were received
 
 
 def make_decoder(spec: SourceSpec, quarantine: Quarantine | None = None) -> Decoder:
     info = layouts.find(spec.layout, spec.layout_dirs)
-    parser = info.compile(spec.date_order)
-    tolerance = spec.tolerance if spec.tolerance is not None else (
-        info.spec.fold_tolerance if info.spec is not None else 120)
-    return Decoder(spec.name, parser, localize=Localizer(zone(spec.timezone)), phone=spec.phone,
+    tz = zone(spec.timezone)
+    context = ParserContext(date_order=spec.date_order, zone=tz, options=dict(spec.parser_options),
+                            reference_date=spec.reference_date)
+    parser = info.compile(spec.date_order, context)
+    tolerance = spec.tolerance if spec.tolerance is not None else info.fold_tolerance
+    return Decoder(spec.name, parser, localize=Localizer(tz), phone=spec.phone,
                    quarantine=quarantine, tolerance=tolerance, gateway=spec.gateway or spec.name,
-                   max_record=spec.max_record)
+                   max_record=spec.max_record, fold=info.fold, context=context)
 
 
 async def _emit(sink: EventSink, event: CallEvent, source: str) -> None:
@@ -86,7 +91,15 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
         for event in decoder.finish():
             await _emit(sink, event, spec.name)
 
+    async def tick(interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            for event in decoder.tick(datetime.now(tz)):
+                await _emit(sink, event, spec.name)
+
     task = asyncio.create_task(consume(), name=f"source {spec.name}")
+    ticker = asyncio.create_task(tick(decoder.tick_interval), name=f"timer {spec.name}") if (
+        decoder.tick_interval) else None
     try:
         if stop is None:
             await task
@@ -97,6 +110,8 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
             if task in done:
                 task.result()
     finally:
+        if ticker is not None:
+            ticker.cancel()
         if not task.done():
             task.cancel()
             try:

@@ -15,15 +15,15 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from .folding import Fold, OpenCall
 from .model import Provenance
-from .tracker import Tracker, _Call
 
 log = logging.getLogger("smdr.tracker")
 
 MAX_AGE = 6 * 3600  # seconds: state older than this describes calls that are over
 
 
-def save(tracker: Tracker, path: Path) -> None:
+def save(tracker: Fold, path: Path) -> None:
     calls = tracker.open_calls()
     try:
         if not calls:
@@ -38,7 +38,7 @@ def save(tracker: Tracker, path: Path) -> None:
                     "get a new CRM record", tracker.source, len(calls), exc)
 
 
-def load(tracker: Tracker, path: Path, *, max_age: float = MAX_AGE) -> int:
+def load(tracker: Fold, path: Path, *, max_age: float = MAX_AGE) -> int:
     """Restore the saved open calls; returns how many. The file is consumed either way."""
     try:
         age = time.time() - path.stat().st_mtime
@@ -61,20 +61,21 @@ def load(tracker: Tracker, path: Path, *, max_age: float = MAX_AGE) -> int:
     return len(calls)
 
 
-def _to_dict(call: _Call) -> dict:
+def _to_dict(call: OpenCall) -> dict:
     return {
         "call_id": call.call_id, "line": call.line, "phone": call.phone, "direction": call.direction,
         "start": call.start.isoformat(), "end": call.end.isoformat() if call.end else None,
         "stage": call.stage, "event": call.event, "talk": call.talk, "agent": call.agent,
-        "provenance": call.provenance.to_dict(),
+        "provenance": call.provenance.to_dict(), "ref": call.ref, "connected": call.connected,
     }
 
 
-def _from_dict(data: dict) -> _Call:
+def _from_dict(data: dict) -> OpenCall:
     prov = data["provenance"]
-    return _Call(
+    return OpenCall(
         data["call_id"], data["line"], data["phone"], data["direction"], datetime.fromisoformat(data["start"]),
         datetime.fromisoformat(data["end"]) if data["end"] else None, data["stage"], data["event"],
         int(data["talk"]), data["agent"],
         Provenance(prov["source"], prov["layout"], prov["raw"], int(prov.get("position") or 0),
-                   datetime.fromisoformat(prov["received_at"]) if prov.get("received_at") else None))
+                   datetime.fromisoformat(prov["received_at"]) if prov.get("received_at") else None),
+        str(data.get("ref") or ""), bool(data.get("connected", False)))

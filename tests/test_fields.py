@@ -104,8 +104,8 @@ def test_parse_int() -> None:
         parse_int("4 2")
 
 
-def test_parse_datetime_cuts_at_split() -> None:
-    assert parse_datetime("21/11/26 08:03AM", "DMY", 8) == datetime(2026, 11, 21, 8, 3)
+def test_parse_datetime_splits_at_the_space() -> None:
+    assert parse_datetime("21/11/26 08:03AM", "DMY") == datetime(2026, 11, 21, 8, 3)
 
 
 def test_memoized_converters_still_raise_on_repeat() -> None:

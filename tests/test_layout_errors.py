@@ -45,7 +45,7 @@ fields:
     ("unknown-group.yaml",
      BASE_OK + ("rules:\n  - when: {num: {match: '^(?P<cid>[0-9]+)'}}\n    set:\n      direction: inbound\n"
                 "      phone: '{cidd}'\n"), 11, "rules[0].set.phone"),
-    ("no-date.yaml", "layout: e\nformat: fixed\nfields:\n  time: {cols: [9, 13], type: time}\n", 3, "fields"),
+    ("no-time.yaml", "layout: e\nformat: fixed\nfields:\n  date: {cols: [0, 7], type: date}\n", 3, "fields"),
     ("bad-direction.yaml", BASE_OK + "rules:\n  - set:\n      direction: sideways\n", 9, "rules[0].set.direction"),
     ("bad-cols.yaml", ("layout: e\nformat: fixed\nfields:\n  date: {cols: [0, 7], type: date}\n"
                        "  time:\n    cols: [13, 9]\n"), 6, "fields.time.cols"),

@@ -9,7 +9,7 @@ from collections import Counter
 
 from ..detect import Candidate, Detection, detect, read_sample
 from ..devices import Device
-from .options import add_detect_limits
+from .options import add_detect_limits, iso_date, modified_date
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,6 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--layout", action="append", help="only try these layouts (repeatable)")
     p.add_argument("--date-order", choices=("MDY", "DMY", "YMD"),
                    help="the order the site is configured with: warn if the capture contradicts it")
+    p.add_argument("--reference-date", type=iso_date, metavar="YYYY-MM-DD",
+                   help="when the capture was recorded (year-less and date-less records; default: the file's "
+                        "modification date)")
     add_detect_limits(p)
     p.set_defaults(func=run)
 
@@ -30,7 +33,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         with open(args.path, "rb") as handle:
             sample, _ = read_sample(handle, max_bytes=args.detect_bytes, max_lines=args.detect_lines)
-    found = detect(sample, names=args.layout, min_records=args.min_records)
+    reference = args.reference_date or (modified_date(args.path) if args.path != "-" else None)
+    found = detect(sample, names=args.layout, min_records=args.min_records, reference=reference)
     extent = "the whole capture" if sample.complete else "its head"
     print(f"{args.path}: {len(sample.lines)} records in {sample.size} bytes ({extent})")
     if found.unknown:

@@ -26,4 +26,6 @@ def run(args: argparse.Namespace) -> int:
     width = max((len(n) for n in found), default=10)
     for name, info in sorted(found.items()):
         print(f"{name:<{width}}  {info.description}")
+    for name, reason in sorted(layouts.broken_plugins().items()):
+        print(f"{name:<{width}}  (code parser left out: it cannot be loaded: {reason})")
     return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import re
+from datetime import date, datetime
+from pathlib import Path
 
 from ..detect import MAX_BYTES, MAX_LINES, MIN_RECORDS
 from ..normalize import PhoneRules
@@ -43,3 +45,17 @@ def add_detect_limits(p: argparse.ArgumentParser) -> None:
                        help=f"try at most the first N records (default {MAX_LINES})")
     group.add_argument("--min-records", type=int, default=MIN_RECORDS, metavar="N",
                        help=f"fewer records read than this is 'unknown' (default {MIN_RECORDS})")
+
+
+def iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-01-14") from None
+
+
+def modified_date(path: str) -> date | None:
+    try:
+        return datetime.fromtimestamp(Path(path).stat().st_mtime).date()
+    except OSError:
+        return None

@@ -17,7 +17,7 @@ from ..normalize import PhoneRules
 from ..pipeline import SourceSpec, make_decoder
 from ..quarantine import Quarantine, is_quarantine_file, read_quarantined
 from .detect import summary, undecided
-from .options import add_detect_limits, add_normalization, phone_rules
+from .options import add_detect_limits, add_normalization, iso_date, modified_date, phone_rules
 from .progress import Progress
 
 CHUNK = 1 << 16
@@ -34,6 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("jsonl", "table", "csv"), default="jsonl")
     p.add_argument("--source", help="source name (part of every call_id; default: the file name)")
     p.add_argument("--date-order", choices=("MDY", "DMY", "YMD"), help="override the layout's date order")
+    p.add_argument("--reference-date", type=iso_date, metavar="YYYY-MM-DD",
+                   help="when the capture was recorded: the year of dates printed without one (Avaya CM), and "
+                        "the date of records that print none (default: the file's modification date)")
     p.add_argument("--config", help="take time zone and phone rules from this smdr.yaml")
     p.add_argument("--quarantine", help="write unparsable records here (default: count and report only)")
     p.add_argument("-o", "--output", help="write here instead of standard output")
@@ -52,10 +55,13 @@ def run(args: argparse.Namespace) -> int:
         device = devices.find(args.device)
         layout = layout or device.layout
         date_order = date_order or device.date_order
+    reference = args.reference_date
+    if reference is None and args.path != "-":
+        reference = modified_date(args.path)
     head = b""
     if not layout:
         sample, head = _sample(args)
-        found = detect(sample, extra_dirs=layout_dirs, min_records=args.min_records)
+        found = detect(sample, extra_dirs=layout_dirs, min_records=args.min_records, reference=reference)
         problem = undecided(found)
         if problem:
             print(f"smdr parse: no --layout given, and the capture does not say which layout reads it: {problem}; "
@@ -75,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     source = args.source or ("stdin" if args.path == "-" else Path(args.path).name)
     spec = SourceSpec(name=source, url="", layout=layout, timezone=args.tz or timezone,
-                      phone=phone_rules(args, phone), date_order=date_order, layout_dirs=layout_dirs)
+                      phone=phone_rules(args, phone), date_order=date_order, reference_date=reference,
+                      layout_dirs=layout_dirs)
     quarantine = Quarantine(args.quarantine)
     decoder = make_decoder(spec, quarantine)
     out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import date
 
 from .. import devices, layouts
 from ..devices import Device
@@ -61,7 +62,8 @@ class Detection:
 
 
 def detect(sample: Sample, *, names: list[str] | None = None, extra_dirs: list[str] | None = None,
-           min_records: int = MIN_RECORDS) -> Detection:
+           min_records: int = MIN_RECORDS, reference: date | None = None) -> Detection:
+    """``reference``: when the capture was made (the year of year-less dates; the date of date-less records)."""
     found = layouts.available(extra_dirs)
     profiles = _profiles(extra_dirs)
     if names:
@@ -72,7 +74,7 @@ def detect(sample: Sample, *, names: list[str] | None = None, extra_dirs: list[s
     for name, info in sorted(found.items()):
         if names and name not in names:
             continue
-        candidate = _try(info, sample.lines)
+        candidate = _try(info, sample.lines, reference)
         if candidate is not None:
             candidates.append(candidate)
     ranked = rank(candidates)
@@ -85,16 +87,16 @@ def detect(sample: Sample, *, names: list[str] | None = None, extra_dirs: list[s
     return result
 
 
-def _try(info: layouts.LayoutInfo, lines: list[bytes]) -> Candidate | None:
+def _try(info: layouts.LayoutInfo, lines: list[bytes], reference: date | None) -> Candidate | None:
     trials: dict[str, Trial] = {}
     for order in COMPETING:
-        trial = run_trial(info, order, lines)
+        trial = run_trial(info, order, lines, reference)
         if trial is not None:
             trials[order] = trial
     if len(trials) < len(COMPETING) or same_dates(list(trials.values())):
         # the other orders only matter when these two cannot tell the dates apart (year first?)
         for order in (o for o in DATE_ORDERS if o not in COMPETING):
-            trial = run_trial(info, order, lines)
+            trial = run_trial(info, order, lines, reference)
             if trial is not None:
                 trials[order] = trial
     if not trials:

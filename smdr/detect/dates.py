@@ -80,8 +80,9 @@ def same_dates(trials: list[Trial]) -> bool:
 
 
 def _only_in(trial: Trial, other: Trial) -> list[int]:
-    """Records this order reads and the other order rejects."""
-    return [i for i in trial.records if i in other.rejected]
+    """Lines this order takes (records, and date records it skips) and the other order rejects."""
+    taken = sorted(trial.records.keys() | trial.skipped.keys())
+    return [i for i in taken if i in other.rejected]
 
 
 @dataclass(slots=True)

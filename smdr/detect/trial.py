@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import date
 
 from ..layouts import LayoutInfo, Record, RecordRejected
+from ..layouts.record import ParserContext
 
 log = logging.getLogger("smdr.detect")
 
@@ -23,10 +25,12 @@ class Trial:
         return len(self.records)
 
 
-def run_trial(info: LayoutInfo, order: str, lines: list[bytes]) -> Trial | None:
-    """None when the layout cannot be compiled in this order (a code parser may refuse one)."""
+def run_trial(info: LayoutInfo, order: str, lines: list[bytes], reference: date | None = None) -> Trial | None:
+    """None when the layout cannot be compiled in this order (a code parser may refuse one).
+
+    ``reference``: when the capture was made, for dates printed without a year or without a date."""
     try:
-        parser = info.compile(order)
+        parser = info.compile(order, ParserContext(date_order=order, reference_date=reference))
     except Exception as exc:  # noqa: BLE001 - one broken layout must not stop detection
         log.debug("layout %s cannot be tried in order %s: %s", info.name, order, exc)
         return None

@@ -5,12 +5,16 @@ A third party ships a code parser by declaring, in its own package::
     [project.entry-points."smdr.parsers"]
     my-pbx = "my_package.parser:MyPbxParser"
 
-where ``MyPbxParser(date_order: str | None)`` returns an object with ``name``, ``skipped`` and
-``parse(line: bytes) -> Record | None`` (see smdr.layouts.record.Parser).
+where ``MyPbxParser(context: ParserContext)`` returns an object with ``name``, ``skipped`` and
+``parse(line: bytes) -> Record | None`` (see smdr.layouts.record.Parser), and optionally ``fold``
+(the name of a folding strategy, as a YAML layout's ``fold:``), ``framer`` and ``tick``. A plugin
+that fails to import is left out with a logged error: it never stops the bundled layouts. A plugin
+named like a YAML layout is ignored with a warning (the YAML layout wins).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -20,11 +24,15 @@ from .. import yamlfile
 from ..errors import ConfigError, LayoutNotFound
 from ..resources import yaml_files
 from .compiler import CompiledLayout
-from .record import Parser, Record, RecordRejected
+from .record import Parser, ParserContext, Record, RecordRejected
 from .spec import LayoutSpec, read_layout
 
-__all__ = ["LayoutInfo", "available", "find", "load", "read_layout_file", "Parser", "Record",
-           "RecordRejected", "CompiledLayout", "LayoutSpec"]
+__all__ = ["LayoutInfo", "available", "find", "load", "read_layout_file", "Parser", "ParserContext", "Record",
+           "RecordRejected", "CompiledLayout", "LayoutSpec", "broken_plugins"]
+
+log = logging.getLogger("smdr.layouts")
+_reported: set[str] = set()
+_broken: dict[str, str] = {}
 
 
 @dataclass(slots=True)
@@ -33,13 +41,24 @@ class LayoutInfo:
     description: str
     origin: str
     spec: LayoutSpec | None = None
-    factory: Callable[[str | None], Parser] | None = None
+    factory: Callable[[ParserContext], Parser] | None = None
 
-    def compile(self, date_order: str | None = None) -> Parser:
+    @property
+    def fold(self) -> str:
+        return self.spec.fold if self.spec is not None else str(getattr(self.factory, "fold", "line"))
+
+    @property
+    def fold_tolerance(self) -> int:
+        return self.spec.fold_tolerance if self.spec is not None else int(getattr(self.factory, "fold_tolerance", 120))
+
+    def compile(self, date_order: str | None = None, context: ParserContext | None = None) -> Parser:
+        context = context or ParserContext(date_order=date_order)
+        if date_order:
+            context.date_order = date_order
         if self.spec is not None:
-            return CompiledLayout(self.spec, date_order)
+            return CompiledLayout(self.spec, context.date_order, context)
         assert self.factory is not None
-        return self.factory(date_order)
+        return self.factory(context)
 
 
 def read_layout_file(path: str | Path, known: dict[str, yamlfile.Section] | None = None) -> LayoutSpec:
@@ -103,12 +122,31 @@ def available(extra_dirs: list[str] | None = None) -> dict[str, LayoutInfo]:
         spec = _read(section, sections)
         found[name] = LayoutInfo(spec.name, spec.description, section.path, spec=spec)
     for ep in entry_points(group="smdr.parsers"):
-        if ep.name not in found:
+        if ep.name in found:
+            _report_once(f"shadow:{ep.name}", logging.WARNING, "code parser %r (%s) is named like the layout in %s: "
+                         "the layout is used; rename the plugin to use it", ep.name, ep.value, found[ep.name].origin)
+            continue
+        try:
             factory = ep.load()
-            doc = (factory.__doc__ or "").strip().splitlines()
-            found[ep.name] = LayoutInfo(ep.name, doc[0] if doc else "", f"entry point {ep.value}",
-                                        factory=factory)
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the bundled layouts
+            _broken[ep.name] = f"{type(exc).__name__}: {exc}"
+            _report_once(f"broken:{ep.name}", logging.ERROR, "code parser %r (%s) cannot be loaded and is left out: "
+                         "%s: %s", ep.name, ep.value, type(exc).__name__, exc)
+            continue
+        doc = (factory.__doc__ or "").strip().splitlines()
+        found[ep.name] = LayoutInfo(ep.name, doc[0] if doc else "", f"entry point {ep.value}", factory=factory)
     return found
+
+
+def broken_plugins() -> dict[str, str]:
+    """Code parsers that failed to load in this process, with the reason (for `smdr layouts`)."""
+    return dict(_broken)
+
+
+def _report_once(key: str, level: int, message: str, *args: object) -> None:
+    if key not in _reported:
+        _reported.add(key)
+        log.log(level, message, *args)
 
 
 def find(name: str, extra_dirs: list[str] | None = None) -> LayoutInfo:
@@ -126,5 +164,6 @@ def find(name: str, extra_dirs: list[str] | None = None) -> LayoutInfo:
     return layouts[name]
 
 
-def load(name: str, date_order: str | None = None, extra_dirs: list[str] | None = None) -> Parser:
-    return find(name, extra_dirs).compile(date_order)
+def load(name: str, date_order: str | None = None, extra_dirs: list[str] | None = None,
+         context: ParserContext | None = None) -> Parser:
+    return find(name, extra_dirs).compile(date_order, context)

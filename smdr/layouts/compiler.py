@@ -14,12 +14,12 @@ from datetime import datetime
 from typing import Any
 
 from . import fields as conv
-from .fields import FieldError
-from .record import FINAL_STAGE, Record, RecordRejected
+from .fields import FieldError, YearLess
+from .record import FINAL_STAGE, ParserContext, Record, RecordRejected
+from .spec import INT_OUTPUTS as _INT_OUTPUTS
 from .spec import OUTPUTS, Condition, LayoutSpec, Rule
 
-_INT_OUTPUTS = ("duration", "ring", "billduration")
-_INT_TYPES = ("int", "duration", "ring")
+_INT_TYPES = ("int", "duration", "ring", "duration_tenths")
 _DEFAULT_EVENT = {"ringing": "ringing", "answered": "in-progress", "final": "answered"}
 _CACHE_LIMIT = 8192
 
@@ -27,10 +27,11 @@ _CACHE_LIMIT = 8192
 class CompiledLayout:
     """A parser made from a YAML layout (see record.Parser)."""
 
-    def __init__(self, spec: LayoutSpec, date_order: str | None = None) -> None:
+    def __init__(self, spec: LayoutSpec, date_order: str | None = None, context: ParserContext | None = None) -> None:
         self.spec = spec
         self.name = spec.name
-        self.date_order = date_order or spec.date_order
+        self.context = context or ParserContext()
+        self.date_order = date_order or self.context.date_order or spec.date_order
         self.skipped: dict[str, int] = {}
         self.source = _Generator(spec, self.date_order).source()
         namespace = self._namespace()
@@ -39,10 +40,25 @@ class CompiledLayout:
 
     def _namespace(self) -> dict[str, Any]:
         spec, order = self.spec, self.date_order
+        ctx = self.context
         ns: dict[str, Any] = {
             "Record": Record, "RecordRejected": RecordRejected, "_skipped": self.skipped,
-            "_default_event": _DEFAULT_EVENT, "_csv_reader": csv.reader, "_header": {},
+            "_default_event": _DEFAULT_EVENT, "_csv_reader": csv.reader, "_header": {}, "_ctx": ctx,
         }
+        for i, record in enumerate(spec.date_records):
+            ns[f"_dr{i}"] = re.compile(record.pattern)
+
+        def set_date(text: str) -> None:
+            try:
+                month, day = conv.month_day(text, order)
+                ctx.set_date(ctx.resolve_year(month, day))
+            except ValueError as exc:
+                raise RecordRejected("bad-field", str(FieldError("date", text, str(exc)))) from None
+
+        ns["_set_date"] = set_date
+        for f in spec.fields.values():
+            if f.unknown:
+                ns[f"_unk_{f.name}"] = frozenset(f.unknown)
         skip_patterns = [f"(?P<s{i}>{'|'.join(f'(?:{p})' for p in skip.value)})"
                          for i, skip in enumerate(spec.skips) if skip.op == "match"]
         if skip_patterns:  # every regex skip rule in one pass over the record
@@ -57,20 +73,44 @@ class CompiledLayout:
         when_cache: dict[tuple[str, str], datetime] = {}
 
         def slow_when(date_text: str, time_text: str) -> datetime:
+            cache = True
             try:
                 day = conv.parse_date(date_text, order)
+            except YearLess as missing:
+                try:
+                    day = ctx.resolve_year(missing.month, missing.day)
+                except ValueError as exc:
+                    raise RecordRejected("bad-field", str(FieldError("date", date_text, str(exc)))) from None
+                cache = False  # the year depends on when the record was received
             except ValueError as exc:
                 raise RecordRejected("bad-field", str(FieldError("date", date_text, str(exc)))) from None
             try:
                 moment = conv.parse_time(time_text)
             except ValueError as exc:
                 raise RecordRejected("bad-field", str(FieldError("time", time_text, str(exc)))) from None
-            if len(when_cache) >= _CACHE_LIMIT:
-                when_cache.clear()
-            value = when_cache[(date_text, time_text)] = datetime.combine(day, moment)
+            value = datetime.combine(day, moment)
+            if cache:
+                if len(when_cache) >= _CACHE_LIMIT:
+                    when_cache.clear()
+                when_cache[(date_text, time_text)] = value
             return value
 
         ns["_when"], ns["_slow_when"] = when_cache, slow_when
+        datetime_cache: dict[str, datetime] = {}
+
+        def slow_datetime(text: str) -> datetime:
+            try:
+                value = conv.parse_datetime(text, order)
+            except ValueError as exc:
+                raise RecordRejected("bad-field", str(FieldError("datetime", text, str(exc)))) from None
+            if len(datetime_cache) >= _CACHE_LIMIT:
+                datetime_cache.clear()
+            datetime_cache[text] = value
+            return value
+
+        ns["_datetime"], ns["_slow_datetime"] = datetime_cache, slow_datetime
+        ns["_c_time"], ns["_slow_time"] = _typed_cache("time", conv.parse_time)
+        ns["_phone"] = conv.parse_phone
 
         def as_seconds(name: str, text: str) -> int:
             try:
@@ -117,6 +157,7 @@ class _Generator:
         self.emit("except UnicodeDecodeError as exc:")
         self.emit(f"raise RecordRejected('bad-encoding', 'not {spec.encoding}: ' + str(exc)) from None", 2)
         self.emit("t = s.rstrip()")
+        self._date_records()
         self._skips()
         if spec.min_length:
             self.emit(f"if len(t) < {spec.min_length}:")
@@ -151,6 +192,18 @@ class _Generator:
             self.emit("_skipped[reason] = _skipped.get(reason, 0) + 1", 2)
             self.emit("return None", 2)
 
+    def _date_records(self) -> None:
+        records = self.spec.date_records
+        if not records:
+            return
+        self.emit("if len(t) < 40:")
+        for i in range(len(records)):
+            self.emit(f"m = _dr{i}.match(t)", 2)
+            self.emit("if m is not None:", 2)
+            self.emit("_set_date(m.group('date'))", 3)
+            self.emit("_skipped['date-record'] = _skipped.get('date-record', 0) + 1", 3)
+            self.emit("return None", 3)
+
     def _cut_fixed(self) -> None:
         width = max(f.last for f in self.spec.fields.values()) + 1
         self.emit(f"if len(s) < {width}:")
@@ -179,7 +232,10 @@ class _Generator:
 
     def _cut_csv(self) -> None:
         spec = self.spec
-        self.emit(f"parts = next(_csv_reader([t], delimiter={spec.delimiter!r}))")
+        if spec.quoting:
+            self.emit(f"parts = next(_csv_reader([t], delimiter={spec.delimiter!r}))")
+        else:
+            self.emit(f"parts = t.split({spec.delimiter!r})")
         self.emit("n = len(parts)")
         if spec.header:
             self.emit("if not _header:")
@@ -202,30 +258,50 @@ class _Generator:
             self.emit(f"r_{f.name} = m.group({f.name!r}) or ''")
 
     def _typed_fields(self) -> None:
-        self.emit("when = _when.get((r_date, r_time))")
-        self.emit("if when is None:")
-        self.emit("when = _slow_when(r_date, r_time)", 2)
-        for f in self.spec.fields.values():
-            if f.name in ("date", "time"):
+        fields = self.spec.fields
+        if "datetime" in fields:
+            self.emit("when = _datetime.get(r_datetime)")
+            self.emit("if when is None:")
+            self.emit("when = _slow_datetime(r_datetime)", 2)
+        elif "date" in fields:
+            self.emit("when = _when.get((r_date, r_time))")
+            self.emit("if when is None:")
+            self.emit("when = _slow_when(r_date, r_time)", 2)
+        else:  # no date printed: the last date record's, or the received date (midnight noticed)
+            self.emit("moment = _c_time.get(r_time)")
+            self.emit("if moment is None:")
+            self.emit("moment = _slow_time(r_time)", 2)
+            self.emit("when = _ctx.dateless(moment)")
+        for f in fields.values():
+            if f.name in ("date", "time", "datetime"):
                 continue
             if f.type in _INT_TYPES:
-                self.emit(f"f_{f.name} = _c_{f.name}.get(r_{f.name})")
-                self.emit(f"if f_{f.name} is None:")
-                self.emit(f"f_{f.name} = _slow_{f.name}(r_{f.name})", 2)
+                indent = 1
+                if f.unknown:
+                    self.emit(f"u_{f.name} = r_{f.name}.strip() in _unk_{f.name}")
+                    self.emit(f"if u_{f.name}:")
+                    self.emit(f"f_{f.name} = 0", 2)
+                    self.emit("else:")
+                    indent = 2
+                self.emit(f"f_{f.name} = _c_{f.name}.get(r_{f.name})", indent)
+                self.emit(f"if f_{f.name} is None:", indent)
+                self.emit(f"f_{f.name} = _slow_{f.name}(r_{f.name})", indent + 1)
+            elif f.type == "phone":
+                self.emit(f"f_{f.name} = _phone(r_{f.name})")
             else:
                 self.emit(f"f_{f.name} = r_{f.name}.strip()")
 
     def _outputs(self) -> None:
         spec = self.spec
         for name in OUTPUTS:
-            source = spec.generic.get(name)
+            sources = spec.generic.get(name)
             default = "0" if name in _INT_OUTPUTS else "''"
-            self.emit(f"o_{name} = {f'f_{source}' if source else default}")
+            self.emit(f"o_{name} = {' + '.join(f'f_{s}' for s in sources) if sources else default}")
         if "billduration" not in spec.generic:
             self.emit("o_billduration = None")
         self.emit("o_direction = o_event = o_skip = o_reject = ''")
         self.emit(f"o_stage = {FINAL_STAGE!r}")
-        self.emit("o_continues = False")
+        self.emit("o_continues = o_more = False")
         self.emit(f"o_time_is = {spec.time_is!r}")
 
     def _rules(self) -> None:
@@ -324,6 +400,16 @@ class _Generator:
             self._gap_checks()
         self.emit("if not o_direction:")
         self.emit("raise RecordRejected('no-direction', 'no rule of the layout recognised this record')", 2)
-        self.emit("return Record(t, when, o_time_is == 'end', o_direction, "
-                  "o_event or _default_event[o_stage], o_stage, o_agent or None, o_phone or None, "
-                  "o_linename or None, o_ring, o_duration, o_billduration, o_continues, o_account or None)")
+        self.emit("return Record(raw=t, when=when, direction=o_direction, time_is_end=o_time_is == 'end', "
+                  "event=o_event or _default_event[o_stage], stage=o_stage, agent=o_agent or None, "
+                  "phone=o_phone or None, linename=o_linename or None, ring=o_ring, duration=o_duration, "
+                  "held=o_held, billduration=o_billduration, continues=o_continues, account=o_account or None, "
+                  f"call_ref=o_call_ref or None, more=o_more, dated={self.spec.dated!r}, unknown={self._unknowns()})")
+
+    def _unknowns(self) -> str:
+        """The expression naming the outputs whose field printed a sentinel."""
+        pairs = [(name, f"u_{source}") for name in _INT_OUTPUTS for source in self.spec.generic.get(name, ())
+                 if self.spec.fields[source].unknown]
+        if not pairs:
+            return "()"
+        return f"tuple(n for n, hit in ({', '.join(f'({n!r}, {u})' for n, u in pairs)},) if hit)"

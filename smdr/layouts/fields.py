@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time
 
-FIELD_TYPES = ("str", "int", "date", "time", "datetime", "duration", "ring", "phone")
+FIELD_TYPES = ("str", "int", "date", "time", "datetime", "duration", "ring", "duration_tenths", "phone")
 DATE_ORDERS = ("MDY", "DMY", "YMD")
 _CACHE_LIMIT = 8192
 
@@ -44,6 +44,15 @@ def _memo(func):
 
 
 _DATE_RE = re.compile(r"^\s*(\d{1,4})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{1,4})\s*$")
+_MONTH_DAY_RE = re.compile(r"^\s*(\d{1,2})\s*[/.\- ]\s*(\d{1,2})\s*$|^\s*(\d\d)(\d\d)\s*$")
+
+
+class YearLess(ValueError):
+    """A date printed without its year (``01/14``, ``0114``): the caller resolves the year."""
+
+    def __init__(self, month: int, day: int) -> None:
+        self.month, self.day = month, day
+        super().__init__("a date with a year")
 
 
 def _year(text: str) -> int:
@@ -58,7 +67,16 @@ def parse_date(text: str, order: str) -> date:
     """Dates as PBXs print them: 21/11/26, 11/ 5/02, 2026/11/21, 2026-11-21 (order MDY, DMY or YMD)."""
     m = _DATE_RE.match(text)
     if m is None:
-        raise ValueError("a date")
+        compact = text.strip()
+        if compact.isdigit() and len(compact) in (6, 8):  # 011416 (MMDDYY), 20260114
+            if len(compact) == 8:
+                a, b, c = (compact[:4], compact[4:6], compact[6:]) if order == "YMD" or compact[:2] in (
+                    "19", "20", "21") else (compact[:2], compact[2:4], compact[4:])
+            else:
+                a, b, c = compact[:2], compact[2:4], compact[4:]
+            return parse_date.__wrapped__(f"{a}/{b}/{c}", order)
+        month, day = month_day(text, order)
+        raise YearLess(month, day)
     a, b, c = m.groups()
     if order == "YMD" or len(a) == 4:
         y, mo, d = _year(a), int(b), int(c)
@@ -74,14 +92,26 @@ def parse_date(text: str, order: str) -> date:
         raise ValueError(f"a date in {order} order") from None
 
 
-_TIME_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp])?\.?[Mm]?\.?\s*$")
+def month_day(text: str, order: str) -> tuple[int, int]:
+    """Month and day of a year-less date (``01/14``, ``01 14``, ``0114``) in ``order`` (MDY or DMY)."""
+    m = _MONTH_DAY_RE.match(text)
+    if m is None:
+        raise ValueError("a date")
+    a, b = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+    month, day = (int(b), int(a)) if order == "DMY" else (int(a), int(b))
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        raise ValueError(f"a date in {order} order")
+    return month, day
+
+
+_TIME_RE = re.compile(r"^\s*(\d{1,2}):?(\d{2})(?::?(\d{2}))?\s*([AaPp])?\.?[Mm]?\.?\s*$")
 
 
 @_memo
 def parse_time(text: str) -> time:
-    """12 h (``03:22PM``, `` 3:04PM``, ``12:50 am``) or 24 h (``09:27``, ``17:05:33``) times."""
+    """12 h (``03:22PM``, `` 3:04PM``, ``12:50 am``) or 24 h (``09:27``, ``17:05:33``, ``1508``, ``150842``)."""
     m = _TIME_RE.match(text)
-    if m is None:
+    if m is None or (":" not in text and len(text.strip()) not in (4, 6)):
         raise ValueError("a time")
     hour, minute = int(m.group(1)), int(m.group(2))
     second = int(m.group(3) or 0)
@@ -96,9 +126,12 @@ def parse_time(text: str) -> time:
 
 
 @_memo
-def parse_datetime(text: str, order: str, split: int) -> datetime:
-    """Date and time cut as one slice (faster: one cache lookup); ``split`` is where the time starts."""
-    return datetime.combine(parse_date(text[:split], order), parse_time(text[split:]))
+def parse_datetime(text: str, order: str) -> datetime:
+    """A date and a time in one cell: ``2017/07/03 09:12:41``, ``03.07.17 09:12`` (split at the space)."""
+    date_text, _, time_text = text.strip().partition(" ")
+    if not time_text:
+        raise ValueError("a date and a time")
+    return datetime.combine(parse_date(date_text, order), parse_time(time_text))
 
 
 _DURATION_RE = re.compile(r"""^\s*(?:(\d+):)?(\d+)[:'](\d{1,2})["']?\s*$""")
@@ -121,6 +154,25 @@ def parse_duration(text: str) -> int:
     return hours * 3600 + minutes * 60 + seconds
 
 
+@_memo
+def parse_duration_tenths(text: str) -> int:
+    """Seconds from Avaya's hours, minutes and tenths of a minute: ``0123`` is 0 h 12.3 min (738 s)."""
+    digits = text.strip()
+    if not digits:
+        return 0
+    if not digits.isdigit() or len(digits) > 5:
+        raise ValueError("hours, minutes and tenths (hmmt)")
+    tenths, minutes, hours = int(digits[-1]), int(digits[-3:-1] or 0), int(digits[:-3] or 0)
+    if minutes > 59:
+        raise ValueError("hours, minutes and tenths (hmmt)")
+    return hours * 3600 + minutes * 60 + tenths * 6
+
+
+def parse_phone(text: str) -> str:
+    """A party number as a PBX prints it: spaces go, and a SIP host part (``12345@192.0.2.123``)."""
+    return text.strip().partition("@")[0].replace(" ", "")
+
+
 def parse_int(text: str) -> int:
     stripped = text.strip()
     if not stripped:
@@ -139,6 +191,8 @@ def converter(type_name: str, date_order: str):
         return parse_time
     if type_name in ("duration", "ring"):
         return parse_duration
+    if type_name == "duration_tenths":
+        return parse_duration_tenths
     if type_name == "int":
         return parse_int
     raise KeyError(type_name)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Protocol
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
 
 from ..errors import SmdrError
 
@@ -14,22 +14,97 @@ FINAL_STAGE = "final"          # printed when it ended: the record of the call (
 STAGES = (RINGING_STAGE, ANSWERED_STAGE, FINAL_STAGE)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class Record:
+    """One record, in Generic terms. Code parsers build it by keyword; only the first four are required."""
+
     raw: str
-    when: datetime          # the printed date and time, naive local wall time
-    time_is_end: bool       # True: `when` is the end of the call (start = end - duration - ring)
+    when: datetime              # the printed date and time, naive local wall time
     direction: str
-    event: str
-    stage: str
-    agent: str | None
-    phone: str | None
-    linename: str | None
-    ring: int
-    duration: int
-    billduration: int | None
-    continues: bool         # a later leg of a call printed before (transfer: TR, `*`)
-    account: str | None
+    time_is_end: bool = True    # True: `when` is the end of the call (start = end - duration - ring - held)
+    event: str = ""             # empty: the default of the stage
+    stage: str = FINAL_STAGE
+    agent: str | None = None
+    phone: str | None = None
+    linename: str | None = None
+    ring: int = 0
+    duration: int = 0           # talk seconds
+    held: int = 0               # seconds on hold or parked: not talk, but inside the call's span
+    billduration: int | None = None
+    continues: bool = False     # a later leg of a call printed before (transfer: TR, `*`)
+    account: str | None = None
+    call_ref: str | None = None  # the PBX's own call id (IP Office Call ID): records sharing it are one call
+    more: bool = False          # with call_ref: more records of this call follow (IP Office Continuation)
+    dated: bool = True          # False: the PBX printed no date here (it came from a date record or the clock)
+    unknown: tuple[str, ...] = ()  # outputs printed as a sentinel (99:59'59"): their 0 means "not known"
+
+    def __post_init__(self) -> None:
+        if not self.event:
+            self.event = _DEFAULT_EVENT[self.stage]
+
+
+_HOUR = timedelta(hours=1)
+_DEFAULT_EVENT = {RINGING_STAGE: "ringing", ANSWERED_STAGE: "in-progress", FINAL_STAGE: "answered"}
+
+
+@dataclass(slots=True)
+class ParserContext:
+    """What a parser may know besides the bytes: set up once per source, ``received_at`` kept current.
+
+    ``received_at`` is when the bytes being parsed were received (aware, in the source's zone): the
+    journal or capture timing on a replay, the clock on a live link, so a replay parses like the live
+    run. A format that prints no date (Avaya CM) or no year takes it from here, or from
+    ``reference_date`` (``smdr parse --reference-date``) when nothing was recorded.
+    """
+
+    date_order: str | None = None
+    zone: Any = None
+    options: dict[str, Any] = field(default_factory=dict)
+    received_at: datetime | None = None
+    reference_date: date | None = None
+    current_date: date | None = None     # set by the PBX's own date records
+    last_time: datetime | None = None    # the previous record's time (to notice midnight)
+
+    def today(self) -> date:
+        """The date a record without one belongs to, before midnight rollover is applied."""
+        if self.current_date is not None:
+            return self.current_date
+        if self.received_at is not None:
+            return self.received_at.date()
+        if self.reference_date is not None:
+            return self.reference_date
+        return datetime.now(self.zone).date()
+
+    def resolve_year(self, month: int, day: int) -> date:
+        """The most recent month/day that is not in the future of the received (or reference) date."""
+        ref = self.received_at.date() if self.received_at is not None else (
+            self.reference_date or datetime.now(self.zone).date())
+        for year in (ref.year, ref.year - 1, ref.year - 2, ref.year - 3, ref.year - 4):
+            try:
+                candidate = date(year, month, day)
+            except ValueError:  # 29 February in a year that has none
+                continue
+            if candidate <= ref + timedelta(days=1):  # a day of slack for a PBX clock ahead of ours
+                return candidate
+        raise ValueError("a month and day")
+
+    def set_date(self, value: date) -> None:
+        self.current_date = value
+        self.last_time = None
+
+    def dateless(self, moment: Any) -> datetime:
+        """A record that printed a time only: its date, moving to the next day when the times run through
+        midnight (a time more than 12 h before the previous one) before the PBX's date record came."""
+        when = datetime.combine(self.today(), moment)
+        received = self.received_at
+        if self.current_date is None and received is not None and when > received.replace(tzinfo=None) + _HOUR:
+            when -= timedelta(days=1)  # printed just before midnight, received just after it
+        last = self.last_time
+        if last is not None and when < last - timedelta(hours=12):
+            when += timedelta(days=1)
+            self.current_date = when.date()
+        self.last_time = when
+        return when
 
 
 class RecordRejected(SmdrError):
@@ -43,8 +118,11 @@ class RecordRejected(SmdrError):
 class Parser(Protocol):
     """What a compiled YAML layout is and what a code parser (entry point ``smdr.parsers``) provides.
 
-    ``parse`` returns a Record, None for a line that is not a record (header, separator, blank: it is
-    counted in ``skipped`` by reason), or raises RecordRejected.
+    A code parser's factory is called with a ParserContext. ``parse`` returns a Record, None for a line
+    that is not a record (header, separator, blank: counted in ``skipped`` by reason), or raises
+    RecordRejected. Optional: ``framer`` (an object with ``feed(bytes) -> list[bytes]`` and
+    ``take_partial() -> bytes``) for a binary protocol that is not line-framed; ``tick(now) ->
+    list[Record]`` with ``tick_interval`` (seconds) for records a timer decides ("no ring for 10 s").
     """
 
     name: str

@@ -12,8 +12,10 @@ from .fields import DATE_ORDERS, FIELD_TYPES
 from .record import STAGES
 
 FORMATS = ("fixed", "csv", "regex")
-OUTPUTS = ("agent", "phone", "linename", "duration", "ring", "billduration", "account")
-SETTABLE = ("direction", "event", "stage", "continues", "time_is", "skip", "reject") + OUTPUTS
+FOLDS = ("line", "call_ref", "none")
+OUTPUTS = ("agent", "phone", "linename", "duration", "ring", "held", "billduration", "account", "call_ref")
+INT_OUTPUTS = ("duration", "ring", "held", "billduration")
+SETTABLE = ("direction", "event", "stage", "continues", "more", "time_is", "skip", "reject") + OUTPUTS
 OPERATORS = ("eq", "ne", "in", "startswith", "endswith", "contains", "match", "empty", "digits", "gt", "lt")
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -26,6 +28,7 @@ class FieldSpec:
     last: int | None = None         # fixed: last column, inclusive
     index: int | None = None        # csv: column index
     column: str | None = None       # csv: header name
+    unknown: tuple[str, ...] = ()   # texts that mean "not known" (sentinels such as 99:59'59")
 
 
 @dataclass(slots=True)
@@ -51,6 +54,13 @@ class SkipSpec:
 
 
 @dataclass(slots=True)
+class DateRecordSpec:
+    """A non-call record that sets the date of the records after it (Avaya CM at link-up and midnight)."""
+
+    pattern: str      # regex with a (?P<date>...) group: month and day, in the layout's date order
+
+
+@dataclass(slots=True)
 class LayoutSpec:
     name: str
     description: str
@@ -62,20 +72,28 @@ class LayoutSpec:
     min_length: int = 0
     strict_columns: bool = True     # fixed: the columns between fields must be blank
     fold_tolerance: int = 120
+    fold: str = "line"
     delimiter: str = ","
+    quoting: bool = True            # csv: quotes as in CSV files; false: a plain split (IP Office)
     header: bool = False
     pattern: str | None = None
     notes: str = ""
     fields: dict[str, FieldSpec] = field(default_factory=dict)
-    generic: dict[str, str] = field(default_factory=dict)
+    generic: dict[str, tuple[str, ...]] = field(default_factory=dict)  # output -> field(s), summed if several
     skips: list[SkipSpec] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
+    date_records: list[DateRecordSpec] = field(default_factory=list)
+
+    @property
+    def dated(self) -> bool:
+        """Whether records print their own date (else it comes from date records or the received time)."""
+        return "date" in self.fields or "datetime" in self.fields
 
 
 def read_layout(section: Section) -> LayoutSpec:
     section.check_keys({"layout", "extends", "description", "notes", "format", "encoding", "time_is",
-                        "date_order", "min_length", "strict_columns", "fold_tolerance", "delimiter", "header",
-                        "pattern", "fields", "generic", "skip", "rules"})
+                        "date_order", "min_length", "strict_columns", "fold", "fold_tolerance", "delimiter",
+                        "quoting", "header", "pattern", "fields", "generic", "skip", "rules", "date_records"})
     name = section.get("layout")
     if not re.match(r"^[a-z0-9][a-z0-9._-]*$", name):
         raise section.error("'layout' must be lower-case letters, digits, '-', '.' or '_'", "layout")
@@ -90,7 +108,9 @@ def read_layout(section: Section) -> LayoutSpec:
         min_length=section.get("min_length", int, 0),
         strict_columns=section.get("strict_columns", bool, True),
         fold_tolerance=section.get("fold_tolerance", int, 120),
+        fold=section.get("fold", str, "line", choices=FOLDS),
         delimiter=section.get("delimiter", str, ","),
+        quoting=section.get("quoting", bool, True),
         header=section.get("header", bool, False),
         pattern=section.get("pattern", str, None),
         notes=section.get("notes", str, ""),
@@ -101,14 +121,43 @@ def read_layout(section: Section) -> LayoutSpec:
         raise section.error(f"unknown encoding {spec.encoding!r}", "encoding") from None
     if spec.format == "regex":
         section.get_regex("pattern")
+    if not 0 <= spec.fold_tolerance <= 86400:
+        raise section.error("'fold_tolerance' must be between 0 and 86400 seconds", "fold_tolerance")
+    if spec.format == "csv" and len(spec.delimiter) != 1:
+        raise section.error("'delimiter' must be one character", "delimiter")
     spec.fields = _read_fields(section.section("fields"), spec)
-    for needed in ("date", "time"):
-        if needed not in spec.fields:
-            raise section.error(f"a layout needs a '{needed}' field", "fields")
+    if "datetime" in spec.fields:
+        if "date" in spec.fields or "time" in spec.fields:
+            raise section.error("a layout has either a 'datetime' field or 'date' and 'time' fields", "fields")
+    elif "time" not in spec.fields:
+        raise section.error("a layout needs a 'time' field (with 'date'), or a 'datetime' field", "fields")
     spec.generic = _read_generic(section.section("generic", optional=True), spec)
     spec.skips = _read_skips(section, "skip")
     spec.rules = _read_rules(section, spec)
+    spec.date_records = _read_date_records(section)
+    if spec.date_records and "date" in spec.fields:
+        raise section.error("'date_records' are for layouts whose records print no date; this one has a "
+                            "'date' field", "date_records")
     return spec
+
+
+def _read_date_records(section: Section) -> list[DateRecordSpec]:
+    raw = section.raw("date_records")
+    if raw is None:
+        return []
+    if not isinstance(raw, MarkedList):
+        raise section.error("'date_records' must be a list of {match: 'regex with (?P<date>...)'}", "date_records")
+    found = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, MarkedDict):
+            raise section.error(f"item {index + 1} of 'date_records' must be a mapping", "date_records")
+        sub = Section(item, section.path, f"date_records[{index}]")
+        sub.check_keys({"match"})
+        pattern = sub.get_regex("match")
+        if "date" not in pattern.groupindex:
+            raise sub.error("the pattern needs a (?P<date>...) group with the month and day", "match")
+        found.append(DateRecordSpec(pattern.pattern))
+    return found
 
 
 def _read_fields(section: Section, spec: LayoutSpec) -> dict[str, FieldSpec]:
@@ -117,8 +166,12 @@ def _read_fields(section: Section, spec: LayoutSpec) -> dict[str, FieldSpec]:
         if not _NAME.match(str(name)):
             raise section.error(f"field name {name!r} must be lower-case letters, digits and '_'", name)
         sub = section.section(name)
-        sub.check_keys({"cols", "index", "column", "type"})
-        f = FieldSpec(name=name, type=sub.get("type", str, _default_type(name), choices=FIELD_TYPES))
+        sub.check_keys({"cols", "index", "column", "type", "unknown"})
+        f = FieldSpec(name=name, type=sub.get("type", str, _default_type(name), choices=FIELD_TYPES),
+                      unknown=tuple(v.strip() for v in sub.str_list("unknown", [])))
+        if f.unknown and f.type not in ("int", "duration", "ring", "duration_tenths"):
+            raise sub.error("'unknown' values are for number fields (int, duration, ring, duration_tenths)",
+                            "unknown")
         if spec.format == "fixed":
             cols = sub.get("cols", list)
             if len(cols) != 2 or not all(isinstance(c, int) for c in cols) or not 0 <= cols[0] <= cols[1]:
@@ -143,17 +196,26 @@ def _read_fields(section: Section, spec: LayoutSpec) -> dict[str, FieldSpec]:
 
 
 def _default_type(name: str) -> str:
-    return name if name in ("date", "time", "duration", "ring") else "str"
+    return name if name in ("date", "time", "datetime", "duration", "ring") else "str"
 
 
-def _read_generic(section: Section, spec: LayoutSpec) -> dict[str, str]:
+_NUMBER_TYPES = ("int", "duration", "ring", "duration_tenths")
+
+
+def _read_generic(section: Section, spec: LayoutSpec) -> dict[str, tuple[str, ...]]:
     section.check_keys(set(OUTPUTS))
     generic = {}
     for key in section.keys():
-        source = section.get(key)
-        if source not in spec.fields:
-            raise section.error(f"'{key}' names field {source!r}, which the layout does not define", key)
-        generic[key] = source
+        value = section.raw(key)
+        sources = tuple(section.str_list(key)) if isinstance(value, list) else (section.get(key),)
+        if len(sources) > 1 and key not in INT_OUTPUTS:
+            raise section.error(f"'{key}' takes one field; only {', '.join(INT_OUTPUTS)} add up several", key)
+        for source in sources:
+            if source not in spec.fields:
+                raise section.error(f"'{key}' names field {source!r}, which the layout does not define", key)
+            if len(sources) > 1 and spec.fields[source].type not in _NUMBER_TYPES:
+                raise section.error(f"'{key}' adds up fields: {source!r} must be a number field", key)
+        generic[key] = sources
     return generic
 
 
@@ -190,7 +252,7 @@ def _read_rules(section: Section, spec: LayoutSpec) -> list[Rule]:
         return []
     if not isinstance(raw, MarkedList):
         raise section.error("'rules' must be a list", "rules")
-    subjects = set(spec.fields) | {"record", "direction", "event", "stage", "continues"} | set(OUTPUTS)
+    subjects = set(spec.fields) | {"record", "direction", "event", "stage", "continues", "more"} | set(OUTPUTS)
     rules = []
     for index, item in enumerate(raw):
         if not isinstance(item, MarkedDict):
@@ -205,8 +267,8 @@ def _read_rules(section: Section, spec: LayoutSpec) -> list[Rule]:
 
 
 def _numeric_subjects(spec: LayoutSpec) -> set[str]:
-    numeric = {name for name, f in spec.fields.items() if f.type in ("int", "duration", "ring")}
-    return numeric | {o for o in ("duration", "ring", "billduration") if o not in spec.fields}
+    numeric = {name for name, f in spec.fields.items() if f.type in _NUMBER_TYPES}
+    return numeric | {o for o in INT_OUTPUTS if o not in spec.fields}
 
 
 def _read_conditions(sub: Section, subjects: set[str], numeric: set[str]) -> list[Condition]:
@@ -252,8 +314,8 @@ def _read_assignments(section: Section, names: set[str]) -> dict[str, Any]:
             raise section.error(f"stage must be one of {', '.join(STAGES)}", key)
         if key == "time_is" and value not in ("start", "end"):
             raise section.error("time_is must be start or end", key)
-        if key == "continues" and not isinstance(value, bool):
-            raise section.error("continues must be true or false", key)
+        if key in ("continues", "more") and not isinstance(value, bool):
+            raise section.error(f"{key} must be true or false", key)
         if isinstance(value, str):
             for ref in re.findall(r"\{([^{}]*)\}", value):
                 if ref not in names:

@@ -1,0 +1,34 @@
+"""Folding strategies: how the records of one real call become one call_id, chosen by the layout.
+
+``line`` (default): by line evidence, for PBXs that print no call id; ``call_ref``: by the PBX's own
+call id (Avaya IP Office); ``none``: every record is a call. A third party adds a strategy under the
+entry-point group ``smdr.folds`` (a Fold subclass, constructed like the ones here).
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+
+from ..errors import ConfigError
+from ..normalize import Localizer
+from .base import Fold, OpenCall
+from .call_ref import CallRefFold
+from .line import LineFold
+from .single import SingleFold
+
+__all__ = ["Fold", "OpenCall", "LineFold", "CallRefFold", "SingleFold", "STRATEGIES", "make_fold"]
+
+STRATEGIES: dict[str, type[Fold]] = {"line": LineFold, "call_ref": CallRefFold, "none": SingleFold}
+
+
+def make_fold(strategy: str, source: str, layout: str, localize: Localizer, *, tolerance: int = 120,
+              gateway: str | None = None) -> Fold:
+    cls = STRATEGIES.get(strategy)
+    if cls is None:
+        for ep in entry_points(group="smdr.folds"):
+            if ep.name == strategy:
+                cls = ep.load()
+                break
+    if cls is None:
+        raise ConfigError(f"no folding strategy named {strategy!r} (known: {', '.join(STRATEGIES)})")
+    return cls(source, layout, localize, tolerance=tolerance, gateway=gateway)

@@ -1,0 +1,142 @@
+"""What every folding strategy shares: the open-call record, spans, deterministic call ids, reprints.
+
+A strategy (chosen by the layout's ``fold:``) decides which records belong to one real call. The
+rest is common: the start and end a record implies, a call_id that is a function of the source and
+the call's first record (so a replay gives the same ids), and a reprint of records already seen
+(the PBX printing its call memory again) that must not become new calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ..layouts.record import FINAL_STAGE, RINGING_STAGE, Record
+from ..model import CallEvent, Provenance, make_call_id
+from ..normalize import Localizer
+
+_MAX_SEEN = 4096  # records remembered for call ids and reprints: more than a PBX's call memory
+_CACHED_SECONDS = 4 * 3600
+_SECONDS = [timedelta(seconds=n) for n in range(_CACHED_SECONDS)]
+
+
+def rec_time_floor() -> datetime:
+    return datetime.min
+
+
+def seconds(n: int) -> timedelta:
+    return _SECONDS[n] if 0 <= n < _CACHED_SECONDS else timedelta(seconds=n)
+
+
+@dataclass(slots=True)
+class OpenCall:
+    """A call the fold still remembers: open (ringing, in progress) or recently ended."""
+
+    call_id: str
+    line: str
+    phone: str
+    direction: str
+    start: datetime
+    end: datetime | None
+    stage: str
+    event: str
+    talk: int
+    agent: str | None
+    provenance: Provenance
+    ref: str = ""             # the PBX's call id, for the call_ref strategy
+    connected: bool = False   # a segment of it was answered (call_ref)
+
+
+class Fold:
+    """Records in, call events out. Subclasses implement ``add``; ``tick`` closes calls a timer decides."""
+
+    name = "base"
+    tick_interval: float | None = None  # seconds between ticks, None: this strategy needs none
+
+    def __init__(self, source: str, layout: str, localize: Localizer, *, tolerance: int = 120,
+                 gateway: str | None = None) -> None:
+        self.source, self.layout, self.localize = source, layout, localize
+        self._local = localize.cache
+        self.gateway = gateway
+        self.tolerance = timedelta(seconds=tolerance)
+        self.folded = 0
+        self.reprints = 0
+        # identity of a record -> (how often it opened a call, the newest printed time when last seen)
+        self._seen: dict[str, tuple[int, datetime]] = {}
+        self._latest: datetime | None = None
+
+    # -- what a strategy implements ------------------------------------------------------------
+    def add(self, rec: Record, position: int = 0, received_at: datetime | None = None,
+            out: list[CallEvent] | None = None) -> list[CallEvent]:
+        raise NotImplementedError
+
+    def tick(self, now: datetime) -> list[CallEvent]:
+        return []
+
+    def open_calls(self) -> list[OpenCall]:
+        return []
+
+    def restore(self, calls: list[OpenCall]) -> None:
+        """Take back the open calls saved by an earlier run of the same source."""
+
+    # -- shared parts --------------------------------------------------------------------------
+    def identity(self, rec: Record) -> str:
+        """What the call_id is made of: the record as printed, plus its resolved time when the PBX
+        printed no date (the same Avaya CM line on two days is two calls)."""
+        return rec.raw if rec.dated else f"{rec.raw}\x1f{rec.when.isoformat()}"
+
+    def is_reprint(self, rec: Record) -> bool:
+        """A record identical to one seen before, coming back after records with later times: the PBX
+        printed its call memory again. Repeated with nothing newer in between, it may be a genuine
+        repeat (a retry within the minute): then it is a new call."""
+        latest = self._latest
+        if latest is None or rec.when > latest:
+            self._latest = latest = rec.when
+        before = self._seen.get(self.identity(rec))
+        if before is not None and before[1] < latest and rec.when < latest:
+            self.reprints += 1
+            return True
+        return False
+
+    def new_call_id(self, rec: Record) -> str:
+        key = self.identity(rec)
+        count = self._note_seen(key, 1)
+        return make_call_id(self.source, key, count)
+
+    def remember_seen(self, rec: Record) -> None:
+        """A record folded into a call is seen too: its reprint must not open a call."""
+        self._note_seen(self.identity(rec), 0)
+
+    def _note_seen(self, key: str, opens: int) -> int:
+        """Note ``key`` as seen now; returns how many calls it opened before."""
+        seen = self._seen
+        count = seen[key][0] if key in seen else 0
+        if len(seen) >= _MAX_SEEN:  # keep the newer half (dicts keep insertion order)
+            self._seen = seen = dict(list(seen.items())[_MAX_SEEN // 2:])
+        seen[key] = (count + opens, self._latest or rec_time_floor())
+        return count
+
+    def span(self, rec: Record) -> tuple[datetime, datetime | None]:
+        """Start and end, aware in the configured zone (the printed minute is localized once, cached)."""
+        when = self._local.get(rec.when)
+        if when is None:
+            when = self.localize(rec.when)
+        if rec.stage == RINGING_STAGE:
+            return when, None
+        length = rec.duration + rec.ring + rec.held
+        if rec.time_is_end:
+            start = when if "duration" in rec.unknown else when - seconds(length)
+            return start, when if rec.stage == FINAL_STAGE else None
+        if rec.stage == FINAL_STAGE and "duration" not in rec.unknown:
+            return when, when + seconds(length)
+        return when, None
+
+    def provenance(self, rec: Record, position: int, received_at: datetime | None) -> Provenance:
+        return Provenance(self.source, self.layout, rec.raw, position, received_at)
+
+    def event(self, call: OpenCall, rec: Record, provenance: Provenance, event: str | None = None) -> CallEvent:
+        final = rec.stage == FINAL_STAGE
+        return CallEvent(
+            call.call_id, call.direction, event or rec.event, call.agent, call.phone or None,
+            call.talk if final else 0, rec.billduration, self.gateway, call.line or rec.linename, None,
+            call.start, call.end if final else None, provenance)

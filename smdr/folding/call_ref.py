@@ -1,0 +1,117 @@
+"""Fold by the PBX's own call id: for PBXs that print one record per call segment (Avaya IP Office).
+
+Every segment of one real call (transfers, hunt groups, voicemail) carries the same ``call_ref``,
+and every segment but the last says that more follow (``more``; IP Office: Continuation 1). They are
+one CRM call: its call_id comes from the first segment, its ``agent`` is the extension that finally
+handled it (the last segment that was connected to an extension; for a call nobody answered, the
+last extension it rang), its talk time is the sum of the connected segments, and it is ``answered``
+when any segment was connected, else the last segment's own event (``no_answer``, ``busy``).
+Segments before the last give a ``transferred`` event (a state on the way). A segment whose last
+record never arrives (link lost) is closed by the timer tick after ``max_open`` seconds of received
+time with what is known, so no call stays open for ever.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from ..layouts.record import FINAL_STAGE, Record
+from ..model import ANSWERED, TRANSFERRED, CallEvent
+from .base import Fold, OpenCall, seconds
+
+_MAX_REFS = 4096
+_MAX_OPEN = timedelta(minutes=10)
+
+
+class CallRefFold(Fold):
+    name = "call_ref"
+    tick_interval = 60.0
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._open: dict[str, OpenCall] = {}     # call_ref -> call still expecting segments
+        self._ended: dict[str, OpenCall] = {}    # call_ref -> recently ended (a late segment still folds)
+        self._opened_at: dict[str, datetime] = {}
+
+    def open_calls(self) -> list[OpenCall]:
+        return list(self._open.values())
+
+    def restore(self, calls: list[OpenCall]) -> None:
+        for call in calls:
+            if call.ref:
+                self._open[call.ref] = call
+
+    def add(self, rec: Record, position: int = 0, received_at: datetime | None = None,
+            out: list[CallEvent] | None = None) -> list[CallEvent]:
+        events: list[CallEvent] = [] if out is None else out
+        if self.is_reprint(rec):
+            return events
+        start, end = self.span(rec)
+        provenance = self.provenance(rec, position, received_at)
+        ref = rec.call_ref or ""
+        call = (self._open.get(ref) or self._ended.get(ref)) if ref else None
+        connected = rec.stage == FINAL_STAGE and rec.duration > 0
+        if call is None:
+            call = OpenCall(self.new_call_id(rec), rec.linename or "", rec.phone or "", rec.direction, start, end,
+                            rec.stage, rec.event, rec.duration if connected else 0, rec.agent, provenance, ref,
+                            connected)
+        else:
+            self.folded += 1
+            self.remember_seen(rec)
+            self._join(call, rec, start, end, connected)
+        if ref and rec.more:
+            self._open[ref] = call
+            self._opened_at.setdefault(ref, received_at or start)
+            event = TRANSFERRED
+        else:
+            if ref:
+                self._close(ref, call)
+            event = ANSWERED if call.connected else rec.event
+        call.event = event
+        events.append(CallEvent(
+            call.call_id, call.direction, event, call.agent, call.phone or None, call.talk, rec.billduration,
+            self.gateway, call.line or None, None, call.start, call.end if rec.stage == FINAL_STAGE else None,
+            provenance))
+        return events
+
+    def _join(self, call: OpenCall, rec: Record, start: datetime, end: datetime | None, connected: bool) -> None:
+        if connected:
+            call.talk += rec.duration
+            if rec.agent:
+                call.agent = rec.agent
+            call.connected = True
+        elif not call.connected and rec.agent:
+            call.agent = rec.agent  # nobody answered yet: the last extension it rang
+        if not call.phone and rec.phone:
+            call.phone = rec.phone
+        if not call.line and rec.linename:
+            call.line = rec.linename
+        if end is not None:
+            # segments of one call print the same start: each adds its own length after the previous
+            later = call.end + seconds(rec.duration + rec.ring + rec.held) if (
+                call.end is not None and start <= call.start) else end
+            call.end = max(later, call.end) if call.end is not None else later
+        call.stage = rec.stage
+
+    def _close(self, ref: str, call: OpenCall) -> None:
+        self._open.pop(ref, None)
+        self._opened_at.pop(ref, None)
+        call.stage = FINAL_STAGE
+        ended = self._ended
+        ended[ref] = call
+        if len(ended) > _MAX_REFS:
+            del ended[next(iter(ended))]
+
+    def tick(self, now: datetime) -> list[CallEvent]:
+        """Close calls whose last segment never came (the link dropped between two segments)."""
+        events = []
+        for ref, opened in list(self._opened_at.items()):
+            if now - opened < _MAX_OPEN:
+                continue
+            call = self._open[ref]
+            self._close(ref, call)
+            events.append(CallEvent(
+                call.call_id, call.direction, ANSWERED if call.connected else "no_answer", call.agent,
+                call.phone or None, call.talk, None, self.gateway, call.line or None, None, call.start, call.end,
+                call.provenance))
+        return events

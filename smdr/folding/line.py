@@ -1,0 +1,153 @@
+"""Fold by line evidence: for PBXs that print no call id (Panasonic, Siemens HiPath, Avaya CM).
+
+A CO line (trunk) carries one call at a time, so records of one real call are those on the same line,
+with the same external number and direction, whose times meet within ``tolerance`` seconds (the PBX
+prints minutes). A fold that is not certain is not made: two CRM records are better than one wrong
+merge. In detail:
+
+1. An answered or final record joins the open (ringing / in progress) call on its line that started
+   within the tolerance, when the numbers agree (or one of them is unknown). An ICD group's segment
+   is such an open call: the extension that answered completes it.
+2. A record marked as a later leg (``continues``: TR, ``*``) joins the last ended call on its line whose
+   span it starts in (within the tolerance), when the numbers agree.
+3. A ringing record joins the ringing call on its line with the same number that started within the
+   tolerance: a PBX that prints one "ringing" line per called extension (HiPath) rings one call. It
+   gives a ringing event for that extension under the same call_id.
+4. A call still open when a later call starts on the same line is over: a ringing one was not
+   answered (``no_answer``), an answered one (in progress, or an ICD segment nobody completed) ended
+   with the talk time known so far (``answered``).
+Calls without a line (intercom) are never folded. A missed call on a family that prints no marker
+for it (KX-TES) stays ringing until the next call on its line: no timer guesses it earlier.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..layouts.record import FINAL_STAGE, RINGING_STAGE, Record
+from ..model import ANSWERED, INTERNAL, NO_ANSWER, CallEvent, Provenance
+from .base import Fold, OpenCall
+
+_CALLS_PER_LINE = 6
+_MAX_LINES = 4096
+
+
+class LineFold(Fold):
+    name = "line"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._open: dict[str, list[OpenCall]] = {}    # per line: calls ringing or in progress
+        self._ended: dict[str, list[OpenCall]] = {}   # per line: the last few calls that ended, oldest first
+
+    def open_calls(self) -> list[OpenCall]:
+        return [call for calls in self._open.values() for call in calls]
+
+    def restore(self, calls: list[OpenCall]) -> None:
+        for call in calls:
+            self._remember(call.line, call)
+
+    def add(self, rec: Record, position: int = 0, received_at: datetime | None = None,
+            out: list[CallEvent] | None = None) -> list[CallEvent]:
+        events: list[CallEvent] = [] if out is None else out
+        if self.is_reprint(rec):
+            return events
+        start, end = self.span(rec)
+        provenance = self.provenance(rec, position, received_at)
+        line = rec.linename or "" if rec.direction != INTERNAL else ""
+        if line:
+            open_calls = self._open.get(line)
+            if open_calls:
+                call = self._match_open(open_calls, rec, start)
+                if call is not None and (rec.stage != RINGING_STAGE or call.stage == RINGING_STAGE):
+                    self.folded += 1
+                    self.remember_seen(rec)
+                    events.append(self._fold(call, rec, end, provenance))
+                    return events
+            if rec.stage != RINGING_STAGE and rec.continues:
+                call = self._match_ended(line, rec, start)
+                if call is not None:
+                    self.folded += 1
+                    self.remember_seen(rec)
+                    events.append(self._fold(call, rec, end, provenance))
+                    return events
+            if open_calls:
+                self._close_moved_on(open_calls, start, events)
+        final = rec.stage == FINAL_STAGE
+        call = OpenCall(self.new_call_id(rec), line, rec.phone or "", rec.direction, start, end, rec.stage,
+                        rec.event, rec.duration if final else 0, rec.agent, provenance)
+        if line:
+            self._remember(line, call)
+        events.append(CallEvent(
+            call.call_id, call.direction, rec.event, call.agent, call.phone or None, call.talk,
+            rec.billduration, self.gateway, line or rec.linename, None, start, end if final else None,
+            provenance))
+        return events
+
+    def _match_open(self, calls: list[OpenCall], rec: Record, start: datetime) -> OpenCall | None:
+        """Rules 1 and 3: the open call on this line that started with this record."""
+        phone = rec.phone or ""
+        best: OpenCall | None = None
+        best_gap = self.tolerance
+        for call in calls:
+            if call.direction != rec.direction or (phone and call.phone and phone != call.phone):
+                continue
+            gap = abs(start - call.start)
+            if gap <= best_gap:
+                best, best_gap = call, gap
+        return best
+
+    def _match_ended(self, line: str, rec: Record, start: datetime) -> OpenCall | None:
+        """Rule 2: a later leg (transfer) of a call that ended on this line."""
+        ended = self._ended.get(line)
+        if not ended:
+            return None
+        tol = self.tolerance
+        phone = rec.phone or ""
+        for call in reversed(ended):
+            if (call.direction == rec.direction and call.phone == phone and call.end is not None
+                    and call.start - tol <= start <= call.end + tol):
+                return call
+        return None
+
+    def _fold(self, call: OpenCall, rec: Record, end: datetime | None, provenance: Provenance) -> CallEvent:
+        if rec.stage == FINAL_STAGE:
+            call.talk = call.talk + rec.duration if call.stage == FINAL_STAGE else rec.duration
+            call.end = end
+        if call.stage != FINAL_STAGE and rec.stage == FINAL_STAGE:
+            self._move_to_ended(call)
+        call.stage = rec.stage
+        call.event = rec.event
+        call.agent = rec.agent or call.agent
+        if not call.phone and rec.phone:
+            call.phone = rec.phone
+        return self.event(call, rec, provenance)
+
+    def _close_moved_on(self, calls: list[OpenCall], start: datetime, events: list[CallEvent]) -> None:
+        """Rule 4: a call still open when a later call starts on the same line is over."""
+        for call in list(calls):
+            if call.start + self.tolerance >= start:
+                continue
+            call.event = NO_ANSWER if call.stage == RINGING_STAGE else ANSWERED
+            self._move_to_ended(call)
+            events.append(CallEvent(
+                call.call_id, call.direction, call.event, call.agent, call.phone or None, call.talk, None,
+                self.gateway, call.line or None, None, call.start, call.end, call.provenance))
+
+    def _remember(self, line: str, call: OpenCall) -> None:
+        table = self._ended if call.stage == FINAL_STAGE else self._open
+        calls = table.get(line)
+        if calls is None:
+            if len(table) >= _MAX_LINES:
+                table.clear()
+            calls = table[line] = []
+        calls.append(call)
+        if len(calls) > _CALLS_PER_LINE:
+            del calls[0]
+
+    def _move_to_ended(self, call: OpenCall) -> None:
+        open_calls = self._open.get(call.line)
+        if open_calls and call in open_calls:
+            open_calls.remove(call)
+        call.stage = FINAL_STAGE
+        self._remember(call.line, call)
