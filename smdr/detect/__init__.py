@@ -62,10 +62,11 @@ class Detection:
 
 
 def detect(sample: Sample, *, names: list[str] | None = None, extra_dirs: list[str] | None = None,
-           min_records: int = MIN_RECORDS, reference: date | None = None) -> Detection:
+           min_records: int = MIN_RECORDS, reference: date | None = None,
+           device_dirs: list[str] | None = None) -> Detection:
     """``reference``: when the capture was made (the year of year-less dates; the date of date-less records)."""
     found = layouts.available(extra_dirs)
-    profiles = _profiles(extra_dirs)
+    profiles = _profiles(device_dirs)
     if names:
         missing = [n for n in names if n not in found]
         if missing:
@@ -118,10 +119,10 @@ def _default_order(info: layouts.LayoutInfo) -> str:
         return "MDY"
 
 
-def _profiles(extra_dirs: list[str] | None) -> dict[str, list[Device]]:
+def _profiles(device_dirs: list[str] | None) -> dict[str, list[Device]]:
     by_layout: dict[str, list[Device]] = {}
     try:
-        found = devices.available(extra_dirs)
+        found = devices.available(device_dirs)
     except Exception as exc:  # noqa: BLE001 - a broken profile must not stop detection
         log.warning("device profiles not read: %s", exc)
         return by_layout
