@@ -15,7 +15,7 @@ from .transports import open_url
 TOP_KEYS = {"data_dir", "timezone", "phone", "sources", "output", "quarantine", "crm", "popup", "outbox",
             "layout_dirs", "device_dirs", "max_record"}
 SOURCE_KEYS = {"name", "url", "device", "layout", "date_order", "gateway", "fold_tolerance", "timezone",
-               "phone", "login", "password", "user", "idle_timeout"}
+               "phone", "login", "password", "user", "idle_timeout", "parser_options"}
 
 
 @dataclass(slots=True)
@@ -116,4 +116,5 @@ def _source(section: yamlfile.Section, timezone: str, phone: PhoneRules, layout_
         gateway=section.get("gateway", str, None),
         tolerance=section.get("fold_tolerance", int, None),
         transport_options=options, max_record=max_record, layout_dirs=layout_dirs,
+        parser_options=dict(section.section("parser_options", optional=True).data),
     )

@@ -67,6 +67,7 @@ def _to_dict(call: OpenCall) -> dict:
         "start": call.start.isoformat(), "end": call.end.isoformat() if call.end else None,
         "stage": call.stage, "event": call.event, "talk": call.talk, "agent": call.agent,
         "provenance": call.provenance.to_dict(), "ref": call.ref, "connected": call.connected,
+        "ring": call.ring,
     }
 
 
@@ -78,4 +79,4 @@ def _from_dict(data: dict) -> OpenCall:
         int(data["talk"]), data["agent"],
         Provenance(prov["source"], prov["layout"], prov["raw"], int(prov.get("position") or 0),
                    datetime.fromisoformat(prov["received_at"]) if prov.get("received_at") else None),
-        str(data.get("ref") or ""), bool(data.get("connected", False)))
+        str(data.get("ref") or ""), bool(data.get("connected", False)), int(data.get("ring") or 0))

@@ -20,10 +20,6 @@ _CACHED_SECONDS = 4 * 3600
 _SECONDS = [timedelta(seconds=n) for n in range(_CACHED_SECONDS)]
 
 
-def rec_time_floor() -> datetime:
-    return datetime.min
-
-
 def seconds(n: int) -> timedelta:
     return _SECONDS[n] if 0 <= n < _CACHED_SECONDS else timedelta(seconds=n)
 
@@ -45,6 +41,7 @@ class OpenCall:
     provenance: Provenance
     ref: str = ""             # the PBX's call id, for the call_ref strategy
     connected: bool = False   # a segment of it was answered (call_ref)
+    ring: int = 0             # ring seconds its records printed
 
 
 class Fold:
@@ -61,9 +58,12 @@ class Fold:
         self.tolerance = timedelta(seconds=tolerance)
         self.folded = 0
         self.reprints = 0
-        # identity of a record -> (how often it opened a call, the newest printed time when last seen)
-        self._seen: dict[str, tuple[int, datetime]] = {}
+        # identity of a record -> (calls it opened, its sequence number and the newest printed time when
+        # last seen)
+        self._seen: dict[str, tuple[int, int, datetime]] = {}
         self._latest: datetime | None = None
+        self._seq = 0
+        self._stepped_back = 0   # sequence number of the last record printed earlier than one before it
 
     # -- what a strategy implements ------------------------------------------------------------
     def add(self, rec: Record, position: int = 0, received_at: datetime | None = None,
@@ -86,14 +86,18 @@ class Fold:
         return rec.raw if rec.dated else f"{rec.raw}\x1f{rec.when.isoformat()}"
 
     def is_reprint(self, rec: Record) -> bool:
-        """A record identical to one seen before, coming back after records with later times: the PBX
-        printed its call memory again. Repeated with nothing newer in between, it may be a genuine
-        repeat (a retry within the minute): then it is a new call."""
+        """A record identical to one seen before, coming back after time moved on (a newer record, or
+        one that stepped back in time, came in between): the PBX printed its call memory again. Repeated
+        with nothing of the kind in between it may be a genuine repeat (a retry within the minute): then
+        it is a new call, as the call model says: when in doubt, two calls."""
+        self._seq += 1
         latest = self._latest
         if latest is None or rec.when > latest:
             self._latest = latest = rec.when
+        elif rec.when < latest:
+            self._stepped_back = self._seq
         before = self._seen.get(self.identity(rec))
-        if before is not None and before[1] < latest and rec.when < latest:
+        if before is not None and (before[2] < latest or before[1] < self._stepped_back):
             self.reprints += 1
             return True
         return False
@@ -113,7 +117,7 @@ class Fold:
         count = seen[key][0] if key in seen else 0
         if len(seen) >= _MAX_SEEN:  # keep the newer half (dicts keep insertion order)
             self._seen = seen = dict(list(seen.items())[_MAX_SEEN // 2:])
-        seen[key] = (count + opens, self._latest or rec_time_floor())
+        seen[key] = (count + opens, self._seq, self._latest or datetime.min)
         return count
 
     def span(self, rec: Record) -> tuple[datetime, datetime | None]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..layouts.record import FINAL_STAGE, RINGING_STAGE, Record
+from ..layouts.record import ANSWERED_STAGE, FINAL_STAGE, RINGING_STAGE, Record
 from ..model import ANSWERED, INTERNAL, NO_ANSWER, CallEvent, Provenance
 from .base import Fold, OpenCall
 
@@ -75,7 +75,7 @@ class LineFold(Fold):
                 self._close_moved_on(open_calls, start, events)
         final = rec.stage == FINAL_STAGE
         call = OpenCall(self.new_call_id(rec), line, rec.phone or "", rec.direction, start, end, rec.stage,
-                        rec.event, rec.duration if final else 0, rec.agent, provenance)
+                        rec.event, rec.duration if final else 0, rec.agent, provenance, ring=rec.ring)
         if line:
             self._remember(line, call)
         events.append(CallEvent(
@@ -111,6 +111,12 @@ class LineFold(Fold):
         return None
 
     def _fold(self, call: OpenCall, rec: Record, end: datetime | None, provenance: Provenance) -> CallEvent:
+        if (rec.stage == ANSWERED_STAGE == call.stage and rec.duration == 0 and rec.ring == 0 < call.ring):
+            # a group's segment rang (ring time), then the extension that took the call printed its own
+            # record with no ring and no talk: that record ends the call, it is not another segment
+            rec.stage, rec.event = FINAL_STAGE, ANSWERED
+            end = self.span(rec)[1]
+        call.ring = max(call.ring, rec.ring)
         if rec.stage == FINAL_STAGE:
             call.talk = call.talk + rec.duration if call.stage == FINAL_STAGE else rec.duration
             call.end = end

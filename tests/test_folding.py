@@ -1,0 +1,92 @@
+"""The line fold's later rules: ringing lines per extension, reprints of call memory, a group segment
+ended by the answering extension's own record, open calls closed when the line moves on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cli_support import write_file
+from test_tracker import run, tda
+
+from smdr import layouts
+from smdr.decoder import Decoder
+from smdr.normalize import Localizer, PhoneRules, zone
+
+RINGS = """
+layout: rings
+format: regex
+pattern: '(?P<date>\\S+) (?P<time>\\S+) (?P<trunk>\\d+) (?P<ext>\\d+) (?:-|(?P<dur>\\S+)) (?P<num>\\d*) (?P<code>\\d)$'
+date_order: DMY
+fields:
+  date: {type: date}
+  time: {type: time}
+  trunk: {}
+  ext: {}
+  dur: {type: duration}
+  num: {}
+  code: {}
+generic: {agent: ext, linename: trunk, phone: num, duration: dur}
+rules:
+  - set: {direction: inbound}
+  - when: {code: "0"}
+    set: {stage: ringing}
+"""
+
+
+def rings_decoder(tmp_path: Path) -> Decoder:
+    parser = layouts.find(str(write_file(tmp_path / "rings.yaml", RINGS))).compile()
+    return Decoder("pbx", parser, localize=Localizer(zone("Asia/Tehran")), phone=PhoneRules())
+
+
+def test_one_ringing_line_per_called_extension_rings_one_call(tmp_path: Path) -> None:
+    d = rings_decoder(tmp_path)
+    events = d.feed(b"21.11.26 10:00:05 801 21 - 09121234567 0\r\n"
+                    b"21.11.26 10:00:05 801 22 - 09121234567 0\r\n"
+                    b"21.11.26 10:01:40 801 22 00:01:20 09121234567 1\r\n")
+    assert [(e.event, e.agent) for e in events] == [("ringing", "21"), ("ringing", "22"), ("answered", "22")]
+    assert len({e.call_id for e in events}) == 1
+    assert events[2].duration == 80
+
+
+def test_a_ringing_call_is_not_joined_by_another_callers_ring(tmp_path: Path) -> None:
+    d = rings_decoder(tmp_path)
+    events = d.feed(b"21.11.26 10:00:05 801 21 - 09121234567 0\r\n"
+                    b"21.11.26 10:00:09 801 22 - 02188776655 0\r\n")
+    assert events[0].call_id != events[1].call_id
+
+
+def test_a_reprint_of_the_call_memory_is_not_five_new_calls() -> None:
+    calls = (tda("08:21AM", "110", "09", "<I>02614301566", "0'07", "00:00'56")
+             + tda("08:25AM", "111", "08", "09125558899", "", "00:01'10")
+             + tda("08:29AM", "112", "07", "<I>02188776655", "0'03", "00:00'20"))
+    events = run("panasonic-kx-tda", calls + calls + calls + calls + calls)
+    assert len(events) == 3
+    assert len({e.call_id for e in events}) == 3
+
+
+def test_a_repeat_with_nothing_newer_between_is_a_new_call() -> None:
+    line = tda("08:21AM", "110", "09", "<I>02614301566", "0'07", "00:00'00", cd="NA")
+    events = run("panasonic-kx-tda", line + line)
+    assert len({e.call_id for e in events}) == 2  # when in doubt, two calls
+
+
+def test_the_answering_extensions_own_zero_second_record_ends_the_group_call() -> None:
+    events = run("panasonic-kx-tda",
+                 tda("08:12AM", "605", "05", "<I>09121234567", "0'02", "00:00'00")
+                 + tda("08:12AM", "101", "05", "<I>09121234567", "0'00", "00:00'00")
+                 + tda("08:20AM", "102", "05", "<I>02188776655", "0'04", "00:01'00"))
+    segment, answered, later = events
+    assert segment.call_id == answered.call_id != later.call_id
+    assert (answered.event, answered.agent, answered.duration) == ("answered", "101", 0)
+    assert answered.endtime is not None
+    assert len(events) == 3  # the call is over: nothing closes it again when the line moves on
+
+
+def test_an_in_progress_call_ends_when_its_line_moves_on() -> None:
+    events = run("panasonic-kx-tda",
+                 tda("08:24AM", "111", "08", "<I>09125558899", "0'08", cd="AN")
+                 + tda("09:40AM", "112", "08", "<I>02188776655", "0'03", "00:00'20"))
+    progress, closed, later = events
+    assert progress.event == "in-progress"
+    assert (closed.call_id, closed.event, closed.agent) == (progress.call_id, "answered", "111")
+    assert later.call_id != progress.call_id
