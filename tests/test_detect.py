@@ -77,6 +77,13 @@ def test_a_tie_between_column_sharing_families_is_broken_by_a_column_only_one_fi
     assert "date_order: DMY   # not shown by the capture" in out
 
 
+def test_kx_ta_has_every_field_of_kx_tes_as_it_is_and_the_disa_column_besides():
+    """KX-TA redefines its fields only to add the DISA column: every other field (sentinels too) stays TES's."""
+    ta, tes = (layouts.find(name).spec.fields for name in ("panasonic-kx-ta", "panasonic-kx-tes"))
+    assert {k: v for k, v in ta.items() if k != "suffix"} == tes
+    assert (ta["suffix"].first, ta["suffix"].last) == (78, 79)
+
+
 def test_a_page_header_only_one_layout_names_breaks_a_tie(tmp_path):
     text = (ROOT / "parsers" / "panasonic-kx-tda-b.yaml").read_text()
     (tmp_path / "copy.yaml").write_text(text.replace("layout: panasonic-kx-tda-b", "layout: copy-of-b")
