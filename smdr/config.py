@@ -44,11 +44,12 @@ def from_section(root: yamlfile.Section, base_dir: Path) -> Settings:
     data_dir = base_dir / root.get("data_dir", str, "smdr-data")
     timezone = root.get("timezone", str, "Asia/Tehran")
     _check_zone(root, "timezone", timezone)
-    phone = PhoneRules.from_section(root.section("phone", optional=True))
+    phone_section = root.section("phone", optional=True)
+    phone = PhoneRules.from_section(phone_section)
     layout_dirs = [str(base_dir / d) for d in root.str_list("layout_dirs", [])]
     device_dirs = [str(base_dir / d) for d in root.str_list("device_dirs", [])]
     max_record = root.get("max_record", int, 4096)
-    sources = [_source(s, timezone, phone, layout_dirs, device_dirs, max_record, base_dir)
+    sources = [_source(s, timezone, phone_section, layout_dirs, device_dirs, max_record, base_dir)
                for s in root.sections("sources")]
     for spec in sources:
         spec.state_path = data_dir / "state" / f"{_file_name(spec.name)}.json"
@@ -76,7 +77,15 @@ def _check_zone(section: yamlfile.Section, key: str, name: str) -> None:
         raise section.error(str(exc), key) from None
 
 
-def _source(section: yamlfile.Section, timezone: str, phone: PhoneRules, layout_dirs: list[str],
+def _phone_rules(section: yamlfile.Section, site: yamlfile.Section, device: devices.Device | None) -> PhoneRules:
+    """The profile's phone rules, then the config's ``phone:``, then the source's own: what the
+    technician wrote always wins over what the device profile ships."""
+    rules = device.phone_rules(PhoneRules()) if device else PhoneRules()
+    rules = PhoneRules.from_section(site, rules)
+    return PhoneRules.from_section(section.section("phone", optional=True), rules)
+
+
+def _source(section: yamlfile.Section, timezone: str, phone_section: yamlfile.Section, layout_dirs: list[str],
             device_dirs: list[str], max_record: int, base_dir: Path) -> SourceSpec:
     section.check_keys(SOURCE_KEYS)
     name = section.get("name")
@@ -104,14 +113,16 @@ def _source(section: yamlfile.Section, timezone: str, phone: PhoneRules, layout_
     options: dict = {}
     for key in ("login", "password", "user", "idle_timeout"):
         if key in section:
-            options["login_script" if key == "login" else key] = section.raw(key)
+            # password: 0123 is the text 0123 (YAML alone would make it the number 83)
+            options["login_script" if key == "login" else key] = (
+                section.raw(key) if key == "idle_timeout" else yamlfile.as_written(section.written(key)))
     try:
         open_url(url, **options)  # checks the URL and its options; opens nothing
     except TransportError as exc:
         raise section.error(str(exc), "url") from None
     return SourceSpec(
         name=name, url=url, layout=layout, timezone=tz,
-        phone=PhoneRules.from_section(section.section("phone", optional=True), phone),
+        phone=_phone_rules(section, phone_section, device),
         date_order=section.get("date_order", str, device.date_order if device else None, choices=DATE_ORDERS),
         gateway=section.get("gateway", str, None),
         tolerance=section.get("fold_tolerance", int, None),

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .framing import Framer
-from .layouts.record import Parser, ParserContext, RecordRejected
+from .layouts.record import DEFAULT_EVENT, Parser, ParserContext, RecordRejected
 from .model import CallEvent
 from .normalize import Localizer, PhoneRules
 from .quarantine import Quarantine
@@ -84,6 +84,8 @@ class Decoder:
 
     def _add(self, rec, line: bytes, position: int, received_at: datetime | None, out: list[CallEvent]) -> None:
         try:
+            if not rec.event:  # a code parser may leave it to the stage
+                rec.event = DEFAULT_EVENT[rec.stage]
             if rec.phone:
                 rec.phone, rec.direction = self.phone.normalize(rec.phone, rec.direction)
             self.tracker.add(rec, position, received_at, out)

@@ -1,4 +1,5 @@
-"""Device profiles (devices/*.yaml): a PBX model's transport defaults, layouts, date order and notes."""
+"""Device profiles (devices/*.yaml): a PBX model's transport defaults, layouts, date order, phone rules
+and notes."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from . import yamlfile
 from .errors import ConfigError
 from .layouts.fields import DATE_ORDERS
+from .normalize import PhoneRules
 from .resources import yaml_files
+
+LISTEN_HOST = "0.0.0.0"  # tcp-listen:// with no host: every interface (the PBX connects from the LAN)
 
 
 @dataclass(slots=True)
@@ -20,9 +24,15 @@ class Device:
     date_order: str | None
     serial: dict[str, str] = field(default_factory=dict)
     tcp: dict[str, str] = field(default_factory=dict)
+    listen: dict[str, str] = field(default_factory=dict)
+    phone: yamlfile.Section | None = None  # phone rules of this model, under the config's own
     quirks: list[str] = field(default_factory=list)
     notes: str = ""
     path: str = ""
+
+    def phone_rules(self, base: PhoneRules) -> PhoneRules:
+        """``base`` with this model's phone rules applied (the config's own rules go on top)."""
+        return base if self.phone is None else PhoneRules.from_section(self.phone, base)
 
     def apply_to_url(self, url: str) -> str:
         """Fill in what the technician left out of the URL from this device's defaults."""
@@ -35,6 +45,10 @@ class Device:
             defaults = {k: v for k, v in self.tcp.items() if k != "port"}
             if "port" in self.tcp and parts.port is None and netloc:
                 netloc = f"{netloc}:{self.tcp['port']}"
+        elif parts.scheme == "tcp-listen":
+            defaults = {k: v for k, v in self.listen.items() if k != "port"}
+            if "port" in self.listen and parts.port is None:
+                netloc = f"{netloc or LISTEN_HOST}:{self.listen['port']}"
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         merged = {**{k: str(v) for k, v in defaults.items()}, **query}
         query_text = urlencode(merged, safe="/:")
@@ -43,8 +57,8 @@ class Device:
 
 
 def read_device(section: yamlfile.Section) -> Device:
-    section.check_keys({"device", "title", "layout", "layouts", "date_order", "serial", "tcp", "quirks",
-                        "notes"})
+    section.check_keys({"device", "title", "layout", "layouts", "date_order", "serial", "tcp", "listen",
+                        "phone", "quirks", "notes"})
     layout = section.get("layout")
     listed = section.str_list("layouts", [layout])
     if layout not in listed:
@@ -55,12 +69,26 @@ def read_device(section: yamlfile.Section) -> Device:
         layout=layout,
         layouts=listed,
         date_order=section.get("date_order", str, None, choices=DATE_ORDERS),
-        serial={k: str(v) for k, v in section.section("serial", optional=True).data.items()},
-        tcp={k: str(v) for k, v in section.section("tcp", optional=True).data.items()},
+        serial=_settings(section.section("serial", optional=True)),
+        tcp=_settings(section.section("tcp", optional=True)),
+        listen=_settings(section.section("listen", optional=True)),
+        phone=_phone(section),
         quirks=section.str_list("quirks", []),
         notes=section.get("notes", str, ""),
         path=section.path,
     )
+
+
+def _settings(section: yamlfile.Section) -> dict[str, str]:
+    return {str(key): section.get(str(key), str) for key in section.keys()}  # password: 0123 stays 0123
+
+
+def _phone(section: yamlfile.Section) -> yamlfile.Section | None:
+    if "phone" not in section:
+        return None
+    phone = section.section("phone")
+    PhoneRules.from_section(phone)  # a mistake in the profile is reported against the profile
+    return phone
 
 
 def available(extra_dirs: list[str] | None = None) -> dict[str, Device]:

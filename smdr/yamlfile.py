@@ -20,23 +20,47 @@ _MISSING: Any = object()
 
 
 class MarkedDict(dict):
-    """A mapping that remembers the line of each key."""
+    """A mapping that remembers the line of each key, and the text of each value YAML did not keep as text.
 
-    __slots__ = ("line", "key_lines")
+    YAML 1.1 reads ``area_code: 021`` as the octal number 17, ``password: 0123`` as 83 and
+    ``international_prefix: 00`` as 0; ``texts`` keeps what was written, so a key read as text gets
+    exactly those characters back.
+    """
+
+    __slots__ = ("line", "key_lines", "texts")
 
     def __init__(self) -> None:
         super().__init__()
         self.line = 0
         self.key_lines: dict[Any, int] = {}
+        self.texts: dict[Any, str] = {}
+
+    def copy_key(self, source: MarkedDict, key: Any) -> None:
+        """Take ``key`` from ``source`` with its line and written text."""
+        self[key] = source[key]
+        self.key_lines[key] = source.key_lines.get(key, 0)
+        if key in source.texts:
+            self.texts[key] = source.texts[key]
+        else:
+            self.texts.pop(key, None)
+
+    def text(self, key: Any) -> Any:
+        """The value of ``key`` as written, for a scalar YAML turned into a number or a boolean."""
+        return self.texts.get(key, self.get(key))
 
 
 class MarkedList(list):
-    __slots__ = ("line", "item_lines")
+    __slots__ = ("line", "item_lines", "texts")
 
     def __init__(self) -> None:
         super().__init__()
         self.line = 0
         self.item_lines: list[int] = []
+        self.texts: list[str | None] = []
+
+    def written(self) -> list[Any]:
+        """The items, each scalar as written (see MarkedDict)."""
+        return [item if text is None else text for item, text in zip(self, self.texts)]
 
 
 class _Loader(yaml.SafeLoader):
@@ -52,8 +76,11 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> MarkedDict:
         if key in result:
             raise ConfigError(f"key {key!r} appears twice", path=loader.name,
                               line=key_node.start_mark.line + 1, key=str(key))
-        result[key] = loader.construct_object(value_node, deep=True)
+        result[key] = value = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = key_node.start_mark.line + 1
+        written = _written(value_node, value)
+        if written is not None:
+            result.texts[key] = written
     return result
 
 
@@ -61,9 +88,28 @@ def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> MarkedList:
     result = MarkedList()
     result.line = node.start_mark.line + 1
     for item in node.value:
-        result.append(loader.construct_object(item, deep=True))
+        value = loader.construct_object(item, deep=True)
+        result.append(value)
         result.item_lines.append(item.start_mark.line + 1)
+        result.texts.append(_written(item, value))
     return result
+
+
+def as_written(value: Any) -> Any:
+    """Plain dicts and lists of ``value`` with every scalar as written (a login script's ``send: 0123``)."""
+    if isinstance(value, MarkedDict):
+        return {key: as_written(value.text(key)) for key in value}
+    if isinstance(value, MarkedList):
+        return [as_written(item) for item in value.written()]
+    return value
+
+
+def _written(node: yaml.Node, value: Any) -> str | None:
+    """The characters of a plain scalar that YAML turned into something else than text (021 -> 17)."""
+    if isinstance(node, yaml.ScalarNode) and node.style is None and value is not None \
+            and not isinstance(value, str):
+        return node.value
+    return None
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
@@ -121,6 +167,10 @@ class Section:
     def raw(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)
 
+    def written(self, key: str, default: Any = None) -> Any:
+        """Like ``raw``, but a scalar YAML read as a number or boolean comes back as its text."""
+        return self.data.text(key) if key in self.data else default
+
     def get(self, key: str, kind: type[T] | tuple[type, ...] = str, default: Any = _MISSING, *,
             choices: Iterator[Any] | frozenset[Any] | tuple[Any, ...] | None = None) -> Any:
         if key not in self.data or self.data[key] is None:
@@ -130,8 +180,8 @@ class Section:
         value = self.data[key]
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
-        if kind is str and isinstance(value, (int, float)) and not isinstance(value, bool):
-            value = str(value)
+        if _takes_text(kind) and not isinstance(value, kind):
+            value = self.data.text(key)  # as written: 021 stays "021", not 17
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
             raise self.error(f"'{self._name(key)}' must be {_article(names)}, not {value!r}", key)
@@ -182,10 +232,11 @@ class Section:
         value = self.get(key, (list, str), default)
         if isinstance(value, str):
             return [value]
-        bad = [v for v in value if not isinstance(v, (str, int))]
+        items = value.written() if isinstance(value, MarkedList) else value
+        bad = [v for v in items if not isinstance(v, (str, int))]
         if bad:
             raise self.error(f"'{self._name(key)}' must be a list of strings; {bad[0]!r} is not", key)
-        return [str(v) for v in value]
+        return [str(v) for v in items]
 
     def check_keys(self, allowed: set[str] | frozenset[str]) -> None:
         """Unknown keys are mistakes (a typo silently ignored costs a site visit)."""
@@ -205,6 +256,10 @@ class Section:
             return func(self.data[key])
         except (ValueError, TypeError) as exc:
             raise self.error(f"'{self._name(key)}': {exc}", key) from None
+
+
+def _takes_text(kind: type | tuple[type, ...]) -> bool:
+    return kind is str or (isinstance(kind, tuple) and str in kind)
 
 
 def _article(names: str) -> str:

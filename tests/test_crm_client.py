@@ -373,7 +373,7 @@ def test_secret_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     ("crm:\n  url: ftp://x/a\n  secretkey: s\n", "http:// or https://"),
     ("crm:\n  url: http://x/a?secretkey=s\n  secretkey: s\n", r"without \?query"),
     ("crm:\n  url: http://x/a\n", "secretkey"),
-    ("crm:\n  url: http://x/a\n  secretkey: 0123\n", "quoted text"),
+    ("crm:\n  url: http://x/a\n  secretkey: [0123]\n", "must be text"),
     ("crm:\n  url: http://x/a\n  secretkey: s\n  concurrency: 0\n", "above zero"),
     ("popup:\n  stale_event: ringing\n", "must be one of"),
     ("popup:\n  finglish: 9\n", "must be one of"),

@@ -20,7 +20,7 @@ TEHRAN = PhoneRules(area_code="21", local_lengths=(8,), strip_prefixes=("9",),
     ("00989121234567", "09121234567"),
     ("989121234567", "09121234567"),          # 98 + 10 national digits
     ("+98 912 123-4567", "09121234567"),      # spaces and dashes go
-    ("(021) 8877.6655", "02188776655"),
+    ("(021) 8877-6655", "02188776655"),
     ("98912123456", "98912123456"),           # 98 + 9 digits: not a national number, left alone
     ("09121234567", "09121234567"),
     ("+442071234567", "00442071234567"),      # another country: international prefix

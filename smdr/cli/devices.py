@@ -20,8 +20,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"  layouts: {', '.join(d.layouts)} (default {d.layout}); date order: {d.date_order or 'layout default'}")
         if d.serial:
             print("  serial: " + " ".join(f"{k}={v}" for k, v in d.serial.items()))
-        if d.tcp:
-            print("  tcp: " + " ".join(f"{k}={'***' if k == 'password' else v}" for k, v in d.tcp.items()))
+        for label, settings in (("tcp", d.tcp), ("listen", d.listen)):
+            if settings:
+                print(f"  {label}: " + " ".join(f"{k}={'***' if k == 'password' else v}" for k, v in settings.items()))
+        if d.phone is not None:
+            print("  phone: " + " ".join(f"{k}={d.phone.get(k, (str, list, int, bool))}" for k in d.phone.keys()))
         for quirk in d.quirks:
             print(f"  quirk: {quirk}")
         if d.notes:

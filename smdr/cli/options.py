@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 from datetime import date, datetime
 from pathlib import Path
@@ -23,18 +24,19 @@ def add_normalization(parser: argparse.ArgumentParser) -> None:
 
 
 def phone_rules(args: argparse.Namespace, base: PhoneRules) -> PhoneRules:
-    rules = PhoneRules(
-        country_code=args.country_code.lstrip("+") if args.country_code else base.country_code,
-        national_prefix=base.national_prefix,
-        international_prefix=base.international_prefix,
-        area_code=args.area_code if args.area_code is not None else base.area_code,
-        local_lengths=tuple(int(n) for n in args.local_lengths.split(",") if n) if args.local_lengths
-        else base.local_lengths,
-        national_length=base.national_length,
-        strip_prefixes=tuple(args.strip_prefix) if args.strip_prefix else base.strip_prefixes,
-        extension_pattern=re.compile(args.extension_pattern) if args.extension_pattern else base.extension_pattern,
-    )
-    return rules
+    """``base`` with what the command line sets on top (every other rule as in ``base``)."""
+    changes: dict = {}
+    if args.country_code:
+        changes["country_code"] = args.country_code.lstrip("+")
+    if args.area_code is not None:
+        changes["area_code"] = args.area_code
+    if args.local_lengths:
+        changes["local_lengths"] = tuple(int(n) for n in args.local_lengths.split(",") if n)
+    if args.strip_prefix:
+        changes["strip_prefixes"] = tuple(args.strip_prefix)
+    if args.extension_pattern:
+        changes["extension_pattern"] = re.compile(args.extension_pattern)
+    return dataclasses.replace(base, **changes)
 
 
 def add_detect_limits(p: argparse.ArgumentParser) -> None:

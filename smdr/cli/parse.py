@@ -46,15 +46,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    timezone, phone, layout_dirs = "Asia/Tehran", PhoneRules(), None
+    timezone, phone, site_phone, layout_dirs = "Asia/Tehran", PhoneRules(), None, None
     if args.config:
         settings = config.load(args.config)
         timezone, phone, layout_dirs = settings.timezone, settings.phone, settings.layout_dirs
+        site_phone = settings.root.section("phone", optional=True)
     layout, date_order = args.layout, args.date_order
     if args.device:
         device = devices.find(args.device)
         layout = layout or device.layout
         date_order = date_order or device.date_order
+        phone = _profile_phone(device, site_phone)
     reference = args.reference_date
     if reference is None and args.path != "-":
         reference = modified_date(args.path)
@@ -76,6 +78,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"smdr parse: WARNING: {contradiction}; parsing with --date-order {date_order} as asked",
                   file=sys.stderr)
         date_order = date_order or best.dates.order
+        profiles = found.devices.get(layout, [])
+        if profiles:  # as the pasted config (device: ...) would run
+            phone = _profile_phone(profiles[0], site_phone)
     if args.quarantine and args.path != "-" and Path(args.quarantine).resolve() == Path(args.path).resolve():
         print("smdr parse: --quarantine must be another file than the one being parsed", file=sys.stderr)
         return 2
@@ -99,6 +104,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"smdr parse: {sum(stats.quarantined.values())} record(s) not parsed: "
               f"{', '.join(f'{k} {v}' for k, v in sorted(stats.quarantined.items()))}{where}", file=sys.stderr)
     return 0
+
+
+def _profile_phone(device: devices.Device, site_phone) -> PhoneRules:
+    """The profile's phone rules, the config's on top."""
+    phone = device.phone_rules(PhoneRules())
+    return PhoneRules.from_section(site_phone, phone) if site_phone is not None else phone
 
 
 def _sample(args: argparse.Namespace) -> tuple[Sample, bytes]:

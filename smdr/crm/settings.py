@@ -122,10 +122,10 @@ def _secretkey(section: Section) -> str:
         return value
     if "secretkey" not in section:
         raise section.error(f"'{_name(section, 'secretkey')}' (or secretkey_env) is required", None)
-    value = section.raw("secretkey")
+    value = section.written("secretkey")  # as written: an unquoted 0123 stays 0123
     if not isinstance(value, str):
-        # Never echo the value: it is the secret. YAML reads an unquoted 0123 as the number 83.
-        raise section.error(f"'{_name(section, 'secretkey')}' must be quoted text, e.g. secretkey: \"...\"",
+        # Never echo the value: it is the secret.
+        raise section.error(f"'{_name(section, 'secretkey')}' must be text, e.g. secretkey: \"...\"",
                             "secretkey")
     if not value:
         raise section.error(f"'{_name(section, 'secretkey')}' must not be empty", "secretkey")

@@ -107,10 +107,9 @@ def _resolve_extends(section: yamlfile.Section, known: dict[str, yamlfile.Sectio
     merged = yamlfile.MarkedDict()
     merged.line = section.data.line
     for source in (base.data, section.data):
-        for key, value in source.items():
+        for key in source:
             if key != "extends":
-                merged[key] = value
-                merged.key_lines[key] = source.key_lines.get(key, 0)
+                merged.copy_key(source, key)
     return yamlfile.Section(merged, section.path, "")
 
 

@@ -16,6 +16,7 @@ FOLDS = ("line", "call_ref", "none")
 OUTPUTS = ("agent", "phone", "linename", "duration", "ring", "held", "billduration", "account", "call_ref")
 INT_OUTPUTS = ("duration", "ring", "held", "billduration")
 SETTABLE = ("direction", "event", "stage", "continues", "more", "time_is", "skip", "reject") + OUTPUTS
+_NOT_TEXT = frozenset({"continues", "more", *INT_OUTPUTS})  # set: other values are read as written text
 OPERATORS = ("eq", "ne", "in", "startswith", "endswith", "contains", "match", "empty", "digits", "gt", "lt")
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -277,19 +278,23 @@ def _read_conditions(sub: Section, subjects: set[str], numeric: set[str]) -> lis
     for subject in when.keys():
         if subject not in subjects:
             raise when.error(f"'{subject}' is neither a field of this layout nor a Generic value", subject)
-        value = when.raw(subject)
+        as_text = subject not in numeric  # `co: 00` compares with the text "00", not the number 0
+        value = when.written(subject) if as_text else when.raw(subject)
         if isinstance(value, MarkedDict):
             ops = Section(value, sub.path, f"{when.prefix}.{subject}")
             ops.check_keys(set(OPERATORS))
             for op in ops.keys():
-                operand = ops.raw(op)
+                operand = ops.written(op) if as_text and op not in ("empty", "digits", "gt", "lt") else ops.raw(op)
+                if isinstance(operand, MarkedList) and as_text:
+                    operand = operand.written()
                 if op == "match":
                     ops.get_regex(op)
                 if op in ("in", "startswith", "endswith") and not isinstance(operand, list):
                     operand = [operand]
                 conditions.append(Condition(subject, op, list(operand) if isinstance(operand, list) else operand))
         elif isinstance(value, list):
-            conditions.append(Condition(subject, "in", list(value)))
+            items = value.written() if as_text and isinstance(value, MarkedList) else list(value)
+            conditions.append(Condition(subject, "in", items))
         else:
             conditions.append(Condition(subject, "eq", value))
     for cond in conditions:
@@ -305,7 +310,7 @@ def _read_assignments(section: Section, names: set[str]) -> dict[str, Any]:
     section.check_keys(set(SETTABLE))
     out: dict[str, Any] = {}
     for key in section.keys():
-        value = section.raw(key)
+        value = section.raw(key) if key in _NOT_TEXT else section.written(key)
         if key == "direction" and value not in DIRECTIONS:
             raise section.error(f"direction must be one of {', '.join(sorted(DIRECTIONS))}", key)
         if key == "event" and value not in EVENTS:
