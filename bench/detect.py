@@ -1,12 +1,17 @@
 """Detection benchmark: what `smdr detect` costs on the head of a capture, against parsing that head once.
 
     python bench/detect.py [--kb 64] [--repeat 5]
+    python bench/detect.py CAPTURE-OR-FOLDER...     (what detection says of each real capture)
 
 For every fixture stream (repeated up to --kb KB, as a long capture's head), measures in the same run
 1) the baseline: the right layout's compiled parser over the sample's records, once, and
 2) detection: every layout in every date order on the same records, with the date order inferred and
    the evidence measured,
 and prints both times (best of --repeat), their ratio and the number of layouts tried.
+
+With paths (real captures fetched from public call-accounting projects, not committed), it prints for
+each file what `smdr detect` concludes: the layout and date order (proven or default), undecided
+between which layouts, or unknown and why.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from smdr import layouts
-from smdr.detect import detect, sample_of
+from smdr.detect import detect, read_sample, sample_of
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -37,7 +42,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kb", type=int, default=64)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("paths", nargs="*", type=Path)
     args = parser.parse_args()
+    if args.paths:
+        verdicts(args.paths)
+        return
     tried = len(layouts.available())
     print(f"{'stream':24} {'records':>7} {'parse once':>10} {'detect':>8} {'ratio':>6}  layout found")
     for stream in sorted(FIXTURES.glob("*/*.smdr")):
@@ -64,6 +73,27 @@ def main() -> None:
         print(f"{stream.name:24} {len(sample.lines):7} {baseline * 1000:8.1f}ms {detection * 1000:6.0f}ms "
               f"{detection / baseline:6.1f}  {name}")
     print(f"\n{tried} layouts known; detection tries each in 2 date orders (3 when those read dates alike)")
+
+
+def verdicts(paths: list[Path]) -> None:
+    files = sorted(f for p in paths for f in ([p] if p.is_file() else p.iterdir()) if f.is_file())
+    counts: dict[str, int] = {}
+    for path in files:
+        with open(path, "rb") as handle:
+            sample, _ = read_sample(handle)
+        found = detect(sample)
+        if found.unknown:
+            kind, text = "unknown", found.unknown
+        elif len(found.tied) > 1:
+            kind, text = "undecided", " / ".join(c.name for c in found.tied)
+        else:
+            best = found.ranked[0]
+            kind = "found"
+            text = (f"{best.name} {best.dates.order} ({'proven' if best.dates.proven else 'default'}), "
+                    f"{best.trial.read} read, {len(best.trial.rejected)} to quarantine")
+        counts[kind] = counts.get(kind, 0) + 1
+        print(f"{path.name[:40]:40} {kind:9} {text[:110]}")
+    print("\n" + ", ".join(f"{k} {n}" for k, n in sorted(counts.items())) + f" of {len(files)} files")
 
 
 if __name__ == "__main__":
