@@ -56,14 +56,29 @@ def layout_dir(tmp_path, text: str):
     return [str(tmp_path)]
 
 
-def test_year_first_dates_need_no_order_and_are_said_to(tmp_path):
-    lines = [f"2026/06/{d:02} {h:02}:14:19,00:00:{s:02},7,0912555{d}{h:02},{'IO'[h % 2]},23{s},23,,0,1000013"
+IPO_LINES = [f"2026/06/{d:02} {h:02}:14:19,00:00:{s:02},7,0912555{d}{h:02},{'IO'[h % 2]},23{s},23,,0,1000013"
              for d in (3, 4) for h, s in ((9, 5), (10, 12), (15, 40))]
-    found = detect(sample_of("\r\n".join(lines).encode() + b"\r\n"), extra_dirs=layout_dir(tmp_path, CSV_LAYOUT))
+
+
+def test_year_first_dates_need_no_order_and_are_said_to(tmp_path):
+    found = detect(sample_of("\r\n".join(IPO_LINES).encode() + b"\r\n"),
+                   extra_dirs=layout_dir(tmp_path, CSV_LAYOUT))
     best = found.best
     assert best.name == "test-csv-year-first" and best.trial.read == 6
     assert best.dates.order_free and not best.dates.proven
     assert "every order reads these dates the same" in best.dates.evidence[0]
+
+
+def test_a_csv_column_only_one_layout_has_a_field_for_breaks_the_tie(tmp_path):
+    wider = CSV_LAYOUT.replace("test-csv-year-first", "test-csv-wider").replace(
+        "  called: {index: 5}\n", "  called: {index: 5}\n  internal: {index: 8}\n  call_id: {index: 9}\n")
+    dirs = layout_dir(tmp_path, CSV_LAYOUT) + layout_dir(tmp_path, wider)
+    found = detect(sample_of("\r\n".join(IPO_LINES).encode()), extra_dirs=dirs)
+    assert found.best.name == "test-csv-wider"
+    rival, reasons = found.rivals[0]
+    assert rival.name == "test-csv-year-first"
+    assert reasons == ["text on 6 record(s) lies outside every field of test-csv-year-first (12 cell(s), "
+                       "e.g. record 1); test-csv-wider has fields there"]
 
 
 def cm_stream(order: str, first: date, second: date) -> bytes:
@@ -87,7 +102,7 @@ def test_date_records_with_a_day_above_12_prove_the_order(tmp_path):
     best = found.best
     assert best.name == "test-dateless" and best.trial.read == 5
     assert best.dates.order == "MDY" and best.dates.proven    # against the layout's own DMY
-    assert best.dates.evidence[0].startswith("2 record(s) are dates only as MDY, e.g. line 1: DMY would "
+    assert best.dates.evidence[0].startswith("2 record(s) are dates only as MDY, e.g. record 1: DMY would "
                                              "quarantine it")
     assert best.trial.records[5].when.isoformat() == "2026-01-15T00:07:00"
 

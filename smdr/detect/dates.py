@@ -120,7 +120,7 @@ def _sequence_votes(a: Trial, b: Trial) -> dict[str, list[_Vote]]:
 
 def _hard_text(indices: list[int], order: str, other: Trial) -> str:
     first = indices[0]
-    return (f"{len(indices)} record(s) are dates only as {order}, e.g. line {first + 1}: "
+    return (f"{len(indices)} record(s) are dates only as {order}, e.g. record {first + 1}: "
             f"{other.order} would quarantine it ({other.rejected[first]})")
 
 

@@ -89,10 +89,10 @@ def _outside_counter(spec: LayoutSpec):
         if any(f.index is None for f in spec.fields.values()):
             return lambda text: 0   # fields found by header name: where they are depends on the header
         indices = {f.index for f in spec.fields.values()}
-        delimiter = spec.delimiter
+        delimiter, quoting = spec.delimiter, spec.quoting
 
         def outside_csv(text: str) -> int:
-            cells = next(csv.reader([text], delimiter=delimiter), [])
+            cells = next(csv.reader([text], delimiter=delimiter), []) if quoting else text.split(delimiter)
             return sum(1 for i, cell in enumerate(cells) if i not in indices and cell.strip())
 
         return outside_csv
@@ -131,10 +131,11 @@ def why_better(best: Candidate, rival: Candidate) -> list[str]:
     only_best = best.headers - rival.headers
     if len(best.headers) > len(rival.headers) and only_best:
         reasons.append(f"{len(only_best)} page header line(s) that {best.name}'s skip rules name as a header "
-                       f"and {rival.name}'s do not (e.g. line {min(only_best) + 1})")
+                       f"and {rival.name}'s do not (e.g. record {min(only_best) + 1})")
     if rival.outside > best.outside:
-        reasons.append(f"{rival.outside - best.outside} character(s) on {rival.outside_records} record(s) lie "
-                       f"outside every field of {rival.name} (e.g. line {rival.outside_example + 1}); "
+        unit = "cell(s)" if best.info.spec is not None and best.info.spec.format == "csv" else "character(s)"
+        reasons.append(f"text on {rival.outside_records} record(s) lies outside every field of {rival.name} "
+                       f"({rival.outside - best.outside} {unit}, e.g. record {rival.outside_example + 1}); "
                        f"{best.name} has fields there")
     if best.order_agrees and not rival.order_agrees:
         reasons.append(f"the capture's date order {best.dates.order} is {best.name}'s own "
