@@ -16,9 +16,10 @@ from smdr.normalize import Localizer, PhoneRules, zone
 from smdr.quarantine import Quarantine
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "panasonic"
+IPOFFICE = FIXTURES.with_name("avaya-ipoffice")
 LAYOUTS = layouts.available()
 NAMES = sorted(n for n, info in LAYOUTS.items() if info.spec is not None)
-VALID_LINES = sorted({line for path in sorted(FIXTURES.glob("*.smdr"))
+VALID_LINES = sorted({line for path in sorted([*FIXTURES.glob("*.smdr"), *IPOFFICE.glob("*.smdr")])
                       for line in path.read_bytes().splitlines(keepends=True)})
 TEHRAN = zone("Asia/Tehran")
 RULES = PhoneRules(area_code="21", local_lengths=(8,), strip_prefixes=("9",),
@@ -48,7 +49,8 @@ class CountingParser:
 
 def make(name: str, max_record: int = 4096) -> tuple[Decoder, CountingParser]:
     parser = CountingParser(LAYOUTS[name].compile())
-    return Decoder("prop", parser, localize=Localizer(TEHRAN), phone=RULES, max_record=max_record), parser
+    return Decoder("prop", parser, localize=Localizer(TEHRAN), phone=RULES, max_record=max_record,
+                   fold=LAYOUTS[name].fold), parser  # each layout with its own folding strategy
 
 
 def feed_chunked(d: Decoder, data: bytes, cuts: list[int]) -> list:
@@ -118,6 +120,9 @@ def test_the_strategies_reach_real_records() -> None:
     d.feed((FIXTURES / "kx-tda-a.smdr").read_bytes())
     assert parser.parsed >= 30
     assert len(VALID_LINES) > 100 and len(NAMES) >= 6
+    d, parser = make("avaya-ipoffice")
+    events = d.feed((IPOFFICE / "r9-30-fields.smdr").read_bytes())
+    assert parser.parsed == 22 and len({e.call_id for e in events}) == 16  # 22 segments, 16 calls
 
 
 @pytest.mark.parametrize(("name", "record"), [
@@ -150,3 +155,19 @@ def test_overlong_line_counts_as_a_record_with_its_own_position() -> None:
     assert {pos for _, pos in kept} == {1}
     assert event.provenance.position == 2
     assert d.stats.records == 2
+
+
+IPO_SEGMENTS = (IPOFFICE / "r9-30-fields.smdr").read_bytes().splitlines(keepends=True)
+
+
+@PROPERTY
+@given(order=st.permutations(IPO_SEGMENTS), chunks=cuts)
+def test_ip_office_segments_in_any_order_are_one_call_per_call_id(order: list[bytes], chunks: list[int]) -> None:
+    d, parser = make("avaya-ipoffice")
+    events = feed_chunked(d, b"".join(order), chunks) + d.finish()
+    check(d, parser, events)
+    by_ref: dict[str, set[str]] = {}
+    for event in events:
+        by_ref.setdefault(event.provenance.raw.split(",")[9], set()).add(event.call_id)
+    assert len(by_ref) == 16 and all(len(ids) == 1 for ids in by_ref.values())
+    assert len({e.call_id for e in events}) == 16

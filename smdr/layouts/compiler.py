@@ -383,13 +383,24 @@ class _Generator:
             elif part:
                 exprs.append(repr(part))
         if key in _INT_OUTPUTS:
-            if len(exprs) != 1:
-                raise ValueError(f"{key} takes one field reference")
-            name = parts[1][1:-1]
-            if name in groups or not self._is_int(name):
-                return f"_as_seconds({key!r}, {exprs[0]})"  # text: read it as a duration
-            return exprs[0]
+            return self._int_sum(key, parts, groups)
         return " + ".join(e if e.startswith("'") or e.startswith('"') else f"str({e})" for e in exprs)
+
+    def _int_sum(self, key: str, parts: list[str], groups: dict[str, Any]) -> str:
+        """``'{a}'`` or ``'{a} + {b}'``: the seconds of one reference, or of several added up (IP Office:
+        a voicemail segment's connected time counted as held)."""
+        refs = [p[1:-1] for p in parts if p.startswith("{") and p.endswith("}")]
+        between = [p for p in parts if not (p.startswith("{") and p.endswith("}"))]
+        if not refs or any(p.strip() not in ("", "+") for p in between) or sum(p.count("+") for p in between) != len(
+                refs) - 1:
+            raise ValueError(f"{key} takes a field reference, or several joined by '+'")
+        terms = []
+        for name in refs:
+            expr = f"g_{name}" if name in groups else self._subject(name)
+            if name in groups or not self._is_int(name):
+                expr = f"_as_seconds({key!r}, {expr})"  # text: read it as a duration
+            terms.append(expr)
+        return " + ".join(terms)
 
     def _build(self) -> None:
         self.emit("if o_skip:")

@@ -19,6 +19,7 @@ SETTABLE = ("direction", "event", "stage", "continues", "more", "time_is", "skip
 _NOT_TEXT = frozenset({"continues", "more", *INT_OUTPUTS})  # set: other values are read as written text
 OPERATORS = ("eq", "ne", "in", "startswith", "endswith", "contains", "match", "empty", "digits", "gt", "lt")
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+_INT_VALUE = re.compile(r"^\s*(?:\d+|\{[^{}]+\}(?:\s*\+\s*\{[^{}]+\})*)\s*$")
 
 
 @dataclass(slots=True)
@@ -278,7 +279,8 @@ def _read_conditions(sub: Section, subjects: set[str], numeric: set[str]) -> lis
     for subject in when.keys():
         if subject not in subjects:
             raise when.error(f"'{subject}' is neither a field of this layout nor a Generic value", subject)
-        as_text = subject not in numeric  # `co: 00` compares with the text "00", not the number 0
+        # `co: 00` compares with the text "00", not the number 0; continues/more are true or false
+        as_text = subject not in numeric and subject not in ("continues", "more")
         value = when.written(subject) if as_text else when.raw(subject)
         if isinstance(value, MarkedDict):
             ops = Section(value, sub.path, f"{when.prefix}.{subject}")
@@ -325,5 +327,8 @@ def _read_assignments(section: Section, names: set[str]) -> dict[str, Any]:
             for ref in re.findall(r"\{([^{}]*)\}", value):
                 if ref not in names:
                     raise section.error(f"'{{{ref}}}' names no field, group or Generic value", key)
+            if key in INT_OUTPUTS and not _INT_VALUE.match(value):
+                raise section.error(f"{key} is seconds: a whole number, '{{field}}', or '{{a}} + {{b}}' to add up "
+                                    f"several", key)
         out[key] = value
     return out
