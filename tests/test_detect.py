@@ -70,6 +70,18 @@ def test_the_cli_prints_the_result_its_evidence_and_the_config_lines_to_paste():
     assert config["sources"][0]["url"].startswith("serial://")
 
 
+@pytest.mark.parametrize("stream", ["panasonic/kx-tda-b.smdr", "avaya-ipoffice/vendor-examples.smdr"])
+def test_the_config_lines_load_as_a_source_of_smdr_yaml(stream, tmp_path):
+    from smdr import config
+
+    out = smdr_detect(f"fixtures/{stream}").stdout.decode()
+    block = out[out.index("\nsources:\n") + 1:]
+    (tmp_path / "smdr.yaml").write_text(block + f"data_dir: {tmp_path / 'data'}\n")
+    source = config.load(tmp_path / "smdr.yaml").sources[0]
+    want = expected(FIXTURES / stream, *next((lay, args) for s, lay, args in CASES if s == FIXTURES / stream))
+    assert (source.layout, source.date_order) == (want["layout"], want["date_order"])
+
+
 def test_a_tie_between_column_sharing_families_is_broken_by_a_column_only_one_fills():
     out = smdr_detect("fixtures/panasonic/kx-ta.smdr").stdout.decode()
     assert ("panasonic-kx-tes: text on 3 record(s) lies outside every field of panasonic-kx-tes (3 character(s), "

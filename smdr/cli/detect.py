@@ -120,16 +120,27 @@ def _table(found: Detection) -> None:
 def _config(found: Detection, candidate: Candidate) -> None:
     profiles = found.devices.get(candidate.name, [])
     device = profiles[0] if profiles else None
-    if device is not None and not device.serial and device.tcp:
-        url = "tcp://192.168.0.10        # the PBX's address (the device profile adds port and login)"
-    else:
-        url = "serial://COM1             # the port the PBX is cabled to (smdr ports lists them)"
     order = candidate.dates.order
-    note = "" if candidate.dates.proven else "   # not shown by the capture: check the PBX's date setting"
+    if candidate.dates.order_free:
+        note = "   # any order reads these dates (year first)"
+    else:
+        note = "" if candidate.dates.proven else "   # not shown by the capture: check the PBX's date setting"
     print("sources:")
     print("  - name: pbx")
-    print(f"    url: {url}")
+    print(f"    url: {_url(device)}")
     if device is not None:
         print(f"    device: {device.name}")
     print(f"    layout: {candidate.name}")
     print(f"    date_order: {order}{note}")
+
+
+def _url(device: Device | None) -> str:
+    """An example URL for the transport the profile has defaults for (the technician sets the real one)."""
+    if device is not None and device.listen:
+        return "tcp-listen://0.0.0.0        # the PBX connects to this PC (the device profile adds the port)"
+    if device is None or device.serial:
+        return "serial://COM1               # the port the PBX is cabled to (smdr ports lists them)"
+    if device.tcp:
+        return "tcp://192.168.0.10          # the PBX's address (the device profile adds port and login)"
+    return (f"tcp-listen://0.0.0.0:9000   # the port set on the PBX, or tcp://ADDRESS:PORT: "
+            f"`smdr devices {device.name}` tells which")
