@@ -54,7 +54,9 @@ class CompiledLayout:
                 month, day = conv.month_day(text, order)
                 ctx.set_date(ctx.resolve_year(month, day))
             except ValueError as exc:
-                raise RecordRejected("bad-field", str(FieldError("date", text, str(exc)))) from None
+                ctx.set_date(None)  # the records after it must not keep the previous day's date
+                raise RecordRejected("bad-field", str(FieldError("date", text, str(exc))) + " (date record: is "
+                                     f"the PBX's date format {order}?)") from None
 
         ns["_set_date"] = set_date
         for f in spec.fields.values():
@@ -268,6 +270,8 @@ class _Generator:
             self.emit("when = _when.get((r_date, r_time))")
             self.emit("if when is None:")
             self.emit("when = _slow_when(r_date, r_time)", 2)
+        elif "time" not in fields:  # time_from: received: no time of day printed (Avaya CM LSU)
+            self.emit("when = _ctx.received_moment()")
         else:  # no date printed: the last date record's, or the received date (midnight noticed)
             self.emit("moment = _c_time.get(r_time)")
             self.emit("if moment is None:")
