@@ -7,7 +7,8 @@ For every fixture stream (repeated up to --kb KB, as a long capture's head), mea
 1) the baseline: the right layout's compiled parser over the sample's records, once, and
 2) detection: every layout in every date order on the same records, with the date order inferred and
    the evidence measured,
-and prints both times (best of --repeat), their ratio and the number of layouts tried.
+and prints both times (best of --repeat), their ratio and the number of layouts tried. Reading the
+layouts' and profiles' YAML (which every command does once) is timed apart and printed at the end.
 
 With paths (real captures fetched from public call-accounting projects, not committed), it prints for
 each file what `smdr detect` concludes: the layout and date order (proven or default), undecided
@@ -23,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from smdr import layouts
-from smdr.detect import detect, read_sample, sample_of
+from smdr import devices, layouts
+from smdr.detect import PROBE_LINES, detect, read_sample, sample_of
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -72,7 +73,10 @@ def main() -> None:
         detection = best_of(args.repeat, lambda sample=sample: detect(sample))
         print(f"{stream.name:24} {len(sample.lines):7} {baseline * 1000:8.1f}ms {detection * 1000:6.0f}ms "
               f"{detection / baseline:6.1f}  {name}")
-    print(f"\n{tried} layouts known; detection tries each in 2 date orders (3 when those read dates alike)")
+    yaml_time = best_of(args.repeat, lambda: (layouts.available(), devices.available()))
+    print(f"\n{tried} layouts known; detection tries each in 2 date orders (3 when those read dates alike) on "
+          f"the first {PROBE_LINES} records, and on the whole sample those that read any; reading the YAML "
+          f"of the layouts and profiles, included above, takes {yaml_time * 1000:.0f}ms")
 
 
 def verdicts(paths: list[Path]) -> None:

@@ -50,8 +50,7 @@ def run(args: argparse.Namespace) -> int:
             _config(found, candidate)
         return 1
     best = found.ranked[0]
-    print(f"result: {best.name} ({_device_text(found, best)}, vendor {found.vendor(best.name)}), "
-          f"date order {best.dates.order}")
+    print(f"result: {best.name} ({_device_text(found, best)}), date order {best.dates.order}")
     _explain(found, best, found.devices.get(best.name, []))
     _table(found)
     print("\nPaste under sources: in smdr.yaml (set the url to the site's port or address):")
@@ -78,20 +77,21 @@ def summary(found: Detection) -> str:
     best = found.ranked[0]
     source = "shown by the capture" if best.dates.proven else "not shown by the capture: the layout's default"
     why = f": {best.dates.evidence[0]}" if best.dates.proven and best.dates.evidence else ""
-    return (f"{best.name} ({_device_text(found, best)}, vendor {found.vendor(best.name)}), "
-            f"date order {best.dates.order} ({source}{why})")
+    return f"{best.name} ({_device_text(found, best)}), date order {best.dates.order} ({source}{why})"
 
 
 def _device_text(found: Detection, candidate: Candidate) -> str:
     profiles = found.devices.get(candidate.name, [])
-    return f"device {profiles[0].name}" if profiles else "no device profile lists it"
+    if not profiles:
+        return "no device profile lists this layout, so no vendor is named"
+    return f"device {profiles[0].name}, vendor {found.vendor(candidate.name) or 'not in its title'}"
 
 
 def _explain(found: Detection, best: Candidate, profiles: list[Device]) -> None:
     trial = best.trial
     skipped = Counter(trial.skipped.values())
     skip_text = ", ".join(f"{reason} {n}" for reason, n in sorted(skipped.items()))
-    print(f"\nvendor      {found.vendor(best.name)}")
+    print(f"\nvendor      {found.vendor(best.name) or '(no device profile lists this layout)'}")
     for device in profiles:
         print(f"device      {device.name}: {device.title}")
     print(f"layout      {best.name}: reads {trial.read} records, would quarantine {len(trial.rejected)}"
@@ -103,7 +103,7 @@ def _explain(found: Detection, best: Candidate, profiles: list[Device]) -> None:
     for line in best.dates.conflicts:
         print(f"  - against it: {line}")
     if found.rivals:
-        print("why not the layouts that read the same records:")
+        print("why not the layouts that read as many records:")
         for rival, reasons in found.rivals:
             print(f"  - {rival.name}: " + ("; ".join(reasons) if reasons else "it reads them as well"))
 

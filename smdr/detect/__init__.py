@@ -2,8 +2,9 @@
 
 Each layout is tried in each date order on the first records of the capture (smdr.detect.sample);
 its date order is inferred from the sequence of what it read (smdr.detect.dates); layouts are ranked
-by the records they read less the records they would quarantine, and layouts that read the same
-records are told apart by evidence from their own specs (smdr.detect.evidence). A capture that no
+by the records they read (by the share of each record's text their fields explain) less the records
+they would quarantine, and layouts that read the same records are told apart by evidence from their
+own specs (smdr.detect.evidence). A capture that no
 layout reads convincingly is "unknown": detection never recommends a layout that would quarantine
 most of it, nor one that reads only a handful of its lines.
 """
@@ -19,18 +20,19 @@ from ..devices import Device
 from ..errors import LayoutNotFound
 from ..layouts.fields import DATE_ORDERS
 from .dates import COMPETING, DateOrder, infer, same_dates
-from .evidence import Candidate, measure, rank, same_records, ties, why_better
+from .evidence import Candidate, measure, rank, rivals, ties, why_better
 from .sample import MAX_BYTES, MAX_LINES, Sample, read_sample, sample_of
 from .trial import Trial, run_trial
 
 __all__ = ["Detection", "Candidate", "DateOrder", "Sample", "detect", "read_sample", "sample_of",
-           "MAX_BYTES", "MAX_LINES", "MIN_RECORDS", "MIN_SHARE"]
+           "MAX_BYTES", "MAX_LINES", "MIN_RECORDS", "MIN_SHARE", "PROBE_LINES"]
 
 log = logging.getLogger("smdr.detect")
 
 MIN_RECORDS = 3       # fewer records read than this is "unknown": a few lines of anything can parse
 MIN_SHARE = 0.6       # the layout must read at least this share of the records it does not skip
 MIN_LINE_SHARE = 0.3  # ... and its records must be at least this share of all the lines
+PROBE_LINES = 200     # a layout that reads none of the first this many records, in any order, is left out
 
 
 @dataclass(slots=True)
@@ -40,15 +42,16 @@ class Detection:
     devices: dict[str, list[Device]]          # layout name -> the profiles that list it
     unknown: str = ""                         # why the capture is unknown ("" when a layout was found)
     tied: list[Candidate] = field(default_factory=list)    # equal to the best on every measure
-    rivals: list[tuple[Candidate, list[str]]] = field(default_factory=list)  # same records, and why not them
+    rivals: list[tuple[Candidate, list[str]]] = field(default_factory=list)  # read as much, and why not them
 
     @property
     def best(self) -> Candidate | None:
         return self.ranked[0] if self.ranked and not self.unknown else None
 
     def vendor(self, layout: str) -> str:
+        """The first word of the title of the first profile that lists ``layout`` ("" when none does)."""
         titles = [d.title for d in self.devices.get(layout, []) if d.title]
-        return titles[0].split()[0] if titles else "unknown vendor"
+        return titles[0].split()[0] if titles else ""
 
     def contradiction(self, configured: str | None) -> str:
         """A warning when the capture proves another date order than ``configured``, else ""."""
@@ -84,11 +87,14 @@ def detect(sample: Sample, *, names: list[str] | None = None, extra_dirs: list[s
     if not result.unknown:
         best = ranked[0]
         result.tied = ties(ranked)
-        result.rivals = [(c, why_better(best, c)) for c in same_records(ranked) if c not in result.tied]
+        result.rivals = [(c, why_better(best, c)) for c in rivals(ranked) if c not in result.tied]
     return result
 
 
 def _try(info: layouts.LayoutInfo, lines: list[bytes], reference: date | None) -> Candidate | None:
+    if len(lines) > PROBE_LINES and not any(_reads_any(info, order, lines[:PROBE_LINES], reference)
+                                            for order in COMPETING):
+        return None  # reads none of the first records in any order: not worth the whole sample
     trials: dict[str, Trial] = {}
     for order in COMPETING:
         trial = run_trial(info, order, lines, reference)
@@ -108,6 +114,11 @@ def _try(info: layouts.LayoutInfo, lines: list[bytes], reference: date | None) -
     candidate = Candidate(info, trial, dates, default)
     measure(candidate, lines)
     return candidate
+
+
+def _reads_any(info: layouts.LayoutInfo, order: str, lines: list[bytes], reference: date | None) -> bool:
+    trial = run_trial(info, order, lines, reference)
+    return trial is not None and trial.read > 0
 
 
 def _default_order(info: layouts.LayoutInfo) -> str:
@@ -150,4 +161,13 @@ def _unknown_reason(sample: Sample, ranked: list[Candidate], min_records: int) -
     if read < MIN_LINE_SHARE * len(sample.lines):
         return (f"the layout that reads most of it ({best.name}) reads {read} of its {len(sample.lines)} lines "
                 f"and skips the rest: it is not this layout's output")
+    if _prints_no_time(best) and not (best.headers or best.date_records):
+        return (f"the layout that reads most of it ({best.name}) prints no time in its records, so lines that fit "
+                f"its columns prove little, and the capture has none of its date records or headers")
     return ""
+
+
+def _prints_no_time(candidate: Candidate) -> bool:
+    """Records without a time of day (their time is when they were received): nothing in them to check."""
+    spec = candidate.info.spec
+    return spec is not None and not ({"time", "datetime"} & spec.fields.keys())

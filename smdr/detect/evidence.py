@@ -1,6 +1,8 @@
 """What a layout shows about a capture beyond reading its records, measured from the layout's own spec.
 
-Layouts that read the same records (families that share their columns) are told apart by:
+Layouts are ranked by the records they read, each counted by the share of its text that falls inside
+the layout's fields, less the records they would quarantine. Layouts that read the same records
+(families that share their columns) are then told apart by:
 - page headers: lines that a skip rule whose reason names a header (header, title, heading) matches;
 - columns: text of the records that falls outside every field of a layout (a column another family
   fills and this one does not have);
@@ -19,6 +21,7 @@ from .dates import DateOrder
 from .trial import Trial
 
 _HEADER_REASON = re.compile(r"header|title|heading|banner", re.IGNORECASE)
+DATE_RECORD_REASON = "date-record"   # the skip reason compiled layouts count a matched date record under
 
 
 @dataclass(slots=True)
@@ -28,9 +31,11 @@ class Candidate:
     dates: DateOrder
     default_order: str
     headers: set[int] = field(default_factory=set)     # line indices of page headers it recognises
+    date_records: int = 0             # the PBX's date records it recognised (they are skipped, not read)
     outside: int = 0                  # characters of its records that no field of it covers
     outside_records: int = 0
     outside_example: int = -1        # line index of the first record with text outside its fields
+    explained: float = 0.0            # its records, each counted by the share of its text inside the fields
 
     @property
     def name(self) -> str:
@@ -44,8 +49,14 @@ class Candidate:
     def order_agrees(self) -> bool:
         return self.dates.proven and self.dates.order == self.default_order
 
+    @property
+    def score(self) -> float:
+        """Records read (each by the share of its text the layout's fields explain) less records rejected:
+        a layout that "reads" another family's records leaves their text outside its fields."""
+        return self.explained - len(self.trial.rejected)
+
     def rank_key(self) -> tuple:
-        return (-self.net, -len(self.headers), self.outside, not self.order_agrees)
+        return (-round(self.score, 6), -len(self.headers), self.outside, not self.order_agrees)
 
 
 def measure(candidate: Candidate, lines: list[bytes]) -> None:
@@ -53,12 +64,15 @@ def measure(candidate: Candidate, lines: list[bytes]) -> None:
     trial = candidate.trial
     candidate.headers = {i for i, reason in trial.skipped.items()
                          if _HEADER_REASON.search(reason) and _is_header(spec, lines[i])}
+    candidate.date_records = sum(1 for reason in trial.skipped.values() if reason == DATE_RECORD_REASON)
+    candidate.explained = float(trial.read)
     if spec is None:
         return
-    counter = _outside_counter(spec)
+    counter, total = _outside_counter(spec), _text_counter(spec)
     for index, record in trial.records.items():
         n = counter(record.raw)
         if n:
+            candidate.explained -= min(1.0, n / max(1, total(record.raw)))
             candidate.outside += n
             candidate.outside_records += 1
             if candidate.outside_example < 0:
@@ -73,6 +87,19 @@ def _is_header(spec: LayoutSpec | None, line: bytes) -> bool:
     text = line.decode(spec.encoding, "replace").lower()
     names = [f.column.strip().lower() for f in spec.fields.values() if f.column]
     return any(name and name in text for name in names)
+
+
+def _text_counter(spec: LayoutSpec):
+    """A function: record text -> how much text it has, in the unit of ``_outside_counter``."""
+    if spec.format == "csv":
+        delimiter, quoting = spec.delimiter, spec.quoting
+
+        def cells(text: str) -> int:
+            parts = next(csv.reader([text], delimiter=delimiter), []) if quoting else text.split(delimiter)
+            return sum(1 for cell in parts if cell.strip())
+
+        return cells
+    return lambda text: len(text.replace(" ", ""))
 
 
 def _outside_counter(spec: LayoutSpec):
@@ -119,15 +146,20 @@ def ties(ranked: list[Candidate]) -> list[Candidate]:
     return [c for c in ranked if c.rank_key() == best]
 
 
-def same_records(ranked: list[Candidate]) -> list[Candidate]:
-    """Rivals of the best that read as many of the capture's records: they need evidence to be told apart."""
+def rivals(ranked: list[Candidate]) -> list[Candidate]:
+    """Layouts ranked below the best that read as many of the capture's records (less rejections) or more:
+    only evidence put them below."""
     best = ranked[0]
-    return [c for c in ranked[1:] if c.net == best.net and c.trial.read == best.trial.read]
+    return [c for c in ranked[1:] if c.net >= best.net]
 
 
 def why_better(best: Candidate, rival: Candidate) -> list[str]:
     """The evidence that puts ``best`` before ``rival`` (empty when they are equal)."""
     reasons = []
+    if rival.net > best.net:
+        reasons.append(f"it reads {rival.trial.read} records and would quarantine {len(rival.trial.rejected)} "
+                       f"({best.name}: {best.trial.read} and {len(best.trial.rejected)}), but reads them "
+                       f"with text outside its fields")
     only_best = best.headers - rival.headers
     if len(best.headers) > len(rival.headers) and only_best:
         reasons.append(f"{len(only_best)} page header line(s) that {best.name}'s skip rules name as a header "
