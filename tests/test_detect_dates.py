@@ -87,6 +87,9 @@ def test_a_contradiction_with_the_configured_order_is_a_warning(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 3
     assert result.stderr.startswith("WARNING: the capture's dates are DMY, the configured date order is MDY: ")
+    year_first = subprocess.run([sys.executable, "-m", "smdr", "detect", str(path), "--date-order", "YMD"],
+                                cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert year_first.returncode == 3   # YMD would read 04/03/26 as 2004-03-26: a silent misparse
     agreeing = subprocess.run([sys.executable, "-m", "smdr", "detect", str(path), "--date-order", "DMY"],
                               cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert agreeing.returncode == 0 and "WARNING" not in agreeing.stderr

@@ -58,8 +58,6 @@ class Detection:
         best = self.best
         if best is None or not configured or not best.dates.proven or configured == best.dates.order:
             return ""
-        if configured not in COMPETING:
-            return ""
         return (f"the capture's dates are {best.dates.order}, the configured date order is {configured}: "
                 + "; ".join(best.dates.evidence))
 
