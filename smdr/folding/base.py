@@ -49,6 +49,7 @@ class Fold:
 
     name = "base"
     tick_interval: float | None = None  # seconds between ticks, None: this strategy needs none
+    settle_seconds: float = 0.0  # quiet time after which the timers have decided what they can (end of a replay)
 
     def __init__(self, source: str, layout: str, localize: Localizer, *, tolerance: int = 120,
                  gateway: str | None = None) -> None:
