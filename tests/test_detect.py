@@ -17,14 +17,14 @@ import yaml
 from golden import FIXTURES, ROOT, cases
 
 from smdr import devices, layouts
-from smdr.detect import detect, read_sample, sample_of
+from smdr.detect import default_order, detect, read_sample, sample_of
 
 CASES = cases()
 
 
 def expected(stream, layout: str, args: list[str]) -> dict[str, str]:
     entry = yaml.safe_load((stream.parent / "fixtures.yaml").read_text())[stream.name]
-    order = args[args.index("--date-order") + 1] if "--date-order" in args else layouts.find(layout).spec.date_order
+    order = args[args.index("--date-order") + 1] if "--date-order" in args else default_order(layouts.find(layout))
     profiles = sorted(devices.available().values(), key=lambda d: (d.layout != layout, d.name))
     device = next((d for d in profiles if layout in d.layouts), None)   # a technician's example may have none
     want = {"layout": layout, "date_order": order, "device": device.name if device else None,
@@ -56,8 +56,9 @@ def smdr_detect(*args: str, stdin: bytes | None = None) -> subprocess.CompletedP
 
 
 def test_every_fixture_directory_has_a_manifest_entry_per_stream():
-    streams = sorted(FIXTURES.glob("*/*.smdr"))
-    assert {s for s, _, _ in CASES} == set(streams) and len(streams) >= 7
+    helpers = ("fixtures.yaml", ".golden.jsonl", ".py", ".timing")
+    streams = {f for f in FIXTURES.glob("*/*") if f.is_file() and not f.name.endswith(helpers)}
+    assert {s for s, _, _ in CASES} == streams and len(streams) >= 28
 
 
 @pytest.mark.parametrize("stream,layout,args", CASES, ids=[c[0].name for c in CASES])

@@ -24,7 +24,7 @@ from .evidence import Candidate, measure, rank, rivals, ties, why_better
 from .sample import MAX_BYTES, MAX_LINES, Sample, read_sample, sample_of
 from .trial import Trial, run_trial
 
-__all__ = ["Detection", "Candidate", "DateOrder", "Sample", "detect", "read_sample", "sample_of",
+__all__ = ["Detection", "Candidate", "DateOrder", "Sample", "default_order", "detect", "read_sample", "sample_of",
            "MAX_BYTES", "MAX_LINES", "MIN_RECORDS", "MIN_SHARE", "PROBE_LINES"]
 
 log = logging.getLogger("smdr.detect")
@@ -76,7 +76,7 @@ def detect(sample: Sample, *, names: list[str] | None = None, extra_dirs: list[s
     for name, info in sorted(found.items()):
         if names and name not in names:
             continue
-        candidate = _try(info, sample.lines, reference)
+        candidate = _try(info, sample, reference)
         if candidate is not None:
             candidates.append(candidate)
     ranked = rank(candidates)
@@ -89,37 +89,37 @@ def detect(sample: Sample, *, names: list[str] | None = None, extra_dirs: list[s
     return result
 
 
-def _try(info: layouts.LayoutInfo, lines: list[bytes], reference: date | None) -> Candidate | None:
-    if len(lines) > PROBE_LINES and not any(_reads_any(info, order, lines[:PROBE_LINES], reference)
-                                            for order in COMPETING):
+def _try(info: layouts.LayoutInfo, sample: Sample, reference: date | None) -> Candidate | None:
+    if len(sample.lines) > PROBE_LINES and not any(_reads_any(info, order, sample, reference) for order in COMPETING):
         return None  # reads none of the first records in any order: not worth the whole sample
     trials: dict[str, Trial] = {}
     for order in COMPETING:
-        trial = run_trial(info, order, lines, reference)
+        trial = run_trial(info, order, sample, reference)
         if trial is not None:
             trials[order] = trial
     if len(trials) < len(COMPETING) or same_dates(list(trials.values())):
         # the other orders only matter when these two cannot tell the dates apart (year first?)
         for order in (o for o in DATE_ORDERS if o not in COMPETING):
-            trial = run_trial(info, order, lines, reference)
+            trial = run_trial(info, order, sample, reference)
             if trial is not None:
                 trials[order] = trial
     if not trials:
         return None
-    default = _default_order(info)
+    default = default_order(info)
     dates = infer(trials, default)
     trial = trials.get(dates.order) or max(trials.values(), key=lambda t: t.read)
     candidate = Candidate(info, trial, dates, default)
-    measure(candidate, lines)
+    measure(candidate)
     return candidate
 
 
-def _reads_any(info: layouts.LayoutInfo, order: str, lines: list[bytes], reference: date | None) -> bool:
-    trial = run_trial(info, order, lines, reference)
+def _reads_any(info: layouts.LayoutInfo, order: str, sample: Sample, reference: date | None) -> bool:
+    trial = run_trial(info, order, sample, reference, limit=PROBE_LINES)
     return trial is not None and trial.read > 0
 
 
-def _default_order(info: layouts.LayoutInfo) -> str:
+def default_order(info: layouts.LayoutInfo) -> str:
+    """The date order a layout reads by default (a code parser: the one it takes when given none)."""
     if info.spec is not None:
         return info.spec.date_order
     try:
@@ -144,7 +144,7 @@ def _profiles(device_dirs: list[str] | None) -> dict[str, list[Device]]:
 
 
 def _unknown_reason(sample: Sample, ranked: list[Candidate], min_records: int) -> str:
-    if not sample.lines:
+    if not sample.data.strip(b"\r\n\x0c\x00 "):
         return "the capture is empty (no record in it)"
     if not ranked or ranked[0].trial.read == 0:
         return "no layout reads any record of it"
@@ -156,16 +156,11 @@ def _unknown_reason(sample: Sample, ranked: list[Candidate], min_records: int) -
     if read < MIN_SHARE * (read + rejected):
         return (f"the layout that reads most of it ({best.name}) would quarantine {rejected} of its "
                 f"{read + rejected} records")
-    if read < MIN_LINE_SHARE * len(sample.lines):
-        return (f"the layout that reads most of it ({best.name}) reads {read} of its {len(sample.lines)} lines "
+    frames = len(best.trial.frames)
+    if read < MIN_LINE_SHARE * frames:
+        return (f"the layout that reads most of it ({best.name}) reads {read} of its {frames} records "
                 f"and skips the rest: it is not this layout's output")
-    if _prints_no_time(best) and not (best.headers or best.date_records):
+    if best.unchecked:
         return (f"the layout that reads most of it ({best.name}) prints no time in its records, so lines that fit "
                 f"its columns prove little, and the capture has none of its date records or headers")
     return ""
-
-
-def _prints_no_time(candidate: Candidate) -> bool:
-    """Records without a time of day (their time is when they were received): nothing in them to check."""
-    spec = candidate.info.spec
-    return spec is not None and not ({"time", "datetime"} & spec.fields.keys())

@@ -55,13 +55,22 @@ class Candidate:
         a layout that "reads" another family's records leaves their text outside its fields."""
         return self.explained - len(self.trial.rejected)
 
+    @property
+    def unchecked(self) -> bool:
+        """Its records print no time of day (their time is when they were received) and the capture shows
+        none of its date records or headers: any line of the right shape fits, so its reading proves little."""
+        spec = self.info.spec
+        prints_no_time = spec is not None and not ({"time", "datetime"} & spec.fields.keys())
+        return prints_no_time and not (self.headers or self.date_records)
+
     def rank_key(self) -> tuple:
-        return (-round(self.score, 6), -len(self.headers), self.outside, not self.order_agrees)
+        return (self.unchecked, -round(self.score, 6), -len(self.headers), self.outside, not self.order_agrees)
 
 
-def measure(candidate: Candidate, lines: list[bytes]) -> None:
+def measure(candidate: Candidate) -> None:
     spec = candidate.info.spec
     trial = candidate.trial
+    lines = trial.frames
     candidate.headers = {i for i, reason in trial.skipped.items()
                          if _HEADER_REASON.search(reason) and _is_header(spec, lines[i])}
     candidate.date_records = sum(1 for reason in trial.skipped.values() if reason == DATE_RECORD_REASON)

@@ -16,6 +16,8 @@ class Sample:
     lines: list[bytes]      # framed records (empty lines are already gone, as in a source)
     size: int               # bytes read
     complete: bool          # the whole capture was read (not cut at max_bytes or max_lines)
+    data: bytes = b""       # the bytes read, for a parser that frames its own (binary) protocol
+    max_lines: int = MAX_LINES
 
 
 def sample_of(data: bytes, *, max_lines: int = MAX_LINES, complete: bool = True) -> Sample:
@@ -29,8 +31,8 @@ def sample_of(data: bytes, *, max_lines: int = MAX_LINES, complete: bool = True)
             lines.append(tail)
     lines = overlong + lines if overlong else lines  # an endless line is a (rejected) record too
     if len(lines) > max_lines:
-        return Sample(lines[:max_lines], len(data), False)
-    return Sample(lines, len(data), complete)
+        return Sample(lines[:max_lines], len(data), False, data, max_lines)
+    return Sample(lines, len(data), complete, data, max_lines)
 
 
 def read_sample(handle: BinaryIO, *, max_bytes: int = MAX_BYTES, max_lines: int = MAX_LINES) -> tuple[Sample, bytes]:
