@@ -10,12 +10,12 @@ from .errors import ConfigError, TransportError
 from .layouts.fields import DATE_ORDERS
 from .normalize import PhoneRules, zone
 from .pipeline import SourceSpec
-from .transports import open_url
+from .transports import open_url, transport_class, url_scheme
 
 TOP_KEYS = {"data_dir", "timezone", "phone", "sources", "output", "quarantine", "crm", "popup", "outbox",
             "layout_dirs", "device_dirs", "max_record"}
 SOURCE_KEYS = {"name", "url", "device", "layout", "date_order", "gateway", "fold_tolerance", "timezone",
-               "phone", "login", "password", "user", "idle_timeout", "parser_options"}
+               "phone", "login", "password", "user", "idle_timeout", "parser_options", "api_key", "tenant"}
 
 
 @dataclass(slots=True)
@@ -53,6 +53,8 @@ def from_section(root: yamlfile.Section, base_dir: Path) -> Settings:
                for s in root.sections("sources")]
     for spec in sources:
         spec.state_path = data_dir / "state" / f"{_file_name(spec.name)}.json"
+        if getattr(transport_class(url_scheme(spec.url)), "keeps_state", False):  # e.g. which records were seen
+            spec.transport_options.setdefault("state_path", str(data_dir / "state" / f"{_file_name(spec.name)}.seen.db"))
     seen: set[str] = set()
     for spec, section in zip(sources, root.sections("sources")):
         if spec.name in seen:
@@ -111,6 +113,9 @@ def _source(section: yamlfile.Section, timezone: str, phone_section: yamlfile.Se
     tz = section.get("timezone", str, timezone)
     _check_zone(section, "timezone", tz)
     options: dict = {}
+    for key in ("api_key", "tenant"):  # an HTTP PBX's credentials (GIS): kept out of the URL that is shown
+        if key in section:
+            options["key" if key == "api_key" else key] = yamlfile.as_written(section.written(key))
     for key in ("login", "password", "user", "idle_timeout"):
         if key in section:
             # password: 0123 is the text 0123 (YAML alone would make it the number 83)

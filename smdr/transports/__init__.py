@@ -33,6 +33,7 @@ BUILTIN_TRANSPORTS: dict[str, str] = {
     "tcp-listen": "smdr.transports.tcp:TcpListenTransport",
     "file": "smdr.transports.file:FileReplayTransport",
     "tapi": "smdr.transports.tapi:TapiTransport",
+    "gis": "smdr.transports.gis:GisTransport",
 }
 
 
