@@ -7,15 +7,18 @@ from pathlib import Path
 
 from . import devices, layouts, yamlfile
 from .errors import ConfigError, TransportError
+from .httpd.settings import HttpSettings
 from .layouts.fields import DATE_ORDERS
 from .normalize import PhoneRules, zone
 from .pipeline import SourceSpec
+from .recordings.settings import RecordingSettings
 from .transports import open_url, transport_class, url_scheme
 
 TOP_KEYS = {"data_dir", "timezone", "phone", "sources", "output", "quarantine", "crm", "popup", "outbox",
-            "layout_dirs", "device_dirs", "max_record"}
+            "layout_dirs", "device_dirs", "max_record", "http", "recordings", "call_spaces"}
 SOURCE_KEYS = {"name", "url", "device", "layout", "date_order", "gateway", "fold_tolerance", "timezone",
-               "phone", "login", "password", "user", "idle_timeout", "parser_options", "api_key", "tenant"}
+               "phone", "login", "password", "user", "idle_timeout", "parser_options", "call_space", "api_key",
+               "tenant"}
 
 
 @dataclass(slots=True)
@@ -29,6 +32,9 @@ class Settings:
     quarantine_path: Path
     root: yamlfile.Section
     layout_dirs: list[str] = field(default_factory=list)
+    http: HttpSettings | None = None  # the connector's HTTP server, when configured
+    recordings: RecordingSettings | None = None  # a call recorder's folder, when configured
+    call_spaces: dict[str, float] = field(default_factory=dict)  # name -> window (s), for every name in use
 
     def section(self, key: str) -> yamlfile.Section | None:
         return self.root.section(key) if key in self.root else None
@@ -65,7 +71,42 @@ def from_section(root: yamlfile.Section, base_dir: Path) -> Settings:
     quarantine = data_dir / "quarantine.jsonl"
     if "quarantine" in root:
         quarantine = base_dir / root.get("quarantine")
-    return Settings(str(root.path), data_dir, timezone, phone, sources, output, quarantine, root, layout_dirs)
+    http = HttpSettings.from_section(root.section("http", optional=True)) if "http" in root else None
+    recordings = _recordings(root, base_dir, http)
+    return Settings(str(root.path), data_dir, timezone, phone, sources, output, quarantine, root, layout_dirs,
+                    http, recordings, _call_spaces(root, sources))
+
+
+def _call_spaces(root: yamlfile.Section, sources: list[SourceSpec]) -> dict[str, float]:
+    """``call_spaces: {NAME: {window: seconds}}``; a space named only by sources gets the default window."""
+    from .callspace import DEFAULT_WINDOW
+
+    configured = root.section("call_spaces", optional=True)
+    used = {spec.call_space for spec in sources if spec.call_space}
+    spaces = dict.fromkeys(used, DEFAULT_WINDOW)
+    for name in configured.keys():
+        if name not in used:
+            raise configured.error(f"no source names the call space {name!r} (call_space: {name})", name)
+        space = configured.section(name)
+        space.check_keys({"window"})
+        window = space.get("window", (int, float), DEFAULT_WINDOW)
+        if window <= 0:
+            raise space.error(f"'{space.prefix}.window' must be above zero, not {window}", "window")
+        spaces[name] = float(window)
+    return spaces
+
+
+def _recordings(root: yamlfile.Section, base_dir: Path, http: HttpSettings | None) -> RecordingSettings | None:
+    if "recordings" not in root:
+        return None
+    section = root.section("recordings")
+    settings = RecordingSettings.from_section(section, base_dir)
+    if "crm" not in root:
+        raise section.error("recordings are sent to the CRM: they need a crm: section")
+    if http is None and settings.url_template is None:
+        raise section.error("recordings need an http: section (the connector serves the files) or "
+                            "'recordings.url_template' (the site publishes the folder itself)")
+    return settings
 
 
 def _file_name(name: str) -> str:
@@ -133,4 +174,18 @@ def _source(section: yamlfile.Section, timezone: str, phone_section: yamlfile.Se
         tolerance=section.get("fold_tolerance", int, None),
         transport_options=options, max_record=max_record, layout_dirs=layout_dirs,
         parser_options=dict(section.section("parser_options", optional=True).data),
+        **_call_space(section),
     )
+
+
+def _call_space(section: yamlfile.Section) -> dict:
+    """``call_space: NAME`` or ``call_space: {name: NAME, lines: {this source's line: the space's}}``."""
+    if "call_space" not in section:
+        return {}
+    if isinstance(section.raw("call_space"), str):
+        return {"call_space": section.get("call_space", str)}
+    space = section.section("call_space")
+    space.check_keys({"name", "lines"})
+    lines = space.section("lines", optional=True)
+    return {"call_space": space.get("name", str),
+            "space_lines": {str(k): str(lines.written(k)) for k in lines.keys()}}

@@ -38,6 +38,8 @@ class SourceSpec:
     state_path: Path | None = None  # where the source's open calls are kept across a restart
     parser_options: dict = field(default_factory=dict)  # handed to the parser in its context
     reference_date: date | None = None  # for year-less dates when nothing says when bytes were received
+    call_space: str | None = None  # sources of one call space merge their records of one real call
+    space_lines: dict[str, str] = field(default_factory=dict)  # this source's line names -> the space's
 
 
 def make_decoder(spec: SourceSpec, quarantine: Quarantine | None = None) -> Decoder:
