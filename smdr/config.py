@@ -173,7 +173,8 @@ def _source(section: yamlfile.Section, timezone: str, phone_section: yamlfile.Se
         gateway=section.get("gateway", str, None),
         tolerance=section.get("fold_tolerance", int, None),
         transport_options=options, max_record=max_record, layout_dirs=layout_dirs,
-        parser_options=dict(section.section("parser_options", optional=True).data),
+        parser_options={**(device.parser_options if device else {}),
+                        **dict(section.section("parser_options", optional=True).data)},
         **_call_space(section),
     )
 

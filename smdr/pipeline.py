@@ -6,7 +6,7 @@ import asyncio
 import logging
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, timedelta
 from pathlib import Path
 
 from . import layouts, tracker_state
@@ -94,15 +94,19 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
             if chunk is LINK_LOST:
                 decoder.link_lost()
                 continue
-            for event in decoder.feed(chunk, datetime.now(tz)):
+            for event in decoder.feed(chunk, transport.received_at(tz)):
                 await _emit(sink, event, spec.name)
         for event in decoder.finish():
             await _emit(sink, event, spec.name)
+        if decoder.tick_interval:  # a finite replay: what the timers decide once the line is quiet
+            settled = transport.clock(tz) + timedelta(seconds=decoder.settle_seconds)
+            for event in decoder.tick(settled):
+                await _emit(sink, event, spec.name)
 
     async def tick(interval: float) -> None:
         while True:
             await asyncio.sleep(interval)
-            for event in decoder.tick(datetime.now(tz)):
+            for event in decoder.tick(transport.clock(tz)):
                 await _emit(sink, event, spec.name)
 
     task = asyncio.create_task(consume(), name=f"source {spec.name}")

@@ -14,7 +14,6 @@ named like a YAML layout is ignored with a warning (the YAML layout wins).
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,9 +31,6 @@ __all__ = ["LayoutInfo", "available", "find", "load", "read_layout_file", "Parse
            "RecordRejected", "CompiledLayout", "LayoutSpec", "broken_plugins"]
 
 log = logging.getLogger("smdr.layouts")
-
-#: code parsers that ship with smdr (found without package metadata, like the YAML layouts)
-BUILTIN_CODE_PARSERS = {"tapi-trace": "smdr.cti.tapi_parser:TapiTraceParser"}
 _reported: set[str] = set()
 _broken: dict[str, str] = {}
 
@@ -124,11 +120,6 @@ def available(extra_dirs: list[str] | None = None) -> dict[str, LayoutInfo]:
     for name, section in sections.items():
         spec = _read(section, sections)
         found[name] = LayoutInfo(spec.name, spec.description, section.path, spec=spec)
-    for name, target in BUILTIN_CODE_PARSERS.items():
-        module_name, _, attribute = target.partition(":")
-        factory = getattr(importlib.import_module(module_name), attribute)
-        found[name] = LayoutInfo(name, (factory.__doc__ or "").strip().splitlines()[0], f"built in ({target})",
-                                 factory=factory)
     for ep in entry_points(group="smdr.parsers"):
         if ep.name in found:
             _report_once(f"shadow:{ep.name}", logging.WARNING, "code parser %r (%s) is named like the layout in %s: "

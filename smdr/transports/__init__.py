@@ -34,6 +34,7 @@ BUILTIN_TRANSPORTS: dict[str, str] = {
     "file": "smdr.transports.file:FileReplayTransport",
     "tapi": "smdr.transports.tapi:TapiTransport",
     "gis": "smdr.transports.gis:GisTransport",
+    "udp": "smdr.transports.udp:UdpTransport",
 }
 
 
