@@ -14,7 +14,7 @@ from collections import OrderedDict
 from datetime import datetime
 
 from ..layouts.record import FINAL_STAGE, Record
-from ..model import CallEvent
+from ..model import CallEvent, Provenance
 from .base import Fold, OpenCall
 
 _MAX_CALLS = 4096
@@ -35,13 +35,8 @@ class EventsFold(Fold):
             if call.ref:
                 self._calls[call.ref] = call
 
-    def add(self, rec: Record, position: int = 0, received_at: datetime | None = None,
-            out: list[CallEvent] | None = None) -> list[CallEvent]:
-        events: list[CallEvent] = [] if out is None else out
-        if self.is_reprint(rec):
-            return events
-        start, end = self.span(rec)
-        provenance = self.provenance(rec, position, received_at)
+    def fold(self, rec: Record, start: datetime, end: datetime | None, provenance: Provenance,
+             events: list[CallEvent]) -> None:
         ref = rec.call_ref or ""
         call = self._calls.get(ref) if ref else None
         if call is None:
@@ -66,4 +61,3 @@ class EventsFold(Fold):
             call.call_id, call.direction, rec.event, call.agent, call.phone or None, call.talk if final else 0,
             rec.billduration, self.gateway, call.line or rec.linename, None, call.start,
             call.end if final else None, provenance))
-        return events

@@ -104,7 +104,7 @@ class LineStateFold(Fold):
         line_name = rec.linename or "1"
         line = self._line(line_name)
         self._expire(line, at, events)
-        provenance = self.provenance(rec, position, received_at)
+        provenance = Provenance(self.source, self.layout, rec.raw, position, received_at)
         signal = rec.signal or ("caller_id" if rec.stage == RINGING_STAGE else "on_hook")
         if signal in _HOOK_SIGNALS:
             line.hook_seen = True
