@@ -11,11 +11,14 @@ from .httpd.settings import HttpSettings
 from .layouts.fields import DATE_ORDERS
 from .normalize import PhoneRules, zone
 from .pipeline import SourceSpec
+from .crm.settings import CrmSettings
+from .cti.makecall import MakeCallSettings
 from .recordings.settings import RecordingSettings
 from .transports import open_url, transport_class, url_scheme
 
 TOP_KEYS = {"data_dir", "timezone", "phone", "sources", "output", "quarantine", "crm", "popup", "outbox",
-            "layout_dirs", "device_dirs", "max_record", "http", "recordings", "call_spaces"}
+            "layout_dirs", "device_dirs", "max_record", "http", "recordings", "call_spaces",
+            "click_to_call"}
 SOURCE_KEYS = {"name", "url", "device", "layout", "date_order", "gateway", "fold_tolerance", "timezone",
                "phone", "login", "password", "user", "idle_timeout", "parser_options", "call_space", "api_key",
                "tenant"}
@@ -35,6 +38,7 @@ class Settings:
     http: HttpSettings | None = None  # the connector's HTTP server, when configured
     recordings: RecordingSettings | None = None  # a call recorder's folder, when configured
     call_spaces: dict[str, float] = field(default_factory=dict)  # name -> window (s), for every name in use
+    click_to_call: MakeCallSettings | None = None  # the CRM's /makecall, when configured
 
     def section(self, key: str) -> yamlfile.Section | None:
         return self.root.section(key) if key in self.root else None
@@ -74,7 +78,18 @@ def from_section(root: yamlfile.Section, base_dir: Path) -> Settings:
     http = HttpSettings.from_section(root.section("http", optional=True)) if "http" in root else None
     recordings = _recordings(root, base_dir, http)
     return Settings(str(root.path), data_dir, timezone, phone, sources, output, quarantine, root, layout_dirs,
-                    http, recordings, _call_spaces(root, sources))
+                    http, recordings, _call_spaces(root, sources), _click_to_call(root, http))
+
+
+def _click_to_call(root: yamlfile.Section, http: HttpSettings | None) -> MakeCallSettings | None:
+    if "click_to_call" not in root:
+        return None
+    section = root.section("click_to_call")
+    if http is None:
+        raise section.error("click_to_call is a route of the connector's HTTP server: add an 'http:' section",
+                            None)
+    crm_secret = CrmSettings.from_section(root.section("crm")).secretkey if "crm" in root else None
+    return MakeCallSettings.from_section(section, crm_secret)
 
 
 def _call_spaces(root: yamlfile.Section, sources: list[SourceSpec]) -> dict[str, float]:
