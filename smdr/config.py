@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import devices, layouts, yamlfile
+from .crm.settings import CrmSettings
+from .cti.makecall import MakeCallSettings
 from .errors import ConfigError, TransportError
 from .httpd.settings import HttpSettings
 from .layouts.fields import DATE_ORDERS
 from .normalize import PhoneRules, zone
 from .pipeline import SourceSpec
-from .crm.settings import CrmSettings
-from .cti.makecall import MakeCallSettings
 from .recordings.settings import RecordingSettings
 from .transports import open_url, transport_class, url_scheme
 
@@ -64,7 +64,8 @@ def from_section(root: yamlfile.Section, base_dir: Path) -> Settings:
     for spec in sources:
         spec.state_path = data_dir / "state" / f"{_file_name(spec.name)}.json"
         if getattr(transport_class(url_scheme(spec.url)), "keeps_state", False):  # e.g. which records were seen
-            spec.transport_options.setdefault("state_path", str(data_dir / "state" / f"{_file_name(spec.name)}.seen.db"))
+            seen_db = data_dir / "state" / f"{_file_name(spec.name)}.seen.db"
+            spec.transport_options.setdefault("state_path", str(seen_db))
     seen: set[str] = set()
     for spec, section in zip(sources, root.sections("sources")):
         if spec.name in seen:

@@ -18,7 +18,7 @@
  *   close ADDR                   LINE_CLOSE for that line (the TSP closed it)
  * Env: FAKE_TAPI_LOG=path (what the app did, one line per call), FAKE_TAPI_GROW=N (a call's Display grows by
  * N bytes on every lineGetCallInfoW, to test the grow-and-retry loop), FAKE_TAPI_NO_NUL=1 (number fields
- * without a trailing NUL).
+ * without a trailing NUL), FAKE_TAPI_LOG_STATES=1 (log the wall-clock time each call state is queued: bench).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -319,6 +319,11 @@ static void run_command(char *cmd) {
         if (c && c->in_use) {
             DWORD mode = (DWORD)strtoul(rest + consumed, NULL, 0);
             int first = c->state == 0;
+            if (getenv("FAKE_TAPI_LOG_STATES")) {
+                struct timespec now;
+                clock_gettime(CLOCK_REALTIME, &now);
+                log_line("pushed %s %s t=%ld.%06ld", name, arg, (long)now.tv_sec, now.tv_nsec / 1000);
+            }
             c->state = parse_state(arg);
             Line *l = &lines[c->line];
             push(c->hcall, LINE_CALLSTATE, l->instance, c->state, mode ? mode : 1, first ? c->privilege : 0);

@@ -61,7 +61,7 @@ class FakeGis:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 query = dict(parse_qsl(urlsplit(self.path).query))
                 status, kind, body = fake.answer(query)
                 data = body.encode("utf-8")

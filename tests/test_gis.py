@@ -4,6 +4,7 @@ restarts, slow answers, errors, HTML pages, a window with 1,000 records; the key
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 from datetime import datetime, timedelta
@@ -57,7 +58,7 @@ def test_overlapping_windows_deliver_each_record_once_across_restarts(tmp_path, 
         arun(run())
         windows = [(q["start"], q["end"]) for q in gis.requests]
         assert len(windows) >= 3
-        for (start_a, end_a), (start_b, _) in zip(windows, windows[1:]):
+        for (_, end_a), (start_b, _) in itertools.pairwise(windows):
             assert start_b < end_a  # every window overlaps the one before it
 
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from . import tapi_abi as abi
 from ..errors import TransportError
+from . import tapi_abi as abi
 from .tapi_binding import CallInfo, Message, TapiError, TapiSession
 
 log = logging.getLogger("smdr.tapi")
