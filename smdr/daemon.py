@@ -9,12 +9,15 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
 from .config import Settings
+from .cti.dialing import Dialers, can_dial
+from .cti.makecall import MakeCall
 from .datalock import DataDirLock
 from .decoder import DecoderStats
 from .httpd import HttpServer, Router
 from .pipeline import SourceSpec, run_source
 from .quarantine import Quarantine
 from .sinks import EventSink, JsonlSink
+from .transports import open_url
 from .transports.base import Backoff
 
 log = logging.getLogger("smdr.run")
@@ -44,8 +47,11 @@ async def _run_locked(settings: Settings, once: bool, stop: asyncio.Event, route
     recordings = _start_recordings(settings, sink, router, http.base_url if http is not None else "", stop) if (
         settings.recordings is not None) else None
     sinks = _source_sinks(settings, sink)
+    dialers = Dialers()
+    if settings.click_to_call is not None:
+        MakeCall(settings.click_to_call, dialers).add_routes(router)
     sources = [asyncio.create_task(_supervise(spec, sinks[spec.name], quarantine, stop, restart=not once,
-                                              from_start=from_start), name=spec.name)
+                                              dialers=dialers, from_start=from_start), name=spec.name)
                for spec in settings.sources]
     if background is not None:
         background.add_done_callback(_report_unexpected_end)
@@ -91,12 +97,21 @@ async def _run_locked(settings: Settings, once: bool, stop: asyncio.Event, route
 
 
 async def _supervise(spec: SourceSpec, sink: EventSink, quarantine: Quarantine, stop: asyncio.Event, *,
-                     restart: bool, from_start: bool = False) -> DecoderStats | None:
-    """Run one source; if it fails (a bug, a resource error), say so and start it again with backoff."""
+                     restart: bool, dialers: Dialers | None = None, from_start: bool = False) -> DecoderStats | None:
+    """Run one source; if it fails (a bug, a resource error), say so and start it again with backoff.
+    A source whose transport can place calls (TAPI, GIS) is click-to-call's dialer while it runs."""
     backoff = Backoff(initial=1.0, cap=300.0)
     while not stop.is_set():
         try:
-            return await run_source(spec, sink, quarantine=quarantine, stop=stop, from_start=from_start)
+            transport = open_url(spec.url, **spec.transport_options)
+            if dialers is not None and can_dial(transport):
+                dialers.add(spec.name, transport)  # type: ignore[arg-type]
+            try:
+                return await run_source(spec, sink, quarantine=quarantine, stop=stop, transport=transport,
+                                        from_start=from_start)
+            finally:
+                if dialers is not None:
+                    dialers.remove(spec.name)
         except Exception as exc:
             if not restart:
                 raise

@@ -110,7 +110,12 @@ class Decoder:
             except Exception as exc:  # noqa: BLE001 - a code parser's bug must not stop the source
                 self._reject(line, "parser-error", f"{type(exc).__name__}: {exc}", position)
                 continue
-            if rec is not None and add(rec, line, position, received_at, out):
+            if rec is None:
+                continue
+            if type(rec) is list:  # a code parser's line that ends several calls (a CTI provider restart)
+                if all([add(one, line, position, received_at, out) for one in rec]):
+                    parsed += 1
+            elif add(rec, line, position, received_at, out):
                 parsed += 1
         self.position = position
         self.parsed += parsed
