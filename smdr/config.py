@@ -13,9 +13,24 @@ from .pipeline import SourceSpec
 from .transports import open_url
 
 TOP_KEYS = {"data_dir", "timezone", "phone", "sources", "output", "quarantine", "crm", "popup", "outbox",
-            "layout_dirs", "device_dirs", "max_record"}
+            "layout_dirs", "device_dirs", "max_record", "monitor"}
 SOURCE_KEYS = {"name", "url", "device", "layout", "date_order", "gateway", "fold_tolerance", "timezone",
-               "phone", "login", "password", "user", "idle_timeout", "parser_options"}
+               "phone", "login", "password", "user", "idle_timeout", "parser_options", "silent_minutes",
+               "clock_tolerance_minutes"}
+MONITOR_KEYS = {"listen", "token", "silent_minutes", "clock_tolerance_minutes"}
+#: a layout's longest record is a few hundred bytes; the framer holds at most this much per line
+MAX_RECORD_RANGE = (64, 1 << 20)
+MINUTES_A_WEEK = 7 * 24 * 60
+
+
+@dataclass(slots=True)
+class Monitor:
+    """The ``monitor:`` section: the status page / metrics listener and the source alarms' defaults."""
+
+    listen: str | None = None            # host:port of the status page and /metrics; None: off
+    token: str | None = field(default=None, repr=False)  # required by the page when not on loopback
+    silent_minutes: float = 0.0          # a source silent this long is warned about (0: never)
+    clock_tolerance_minutes: float = 10.0  # printed and received times further apart: a wrong PBX clock
 
 
 @dataclass(slots=True)
@@ -29,17 +44,19 @@ class Settings:
     quarantine_path: Path
     root: yamlfile.Section
     layout_dirs: list[str] = field(default_factory=list)
+    monitor: Monitor = field(default_factory=Monitor)
 
     def section(self, key: str) -> yamlfile.Section | None:
         return self.root.section(key) if key in self.root else None
 
 
-def load(path: str | Path) -> Settings:
+def load(path: str | Path, *, need_sources: bool = True) -> Settings:
+    """``need_sources``: False where only the site settings are wanted (``smdr parse --config``)."""
     root = yamlfile.load(path)
-    return from_section(root, base_dir=Path(path).resolve().parent)
+    return from_section(root, base_dir=Path(path).resolve().parent, need_sources=need_sources)
 
 
-def from_section(root: yamlfile.Section, base_dir: Path) -> Settings:
+def from_section(root: yamlfile.Section, base_dir: Path, *, need_sources: bool = True) -> Settings:
     root.check_keys(TOP_KEYS)
     data_dir = base_dir / root.get("data_dir", str, "smdr-data")
     timezone = root.get("timezone", str, "Asia/Tehran")
@@ -48,9 +65,14 @@ def from_section(root: yamlfile.Section, base_dir: Path) -> Settings:
     phone = PhoneRules.from_section(phone_section)
     layout_dirs = [str(base_dir / d) for d in root.str_list("layout_dirs", [])]
     device_dirs = [str(base_dir / d) for d in root.str_list("device_dirs", [])]
-    max_record = root.get("max_record", int, 4096)
-    sources = [_source(s, timezone, phone_section, layout_dirs, device_dirs, max_record, base_dir)
-               for s in root.sections("sources")]
+    max_record = root.get("max_record", int, 4096, minimum=MAX_RECORD_RANGE[0], maximum=MAX_RECORD_RANGE[1],
+                          unit="bytes")
+    monitor = _monitor(root.section("monitor", optional=True))
+    source_sections = root.sections("sources")
+    if not source_sections and need_sources:
+        raise root.error("'sources' is empty: list at least one PBX (see smdr.example.yaml)", "sources")
+    sources = [_source(s, timezone, phone_section, layout_dirs, device_dirs, max_record, base_dir, monitor)
+               for s in source_sections]
     for spec in sources:
         spec.state_path = data_dir / "state" / f"{_file_name(spec.name)}.json"
     seen: set[str] = set()
@@ -63,7 +85,27 @@ def from_section(root: yamlfile.Section, base_dir: Path) -> Settings:
     quarantine = data_dir / "quarantine.jsonl"
     if "quarantine" in root:
         quarantine = base_dir / root.get("quarantine")
-    return Settings(str(root.path), data_dir, timezone, phone, sources, output, quarantine, root, layout_dirs)
+    return Settings(str(root.path), data_dir, timezone, phone, sources, output, quarantine, root, layout_dirs,
+                    monitor)
+
+
+def _monitor(section: yamlfile.Section) -> Monitor:
+    section.check_keys(MONITOR_KEYS)
+    listen = section.get("listen", str, None)
+    if listen is not None:
+        host, _, port = listen.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise section.error(f"'{section.prefix}.listen' must be HOST:PORT, e.g. 127.0.0.1:8090", "listen")
+    token = section.written("token")
+    if token is not None and not (isinstance(token, str) and len(token) >= 8):
+        raise section.error("'monitor.token' must be text of 8 characters or more", "token")
+    return Monitor(
+        listen=listen, token=token,
+        silent_minutes=float(section.get("silent_minutes", (int, float), 0, minimum=0, maximum=MINUTES_A_WEEK,
+                                         unit="minutes")),
+        clock_tolerance_minutes=float(section.get("clock_tolerance_minutes", (int, float), 10, minimum=0,
+                                                  maximum=MINUTES_A_WEEK, unit="minutes")),
+    )
 
 
 def _file_name(name: str) -> str:
@@ -86,7 +128,7 @@ def _phone_rules(section: yamlfile.Section, site: yamlfile.Section, device: devi
 
 
 def _source(section: yamlfile.Section, timezone: str, phone_section: yamlfile.Section, layout_dirs: list[str],
-            device_dirs: list[str], max_record: int, base_dir: Path) -> SourceSpec:
+            device_dirs: list[str], max_record: int, base_dir: Path, monitor: Monitor) -> SourceSpec:
     section.check_keys(SOURCE_KEYS)
     name = section.get("name")
     url = section.get("url")
@@ -111,6 +153,8 @@ def _source(section: yamlfile.Section, timezone: str, phone_section: yamlfile.Se
     tz = section.get("timezone", str, timezone)
     _check_zone(section, "timezone", tz)
     options: dict = {}
+    if "idle_timeout" in section:
+        section.get("idle_timeout", (int, float), minimum=1, maximum=7 * 86400, unit="seconds")
     for key in ("login", "password", "user", "idle_timeout"):
         if key in section:
             # password: 0123 is the text 0123 (YAML alone would make it the number 83)
@@ -125,7 +169,12 @@ def _source(section: yamlfile.Section, timezone: str, phone_section: yamlfile.Se
         phone=_phone_rules(section, phone_section, device),
         date_order=section.get("date_order", str, device.date_order if device else None, choices=DATE_ORDERS),
         gateway=section.get("gateway", str, None),
-        tolerance=section.get("fold_tolerance", int, None),
+        tolerance=section.get("fold_tolerance", int, None, minimum=0, maximum=86400, unit="seconds"),
         transport_options=options, max_record=max_record, layout_dirs=layout_dirs,
         parser_options=dict(section.section("parser_options", optional=True).data),
+        silent_after=60 * float(section.get("silent_minutes", (int, float), monitor.silent_minutes, minimum=0,
+                                            maximum=MINUTES_A_WEEK, unit="minutes")),
+        clock_tolerance=60 * float(section.get("clock_tolerance_minutes", (int, float),
+                                               monitor.clock_tolerance_minutes, minimum=0,
+                                               maximum=MINUTES_A_WEEK, unit="minutes")),
     )

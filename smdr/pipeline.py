@@ -38,6 +38,8 @@ class SourceSpec:
     state_path: Path | None = None  # where the source's open calls are kept across a restart
     parser_options: dict = field(default_factory=dict)  # handed to the parser in its context
     reference_date: date | None = None  # for year-less dates when nothing says when bytes were received
+    silent_after: float = 0.0  # seconds without a byte before a warning (0: never)
+    clock_tolerance: float = 600.0  # seconds between printed and received time before "wrong PBX clock"
 
 
 def make_decoder(spec: SourceSpec, quarantine: Quarantine | None = None) -> Decoder:

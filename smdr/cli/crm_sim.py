@@ -12,6 +12,7 @@ from ..crmsim import CrmSimServer, SimOptions
 from ..crmsim.contacts import load_contacts
 from ..crmsim.faults import FaultSettings
 from ..errors import ConfigError
+from .options import port_number
 
 
 def register(subparsers: Any) -> None:
@@ -20,7 +21,7 @@ def register(subparsers: Any) -> None:
         description="Serve the ParsVT 'Generic PBX' API (ProcessCDR, SearchPBX, Lookup) on a local "
                     "port, with a live page of calls and popups at / and optional fault injection.")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=8089,
+    parser.add_argument("--port", type=port_number, default=8089,
                         help="port; 0 picks a free one (default: %(default)s)")
     parser.add_argument("--secret", default="smdr-sim-secret", help="the secretkey every request must carry")
     parser.add_argument("--db", default=":memory:", metavar="PATH",

@@ -34,3 +34,10 @@ def phone_rules(args: argparse.Namespace, base: PhoneRules) -> PhoneRules:
     if args.extension_pattern:
         changes["extension_pattern"] = re.compile(args.extension_pattern)
     return dataclasses.replace(base, **changes)
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 0 (pick a free one) to 65535."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)")
+    return int(text)

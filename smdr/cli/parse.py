@@ -45,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     timezone, phone, site_phone = "Asia/Tehran", PhoneRules(), None
     if args.config:
-        settings = config.load(args.config)
+        settings = config.load(args.config, need_sources=False)
         timezone, phone = settings.timezone, settings.phone
         site_phone = settings.root.section("phone", optional=True)
     layout, date_order = args.layout, args.date_order
