@@ -73,8 +73,10 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
     say(f"crm-sim listening on {sim.root_url} (endpoint {sim.endpoint_url})")
     if not args.quiet:
+        # A test tool: the technician needs the key it expects to put into smdr.yaml (crm.secretkey).
+        say(f"secret key it expects: {args.secret}  (crm.secretkey in smdr.yaml; --secret changes it)")
         say(f"live page {sim.root_url}  calls JSON {sim.root_url}calls  stats {sim.root_url}stats  "
-            f"(secretkey=***, db {args.db})")
+            f"(db {args.db})")
         if options.down_for:
             say(f"down for the first {options.down_for:g} s (connections refused)")
 
