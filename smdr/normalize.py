@@ -89,17 +89,22 @@ class PhoneRules:
 
     def _normalize(self, number: str, direction: str) -> tuple[str, str]:
         printed = number.translate(_DIGITS).strip()
-        if not _DIAL_TEXT.fullmatch(printed):
-            return printed, direction  # a name, or text the PBX printed: keep it as printed
-        if self.hidden_digits and any(ch in self.hidden_digits for ch in printed):
-            return "", direction  # digits are missing: the number is unknown (the record keeps the text)
-        n = _NOISE.sub("", printed)
-        if not _DIALLED.fullmatch(n):
-            return printed, direction
-        if direction == INTERNAL or not n:
-            return n, direction
-        if direction == OUTBOUND and self.dial_controls:
-            n = self._without_dial_controls(n)
+        if printed.isdigit():  # the common case: nothing to clean
+            n = printed
+            if direction == INTERNAL:
+                return n, direction
+        else:
+            if not _DIAL_TEXT.fullmatch(printed):
+                return printed, direction  # a name, or text the PBX printed: keep it as printed
+            if self.hidden_digits and any(ch in self.hidden_digits for ch in printed):
+                return "", direction  # digits are missing: the number is unknown (the record keeps the text)
+            n = _NOISE.sub("", printed)
+            if not _DIALLED.fullmatch(n):
+                return printed, direction
+            if direction == INTERNAL or not n:
+                return n, direction
+            if direction == OUTBOUND and self.dial_controls:
+                n = self._without_dial_controls(n)
         if direction == OUTBOUND:
             if self.extension_pattern is not None and self.extension_pattern.fullmatch(n):
                 return n, INTERNAL

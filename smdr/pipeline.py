@@ -17,7 +17,7 @@ from .normalize import Localizer, PhoneRules, zone
 from .quarantine import Quarantine
 from .sinks import EventSink
 from .transports import open_url
-from .transports.base import LINK_LOST, Backoff, read_stream
+from .transports.base import LINK_LOST, Backoff, Transport, read_stream
 
 log = logging.getLogger("smdr.pipeline")
 
@@ -75,12 +75,18 @@ async def _emit(sink: EventSink, event: CallEvent, source: str) -> None:
 
 
 async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantine | None = None,
-                     stop: asyncio.Event | None = None, backoff: Backoff | None = None) -> DecoderStats:
-    """Read the source until it ends (file replay) or ``stop`` is set; every event goes to ``sink``."""
+                     stop: asyncio.Event | None = None, backoff: Backoff | None = None,
+                     transport: Transport | None = None) -> DecoderStats:
+    """Read the source until it ends (file replay) or ``stop`` is set; every event goes to ``sink``.
+
+    ``transport``: one already made for ``spec.url`` (e.g. a tcp-listen socket bound before the PBX is
+    told its port); otherwise it is opened from the URL. Either way this source shuts it down at the end.
+    """
     decoder = make_decoder(spec, quarantine)
     if spec.state_path is not None:
         tracker_state.load(decoder.tracker, spec.state_path)
-    transport = open_url(spec.url, **spec.transport_options)
+    if transport is None:
+        transport = open_url(spec.url, **spec.transport_options)
     tz = decoder.tracker.localize.tz
 
     async def consume() -> None:

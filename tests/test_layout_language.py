@@ -197,3 +197,14 @@ def test_reference_date_places_a_capture_without_dates(tmp_path: Path) -> None:
     assert event["endtime"] == "2027-01-14T15:08:00+03:30"
     bad = run_smdr("parse", str(capture), "--layout", str(layout), "--reference-date", "14/01/2027", cwd=tmp_path)
     assert bad.returncode == 2 and "2026-01-14" in bad.stderr
+
+
+def test_true_and_false_in_conditions_on_flags_are_booleans(tmp_path: Path) -> None:
+    text = IPO_LIKE.replace('''  - when: {connected: 0}''', '''  - when: {more: false, cont: "0"}
+    set: {account: last}
+  - when: {connected: 0}''')
+    layout = write_file(tmp_path / "ipo.yaml", text)
+    parser = layouts.find(str(layout)).compile()
+    last = parser.parse(b"2026/11/21 09:30:57,00:00:21,0,0912,I,77,0,E4750,0,0")
+    more = parser.parse(b"2026/11/21 09:30:57,00:00:21,0,0912,I,77,1,E4750,0,0")
+    assert (last.account, more.account) == ("last", None)

@@ -15,10 +15,14 @@ from smdr.model import DIRECTIONS, EVENTS
 from smdr.normalize import Localizer, PhoneRules, zone
 from smdr.quarantine import Quarantine
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "panasonic"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+IPOFFICE = FIXTURES / "avaya-ipoffice"
+CM_FIXTURES = FIXTURES / "avaya-cm"
 LAYOUTS = layouts.available()
 NAMES = sorted(n for n, info in LAYOUTS.items() if info.spec is not None)
-VALID_LINES = sorted({line for path in sorted(FIXTURES.glob("*.smdr"))
+CM_NAMES = sorted(n for n in NAMES if n.startswith("avaya-cm-"))
+# every family's fixture lines, so each layout also meets real records of the other families
+VALID_LINES = sorted({line for path in sorted(FIXTURES.glob("*/*.smdr"))
                       for line in path.read_bytes().splitlines(keepends=True)})
 TEHRAN = zone("Asia/Tehran")
 RULES = PhoneRules(area_code="21", local_lengths=(8,), strip_prefixes=("9",),
@@ -48,7 +52,8 @@ class CountingParser:
 
 def make(name: str, max_record: int = 4096) -> tuple[Decoder, CountingParser]:
     parser = CountingParser(LAYOUTS[name].compile())
-    return Decoder("prop", parser, localize=Localizer(TEHRAN), phone=RULES, max_record=max_record), parser
+    return Decoder("prop", parser, localize=Localizer(TEHRAN), phone=RULES, max_record=max_record,
+                   fold=LAYOUTS[name].fold), parser  # each layout with its own folding strategy
 
 
 def feed_chunked(d: Decoder, data: bytes, cuts: list[int]) -> list:
@@ -112,17 +117,39 @@ def test_chunking_does_not_change_the_events(name: str, data: bytes, chunks: lis
     assert got == expected
 
 
-def test_the_strategies_reach_real_records() -> None:
+@pytest.mark.parametrize(("name", "stream", "at_least"), [
+    ("panasonic-kx-tda", "panasonic/kx-tda-a.smdr", 30),
+    ("siemens-hipath-3000", "siemens/hipath-3000.smdr", 20),
+    ("siemens-hipath-lan", "siemens/hipath-lan.smdr", 9),
+    ("siemens-hipath-long", "siemens/hipath-long.smdr", 8),
+    ("siemens-hipath5000-getaccount", "siemens/hipath5000-getaccount.smdr", 5),
+])
+def test_the_strategies_reach_real_records(name: str, stream: str, at_least: int) -> None:
     # guard against a vacuous property: the valid lines do parse under their own layouts
-    d, parser = make("panasonic-kx-tda")
-    d.feed((FIXTURES / "kx-tda-a.smdr").read_bytes())
-    assert parser.parsed >= 30
-    assert len(VALID_LINES) > 100 and len(NAMES) >= 6
+    d, parser = make(name)
+    d.feed((FIXTURES / stream).read_bytes())
+    assert parser.parsed >= at_least
+    assert len(VALID_LINES) > 150 and {name, "siemens-hipath-3000", "siemens-hipath-lan"} <= set(NAMES)
+    d, parser = make("avaya-ipoffice")
+    events = d.feed((IPOFFICE / "r9-30-fields.smdr").read_bytes())
+    assert parser.parsed == 22 and len({e.call_id for e in events}) == 16  # 22 segments, 16 calls
+
+
+@pytest.mark.parametrize("name", CM_NAMES)
+def test_the_strategies_reach_real_cm_records(name: str) -> None:
+    # each Avaya CM layout parses the lines of its own fixture, so the properties above exercise it too
+    stream = {"avaya-cm-customized-example": "customized.smdr"}.get(name, name.removeprefix("avaya-cm-") + ".smdr")
+    d, parser = make(name)
+    d.feed((CM_FIXTURES / stream).read_bytes())
+    assert parser.parsed >= 7
+    assert len(CM_NAMES) == 5
 
 
 @pytest.mark.parametrize(("name", "record"), [
     ("panasonic-kx-tda", b"1/1/0001 12:00AM   101 01 09121234567               0'05 00:01'25               "),
     ("panasonic-kx-tes", b"9999/1/1   9:04AM 103  04 88451234                              99999999  ....  "),
+    ("siemens-hipath-3000", b"01.01.7000:00:00  1   10159:5923:59:5909121234567                          2"),
+    ("siemens-hipath-lan", b"31.12.69|23:59:59|1|101|00:05|00:00:07|0912||1|"),
 ])
 def test_date_at_the_edge_of_the_calendar_is_quarantined_not_raised(name: str, record: bytes) -> None:
     d, _ = make(name)
@@ -150,3 +177,19 @@ def test_overlong_line_counts_as_a_record_with_its_own_position() -> None:
     assert {pos for _, pos in kept} == {1}
     assert event.provenance.position == 2
     assert d.stats.records == 2
+
+
+IPO_SEGMENTS = (IPOFFICE / "r9-30-fields.smdr").read_bytes().splitlines(keepends=True)
+
+
+@PROPERTY
+@given(order=st.permutations(IPO_SEGMENTS), chunks=cuts)
+def test_ip_office_segments_in_any_order_are_one_call_per_call_id(order: list[bytes], chunks: list[int]) -> None:
+    d, parser = make("avaya-ipoffice")
+    events = feed_chunked(d, b"".join(order), chunks) + d.finish()
+    check(d, parser, events)
+    by_ref: dict[str, set[str]] = {}
+    for event in events:
+        by_ref.setdefault(event.provenance.raw.split(",")[9], set()).add(event.call_id)
+    assert len(by_ref) == 16 and all(len(ids) == 1 for ids in by_ref.values())
+    assert len({e.call_id for e in events}) == 16

@@ -257,3 +257,29 @@ def test_listen_open_waits_for_a_connection(arun: Callable[..., Any]) -> None:
             await transport.shutdown()
 
     assert arun(scenario()) == b"pushed\r\n"
+
+
+def test_listen_keeps_connections_that_arrive_while_none_is_read(arun: Callable[..., Any]) -> None:
+    # a PBX that reconnects twice while the source backs off after a lost link (HiPath TCP client): what the
+    # earlier connection sent is still read, before the newer connection, and nothing is lost
+    async def scenario() -> None:
+        transport = open_url("tcp-listen://127.0.0.1:0")
+        await transport.start()
+        try:
+            _, first = await push(transport.port, b"sent on the first\r\n")
+            first.close()  # the PBX hangs up, and comes back before smdr looks again
+            _, second = await push(transport.port, b"sent on the second\r\n")
+            await asyncio.sleep(0.05)
+            assert transport.connections_accepted == 2
+            await transport.open()
+            assert await read_until(transport, b"first\r\n") == b"sent on the first\r\n"
+            with pytest.raises(TransportClosed):
+                await asyncio.wait_for(transport.read(), 5)
+            await transport.close()
+            await transport.open()
+            assert await read_until(transport, b"second\r\n") == b"sent on the second\r\n"
+            second.close()
+        finally:
+            await transport.shutdown()
+
+    arun(scenario())

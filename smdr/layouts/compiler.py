@@ -54,7 +54,9 @@ class CompiledLayout:
                 month, day = conv.month_day(text, order)
                 ctx.set_date(ctx.resolve_year(month, day))
             except ValueError as exc:
-                raise RecordRejected("bad-field", str(FieldError("date", text, str(exc)))) from None
+                ctx.set_date(None)  # the records after it must not keep the previous day's date
+                raise RecordRejected("bad-field", str(FieldError("date", text, str(exc))) + " (date record: is "
+                                     f"the PBX's date format {order}?)") from None
 
         ns["_set_date"] = set_date
         for f in spec.fields.values():
@@ -268,6 +270,8 @@ class _Generator:
             self.emit("when = _when.get((r_date, r_time))")
             self.emit("if when is None:")
             self.emit("when = _slow_when(r_date, r_time)", 2)
+        elif "time" not in fields:  # time_from: received: no time of day printed (Avaya CM LSU)
+            self.emit("when = _ctx.received_moment()")
         else:  # no date printed: the last date record's, or the received date (midnight noticed)
             self.emit("moment = _c_time.get(r_time)")
             self.emit("if moment is None:")
@@ -383,13 +387,24 @@ class _Generator:
             elif part:
                 exprs.append(repr(part))
         if key in _INT_OUTPUTS:
-            if len(exprs) != 1:
-                raise ValueError(f"{key} takes one field reference")
-            name = parts[1][1:-1]
-            if name in groups or not self._is_int(name):
-                return f"_as_seconds({key!r}, {exprs[0]})"  # text: read it as a duration
-            return exprs[0]
+            return self._int_sum(key, parts, groups)
         return " + ".join(e if e.startswith("'") or e.startswith('"') else f"str({e})" for e in exprs)
+
+    def _int_sum(self, key: str, parts: list[str], groups: dict[str, Any]) -> str:
+        """``'{a}'`` or ``'{a} + {b}'``: the seconds of one reference, or of several added up (IP Office:
+        a voicemail segment's connected time counted as held)."""
+        refs = [p[1:-1] for p in parts if p.startswith("{") and p.endswith("}")]
+        between = [p for p in parts if not (p.startswith("{") and p.endswith("}"))]
+        if not refs or any(p.strip() not in ("", "+") for p in between) or sum(p.count("+") for p in between) != len(
+                refs) - 1:
+            raise ValueError(f"{key} takes a field reference, or several joined by '+'")
+        terms = []
+        for name in refs:
+            expr = f"g_{name}" if name in groups else self._subject(name)
+            if name in groups or not self._is_int(name):
+                expr = f"_as_seconds({key!r}, {expr})"  # text: read it as a duration
+            terms.append(expr)
+        return " + ".join(terms)
 
     def _build(self) -> None:
         self.emit("if o_skip:")

@@ -125,13 +125,21 @@ def parse_time(text: str) -> time:
     return time(hour, minute, second)
 
 
-@_memo
 def parse_datetime(text: str, order: str) -> datetime:
-    """A date and a time in one cell: ``2017/07/03 09:12:41``, ``03.07.17 09:12`` (split at the space)."""
+    """A date and a time in one cell: ``2017/07/03 09:12:41``, ``03.07.17 09:12`` (split at the space).
+
+    Not memoized as a whole: such cells are nearly all distinct (IP Office prints one per call, to the
+    second). The date part is memoized; ``hh:mm:ss`` is read directly."""
     date_text, _, time_text = text.strip().partition(" ")
     if not time_text:
         raise ValueError("a date and a time")
-    return datetime.combine(parse_date(date_text, order), parse_time(time_text))
+    day = parse_date(date_text, order)
+    t = time_text.strip()
+    if len(t) == 8 and t[2] == ":" == t[5] and t[:2].isdigit() and t[3:5].isdigit() and t[6:].isdigit():
+        hour, minute, second = int(t[:2]), int(t[3:5]), int(t[6:])
+        if hour < 24 and minute < 60 and second < 60:
+            return datetime(day.year, day.month, day.day, hour, minute, second)
+    return datetime.combine(day, parse_time(time_text))
 
 
 _DURATION_RE = re.compile(r"""^\s*(?:(\d+):)?(\d+)[:'](\d{1,2})["']?\s*$""")

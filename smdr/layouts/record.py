@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 
 from ..errors import SmdrError
@@ -85,7 +85,16 @@ class ParserContext:
                 return candidate
         raise ValueError("a month and day")
 
-    def set_date(self, value: date) -> None:
+    def received_moment(self) -> datetime:
+        """The time of a record that prints none: when it was received (to the second, naive local), else
+        00:00 of the date record's (or the reference) date, for a replay without timing."""
+        received = self.received_at
+        if received is not None:
+            return received.replace(tzinfo=None, microsecond=0)
+        return datetime.combine(self.today(), time())
+
+    def set_date(self, value: date | None) -> None:
+        """The PBX's date record; None: it could not be read (records take the received date again)."""
         self.current_date = value
         self.last_time = None
 

@@ -19,6 +19,7 @@ SETTABLE = ("direction", "event", "stage", "continues", "more", "time_is", "skip
 _NOT_TEXT = frozenset({"continues", "more", *INT_OUTPUTS})  # set: other values are read as written text
 OPERATORS = ("eq", "ne", "in", "startswith", "endswith", "contains", "match", "empty", "digits", "gt", "lt")
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+_INT_VALUE = re.compile(r"^\s*(?:\d+|\{[^{}]+\}(?:\s*\+\s*\{[^{}]+\})*)\s*$")
 
 
 @dataclass(slots=True)
@@ -74,6 +75,7 @@ class LayoutSpec:
     strict_columns: bool = True     # fixed: the columns between fields must be blank
     fold_tolerance: int = 120
     fold: str = "line"
+    time_from: str = "record"       # received: the PBX prints no time of day (Avaya CM LSU)
     delimiter: str = ","
     quoting: bool = True            # csv: quotes as in CSV files; false: a plain split (IP Office)
     header: bool = False
@@ -93,8 +95,9 @@ class LayoutSpec:
 
 def read_layout(section: Section) -> LayoutSpec:
     section.check_keys({"layout", "extends", "description", "notes", "format", "encoding", "time_is",
-                        "date_order", "min_length", "strict_columns", "fold", "fold_tolerance", "delimiter",
-                        "quoting", "header", "pattern", "fields", "generic", "skip", "rules", "date_records"})
+                        "date_order", "min_length", "strict_columns", "fold", "fold_tolerance", "time_from",
+                        "delimiter", "quoting", "header", "pattern", "fields", "generic", "skip", "rules",
+                        "date_records"})
     name = section.get("layout")
     if not re.match(r"^[a-z0-9][a-z0-9._-]*$", name):
         raise section.error("'layout' must be lower-case letters, digits, '-', '.' or '_'", "layout")
@@ -110,6 +113,7 @@ def read_layout(section: Section) -> LayoutSpec:
         strict_columns=section.get("strict_columns", bool, True),
         fold_tolerance=section.get("fold_tolerance", int, 120),
         fold=section.get("fold", str, "line", choices=FOLDS),
+        time_from=section.get("time_from", str, "record", choices=("record", "received")),
         delimiter=section.get("delimiter", str, ","),
         quoting=section.get("quoting", bool, True),
         header=section.get("header", bool, False),
@@ -130,12 +134,19 @@ def read_layout(section: Section) -> LayoutSpec:
     if "datetime" in spec.fields:
         if "date" in spec.fields or "time" in spec.fields:
             raise section.error("a layout has either a 'datetime' field or 'date' and 'time' fields", "fields")
+    elif spec.time_from == "received":
+        if "time" in spec.fields or "date" in spec.fields:
+            raise section.error("'time_from: received' is for records that print no date and no time; this "
+                                "layout has a 'date' or 'time' field", "time_from")
     elif "time" not in spec.fields:
-        raise section.error("a layout needs a 'time' field (with 'date'), or a 'datetime' field", "fields")
+        raise section.error("a layout needs a 'time' field (with 'date'), or a 'datetime' field, or "
+                            "'time_from: received' when the PBX prints no time of day", "fields")
     spec.generic = _read_generic(section.section("generic", optional=True), spec)
     spec.skips = _read_skips(section, "skip")
     spec.rules = _read_rules(section, spec)
     spec.date_records = _read_date_records(section)
+    if "datetime" in spec.fields and spec.time_from == "received":
+        raise section.error("'time_from: received' is for records that print no date and no time", "time_from")
     if spec.date_records and "date" in spec.fields:
         raise section.error("'date_records' are for layouts whose records print no date; this one has a "
                             "'date' field", "date_records")
@@ -278,7 +289,8 @@ def _read_conditions(sub: Section, subjects: set[str], numeric: set[str]) -> lis
     for subject in when.keys():
         if subject not in subjects:
             raise when.error(f"'{subject}' is neither a field of this layout nor a Generic value", subject)
-        as_text = subject not in numeric  # `co: 00` compares with the text "00", not the number 0
+        # `co: 00` compares with the text "00", not the number 0; continues/more are true or false
+        as_text = subject not in numeric and subject not in ("continues", "more")
         value = when.written(subject) if as_text else when.raw(subject)
         if isinstance(value, MarkedDict):
             ops = Section(value, sub.path, f"{when.prefix}.{subject}")
@@ -325,5 +337,8 @@ def _read_assignments(section: Section, names: set[str]) -> dict[str, Any]:
             for ref in re.findall(r"\{([^{}]*)\}", value):
                 if ref not in names:
                     raise section.error(f"'{{{ref}}}' names no field, group or Generic value", key)
+            if key in INT_OUTPUTS and not _INT_VALUE.match(value):
+                raise section.error(f"{key} is seconds: a whole number, '{{field}}', or '{{a}} + {{b}}' to add up "
+                                    f"several", key)
         out[key] = value
     return out

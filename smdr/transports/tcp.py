@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -193,7 +194,9 @@ class TcpListenTransport(Transport):
     """Listens on ``host:port`` (created once, kept across open/close); open() waits for the PBX to connect.
 
     A newer connection replaces the current one: the old one is closed (its already-received bytes are still
-    read, then its end is reported as a lost link) and the next open() takes the new one.
+    read, then its end is reported as a lost link) and the next open() takes the new one. Connections that
+    arrive while none is being read (the source is backing off after a lost link) wait their turn, oldest
+    first: a PBX that reconnects quickly, or connects once per record, loses nothing it already sent.
     """
 
     def __init__(self, url: str, **overrides: Any) -> None:
@@ -204,7 +207,7 @@ class TcpListenTransport(Transport):
         self.idle_timeout = option_float(url, options, "idle_timeout", None)
         self.keepalive = option_bool(url, options, "keepalive", True)
         self._server: asyncio.Server | None = None
-        self._latest: _Connection | None = None   # the newest accepted connection, not yet closed
+        self._waiting: deque[_Connection] = deque()  # accepted, not read yet, oldest first
         self._active: _Connection | None = None   # the connection read() reads
         self._arrived = asyncio.Event()
         self.connections_accepted = 0
@@ -232,21 +235,23 @@ class TcpListenTransport(Transport):
         if self.keepalive:
             enable_keepalive(writer)
         self.connections_accepted += 1
-        previous, self._latest = self._latest, connection
-        if previous is not None:
+        older = [c for c in (self._active, *self._waiting) if c is not None and not c.writer.is_closing()]
+        if older:
             log.warning("%s: new connection from %s replaces the one from %s", self.display_url,
-                        connection.peer, previous.peer)
-            previous.writer.close()  # its reader gets EOF after the bytes it already has
+                        connection.peer, older[-1].peer)
+            for previous in older:
+                previous.writer.close()  # its reader gets EOF after the bytes it already has
         else:
             log.info("%s: connection from %s", self.display_url, connection.peer)
+        self._waiting.append(connection)
         self._arrived.set()
 
     async def open(self) -> None:
         await self.start()
-        while self._latest is None:
+        while not self._waiting:
             self._arrived.clear()
             await self._arrived.wait()
-        self._active = self._latest
+        self._active = self._waiting.popleft()
 
     async def read(self) -> bytes:
         if self._active is None:
@@ -266,17 +271,13 @@ class TcpListenTransport(Transport):
     async def close(self) -> None:
         """Close the current connection (not the listening socket: see ``shutdown``)."""
         active, self._active = self._active, None
-        if active is None:
-            return
-        if self._latest is active:
-            self._latest = None
-        await close_writer(active.writer)
+        if active is not None:
+            await close_writer(active.writer)
 
     async def shutdown(self) -> None:
         await self.close()
-        latest, self._latest = self._latest, None
-        if latest is not None:
-            await close_writer(latest.writer)
+        while self._waiting:
+            await close_writer(self._waiting.popleft().writer)
         server, self._server = self._server, None
         if server is not None:
             server.close()
