@@ -7,17 +7,19 @@ from pathlib import Path
 
 from . import devices, layouts, yamlfile
 from .errors import ConfigError, TransportError
+from .httpd.settings import HttpSettings
 from .layouts.fields import DATE_ORDERS
 from .normalize import PhoneRules, zone
 from .pipeline import SourceSpec
+from .recordings.settings import RecordingSettings
 from .transports import open_url
 
 TOP_KEYS = {"data_dir", "timezone", "phone", "sources", "output", "quarantine", "crm", "popup", "outbox",
-            "layout_dirs", "device_dirs", "max_record", "monitor"}
+            "layout_dirs", "device_dirs", "max_record", "http", "recordings", "call_spaces", "monitor"}
 SOURCE_KEYS = {"name", "url", "device", "layout", "date_order", "gateway", "fold_tolerance", "timezone",
-               "phone", "login", "password", "user", "idle_timeout", "parser_options", "silent_minutes",
-               "clock_tolerance_minutes"}
-MONITOR_KEYS = {"listen", "token", "silent_minutes", "clock_tolerance_minutes"}
+               "phone", "login", "password", "user", "idle_timeout", "parser_options", "call_space",
+               "silent_minutes", "clock_tolerance_minutes"}
+MONITOR_KEYS = {"silent_minutes", "clock_tolerance_minutes"}
 #: a layout's longest record is a few hundred bytes; the framer holds at most this much per line
 MAX_RECORD_RANGE = (64, 1 << 20)
 MINUTES_A_WEEK = 7 * 24 * 60
@@ -25,10 +27,8 @@ MINUTES_A_WEEK = 7 * 24 * 60
 
 @dataclass(slots=True)
 class Monitor:
-    """The ``monitor:`` section: the status page / metrics listener and the source alarms' defaults."""
+    """The ``monitor:`` section: the defaults of the sources' alarms (the status page is on ``http:``)."""
 
-    listen: str | None = None            # host:port of the status page and /metrics; None: off
-    token: str | None = field(default=None, repr=False)  # required by the page when not on loopback
     silent_minutes: float = 0.0          # a source silent this long is warned about (0: never)
     clock_tolerance_minutes: float = 10.0  # printed and received times further apart: a wrong PBX clock
 
@@ -44,6 +44,9 @@ class Settings:
     quarantine_path: Path
     root: yamlfile.Section
     layout_dirs: list[str] = field(default_factory=list)
+    http: HttpSettings | None = None  # the connector's HTTP server, when configured
+    recordings: RecordingSettings | None = None  # a call recorder's folder, when configured
+    call_spaces: dict[str, float] = field(default_factory=dict)  # name -> window (s), for every name in use
     monitor: Monitor = field(default_factory=Monitor)
 
     def section(self, key: str) -> yamlfile.Section | None:
@@ -85,27 +88,52 @@ def from_section(root: yamlfile.Section, base_dir: Path, *, need_sources: bool =
     quarantine = data_dir / "quarantine.jsonl"
     if "quarantine" in root:
         quarantine = base_dir / root.get("quarantine")
+    http = HttpSettings.from_section(root.section("http", optional=True)) if "http" in root else None
+    recordings = _recordings(root, base_dir, http)
     return Settings(str(root.path), data_dir, timezone, phone, sources, output, quarantine, root, layout_dirs,
-                    monitor)
+                    http, recordings, _call_spaces(root, sources), monitor)
 
 
 def _monitor(section: yamlfile.Section) -> Monitor:
     section.check_keys(MONITOR_KEYS)
-    listen = section.get("listen", str, None)
-    if listen is not None:
-        host, _, port = listen.rpartition(":")
-        if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise section.error(f"'{section.prefix}.listen' must be HOST:PORT, e.g. 127.0.0.1:8090", "listen")
-    token = section.written("token")
-    if token is not None and not (isinstance(token, str) and len(token) >= 8):
-        raise section.error("'monitor.token' must be text of 8 characters or more", "token")
     return Monitor(
-        listen=listen, token=token,
         silent_minutes=float(section.get("silent_minutes", (int, float), 0, minimum=0, maximum=MINUTES_A_WEEK,
                                          unit="minutes")),
         clock_tolerance_minutes=float(section.get("clock_tolerance_minutes", (int, float), 10, minimum=0,
                                                   maximum=MINUTES_A_WEEK, unit="minutes")),
     )
+
+
+def _call_spaces(root: yamlfile.Section, sources: list[SourceSpec]) -> dict[str, float]:
+    """``call_spaces: {NAME: {window: seconds}}``; a space named only by sources gets the default window."""
+    from .callspace import DEFAULT_WINDOW
+
+    configured = root.section("call_spaces", optional=True)
+    used = {spec.call_space for spec in sources if spec.call_space}
+    spaces = dict.fromkeys(used, DEFAULT_WINDOW)
+    for name in configured.keys():
+        if name not in used:
+            raise configured.error(f"no source names the call space {name!r} (call_space: {name})", name)
+        space = configured.section(name)
+        space.check_keys({"window"})
+        window = space.get("window", (int, float), DEFAULT_WINDOW)
+        if window <= 0:
+            raise space.error(f"'{space.prefix}.window' must be above zero, not {window}", "window")
+        spaces[name] = float(window)
+    return spaces
+
+
+def _recordings(root: yamlfile.Section, base_dir: Path, http: HttpSettings | None) -> RecordingSettings | None:
+    if "recordings" not in root:
+        return None
+    section = root.section("recordings")
+    settings = RecordingSettings.from_section(section, base_dir)
+    if "crm" not in root:
+        raise section.error("recordings are sent to the CRM: they need a crm: section")
+    if http is None and settings.url_template is None:
+        raise section.error("recordings need an http: section (the connector serves the files) or "
+                            "'recordings.url_template' (the site publishes the folder itself)")
+    return settings
 
 
 def _file_name(name: str) -> str:
@@ -177,4 +205,18 @@ def _source(section: yamlfile.Section, timezone: str, phone_section: yamlfile.Se
         clock_tolerance=60 * float(section.get("clock_tolerance_minutes", (int, float),
                                                monitor.clock_tolerance_minutes, minimum=0,
                                                maximum=MINUTES_A_WEEK, unit="minutes")),
+        **_call_space(section),
     )
+
+
+def _call_space(section: yamlfile.Section) -> dict:
+    """``call_space: NAME`` or ``call_space: {name: NAME, lines: {this source's line: the space's}}``."""
+    if "call_space" not in section:
+        return {}
+    if isinstance(section.raw("call_space"), str):
+        return {"call_space": section.get("call_space", str)}
+    space = section.section("call_space")
+    space.check_keys({"name", "lines"})
+    lines = space.section("lines", optional=True)
+    return {"call_space": space.get("name", str),
+            "space_lines": {str(k): str(lines.written(k)) for k in lines.keys()}}

@@ -10,6 +10,7 @@ from contextlib import suppress
 
 from .config import Settings
 from .decoder import DecoderStats
+from .httpd import HttpServer, Router
 from .pipeline import SourceSpec, run_source
 from .quarantine import Quarantine
 from .sinks import EventSink, JsonlSink
@@ -18,15 +19,24 @@ from .transports.base import Backoff
 log = logging.getLogger("smdr.run")
 
 
-async def run(settings: Settings, *, once: bool = False, stop: asyncio.Event | None = None) -> int:
+async def run(settings: Settings, *, once: bool = False, stop: asyncio.Event | None = None,
+              router: Router | None = None) -> int:
     """Run until stopped (SIGINT/SIGTERM or ``stop``); with ``once``, until finite sources end and the
-    events they gave are delivered."""
+    events they gave are delivered. With an ``http:`` section, the HTTP server serves ``router``'s
+    routes (features add theirs to it)."""
     stop = stop or asyncio.Event()
     _install_signal_handlers(stop)
+    router = router or Router()
+    http = HttpServer(settings.http, router) if settings.http is not None else None
+    if http is not None:
+        await http.start()  # first: a port in use is a clear error before anything else starts
     quarantine = Quarantine(settings.quarantine_path)
     sink, background, drained, close = _make_sink(settings, stop)
-    sources = [asyncio.create_task(_supervise(spec, sink, quarantine, stop, restart=not once), name=spec.name)
-               for spec in settings.sources]
+    recordings = _start_recordings(settings, sink, router, http.base_url if http is not None else "", stop) if (
+        settings.recordings is not None) else None
+    sinks = _source_sinks(settings, sink)
+    sources = [asyncio.create_task(_supervise(spec, sinks[spec.name], quarantine, stop, restart=not once),
+                                   name=spec.name) for spec in settings.sources]
     if background is not None:
         background.add_done_callback(_report_unexpected_end)
     log.info("smdr running: %d source(s): %s", len(sources),
@@ -54,6 +64,10 @@ async def run(settings: Settings, *, once: bool = False, stop: asyncio.Event | N
         if background is not None:
             with suppress(asyncio.CancelledError):
                 await background
+        if http is not None:
+            await http.close()
+        if recordings is not None:
+            await recordings()
         await close()
         quarantine.close()
         if quarantine.total:
@@ -100,6 +114,44 @@ def _make_sink(settings: Settings, stop: asyncio.Event) -> tuple[
     from .delivery import start_delivery  # the CRM side is only imported when configured
 
     return start_delivery(settings, stop)
+
+
+def _source_sinks(settings: Settings, sink: EventSink) -> dict[str, EventSink]:
+    """Each source's sink: the shared one, or through its call space (one call across box and PBX)."""
+    from .callspace import CallSpace, SpaceSink
+
+    spaces = {name: CallSpace(name, window) for name, window in settings.call_spaces.items()}
+    return {spec.name: SpaceSink(spaces[spec.call_space], spec.name, sink, spec.space_lines)
+            if spec.call_space else sink for spec in settings.sources}
+
+
+def _start_recordings(settings: Settings, sink: EventSink, router: Router, base_url: str,
+                      stop: asyncio.Event) -> Callable[[], Awaitable[None]]:
+    """Watch the recorder's folder and link its files to their calls; returns the closer."""
+    from .httpd import LinkSigner
+    from .normalize import zone
+    from .outbox import Outbox
+    from .recordings.service import RecordingService
+    from .recordings.store import RECORDINGS_FILE, RecordingStore
+
+    assert settings.recordings is not None and isinstance(sink, Outbox)  # config.py checks crm: is there
+    store = RecordingStore.open(settings.data_dir / RECORDINGS_FILE)
+    use_links = settings.recordings.url_template is None
+    service = RecordingService(settings.recordings, sink, store, zone(settings.timezone),
+                               links=LinkSigner.for_data_dir(settings.data_dir) if use_links else None,
+                               base_url=base_url)
+    service.start()
+    service.add_routes(router)
+    task = asyncio.create_task(service.run(stop), name="recordings")
+
+    async def close() -> None:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+        service.stop()
+        store.close()
+
+    return close
 
 
 def _install_signal_handlers(stop: asyncio.Event) -> None:

@@ -40,6 +40,8 @@ class SourceSpec:
     reference_date: date | None = None  # for year-less dates when nothing says when bytes were received
     silent_after: float = 0.0  # seconds without a byte before a warning (0: never)
     clock_tolerance: float = 600.0  # seconds between printed and received time before "wrong PBX clock"
+    call_space: str | None = None  # sources of one call space merge their records of one real call
+    space_lines: dict[str, str] = field(default_factory=dict)  # this source's line names -> the space's
 
 
 def make_decoder(spec: SourceSpec, quarantine: Quarantine | None = None) -> Decoder:

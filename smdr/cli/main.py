@@ -14,7 +14,7 @@ from ..errors import SmdrError
 # Each module defines register(subparsers) adding its parser with set_defaults(func=run);
 # run(args) returns the exit code.
 COMMANDS = ("init", "check", "run", "status", "parse", "detect", "record", "play", "ports", "devices", "layouts",
-            "outbox", "crm_sim", "demo", "service")
+            "outbox", "recordings", "crm_sim", "demo", "service")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 

@@ -65,7 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    path = outbox_path(_data_dir(args))
+    path = outbox_path(data_dir_from_args(args))
     store = OutboxStore.open(path, create=False)
     try:
         return _ACTIONS[args.action](store, args)
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         store.close()
 
 
-def _data_dir(args: argparse.Namespace) -> Path:
+def data_dir_from_args(args: argparse.Namespace) -> Path:
     if args.data_dir:
         return Path(args.data_dir)
     if args.config:

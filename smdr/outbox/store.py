@@ -283,6 +283,15 @@ class OutboxStore:
         return [OutboxRow(*row) for row in self.conn.execute(
             f"SELECT {_COLUMNS} FROM events {where} ORDER BY id {order} LIMIT ?", params)]
 
+    def iter_events_since(self, created_after: float) -> Iterator[CallEvent]:
+        """Every event accepted after ``created_after`` (unix time), in arrival order, whatever its state."""
+        query = "SELECT payload FROM events WHERE created_at > ? ORDER BY id"
+        for (payload,) in self.conn.execute(query, (created_after,)):
+            try:
+                yield CallEvent.from_dict(json.loads(payload))
+            except (ValueError, KeyError, TypeError):
+                continue  # an unreadable row is a dead letter's business, not a reader's
+
     def iter_payloads(self, state: str) -> Iterator[str]:
         query = "SELECT payload FROM events WHERE state = ? ORDER BY id"
         for (payload,) in self.conn.execute(query, (state,)):
