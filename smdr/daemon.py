@@ -8,9 +8,13 @@ import signal
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
+from . import __version__
 from .config import Settings
 from .decoder import DecoderStats
 from .httpd import HttpServer, Router
+from .monitor.routes import add_routes as add_status_routes
+from .monitor.routes import site_status
+from .monitor.state import SiteStatus
 from .pipeline import SourceSpec, run_source
 from .quarantine import Quarantine
 from .sinks import EventSink, JsonlSink
@@ -30,13 +34,18 @@ async def run(settings: Settings, *, once: bool = False, stop: asyncio.Event | N
     http = HttpServer(settings.http, router) if settings.http is not None else None
     if http is not None:
         await http.start()  # first: a port in use is a clear error before anything else starts
+    log.info("smdr %s starting (%s)", __version__, settings.path)
     quarantine = Quarantine(settings.quarantine_path)
     sink, background, drained, close = _make_sink(settings, stop)
+    status = site_status(settings, quarantine, sink)
+    if http is not None:
+        add_status_routes(router, status, settings.http)
+    watch = asyncio.create_task(status.watch(stop), name="status")
     recordings = _start_recordings(settings, sink, router, http.base_url if http is not None else "", stop) if (
         settings.recordings is not None) else None
     sinks = _source_sinks(settings, sink)
-    sources = [asyncio.create_task(_supervise(spec, sinks[spec.name], quarantine, stop, restart=not once),
-                                   name=spec.name) for spec in settings.sources]
+    sources = [asyncio.create_task(_supervise(spec, sinks[spec.name], quarantine, stop, restart=not once,
+                                              status=status), name=spec.name) for spec in settings.sources]
     if background is not None:
         background.add_done_callback(_report_unexpected_end)
     log.info("smdr running: %d source(s): %s", len(sources),
@@ -56,6 +65,7 @@ async def run(settings: Settings, *, once: bool = False, stop: asyncio.Event | N
             await stop.wait()
     finally:
         stop.set()
+        watch.cancel()
         for task in sources:
             task.cancel()
         for task in sources:
@@ -77,12 +87,12 @@ async def run(settings: Settings, *, once: bool = False, stop: asyncio.Event | N
 
 
 async def _supervise(spec: SourceSpec, sink: EventSink, quarantine: Quarantine, stop: asyncio.Event, *,
-                     restart: bool) -> DecoderStats | None:
+                     restart: bool, status: SiteStatus | None = None) -> DecoderStats | None:
     """Run one source; if it fails (a bug, a resource error), say so and start it again with backoff."""
     backoff = Backoff(initial=1.0, cap=300.0)
     while not stop.is_set():
         try:
-            return await run_source(spec, sink, quarantine=quarantine, stop=stop)
+            return await run_source(spec, sink, quarantine=quarantine, stop=stop, status=status)
         except Exception as exc:
             if not restart:
                 raise

@@ -8,6 +8,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import layouts, tracker_state
 from .decoder import Decoder, DecoderStats
@@ -18,6 +19,9 @@ from .quarantine import Quarantine
 from .sinks import EventSink
 from .transports import open_url
 from .transports.base import LINK_LOST, Backoff, Transport, read_stream
+
+if TYPE_CHECKING:
+    from .monitor.state import SiteStatus
 
 log = logging.getLogger("smdr.pipeline")
 
@@ -78,9 +82,10 @@ async def _emit(sink: EventSink, event: CallEvent, source: str) -> None:
 
 async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantine | None = None,
                      stop: asyncio.Event | None = None, backoff: Backoff | None = None,
-                     transport: Transport | None = None) -> DecoderStats:
+                     transport: Transport | None = None, status: SiteStatus | None = None) -> DecoderStats:
     """Read the source until it ends (file replay) or ``stop`` is set; every event goes to ``sink``.
 
+    ``status`` hears the link state, the bytes, records and events (the status page).
     ``transport``: one already made for ``spec.url`` (e.g. a tcp-listen socket bound before the PBX is
     told its port); otherwise it is opened from the URL. Either way this source shuts it down at the end.
     """
@@ -91,12 +96,25 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
         transport = open_url(spec.url, **spec.transport_options)
     tz = decoder.tracker.localize.tz
 
+    watcher = status.source(spec.name) if status is not None else None
+    if watcher is not None:
+        watcher.live = transport.reconnects
+
     async def consume() -> None:
-        async for chunk in read_stream(transport, backoff):
+        async for chunk in read_stream(transport, backoff, watcher.set_link if watcher is not None else None):
             if chunk is LINK_LOST:
                 decoder.link_lost()
                 continue
-            for event in decoder.feed(chunk, datetime.now(tz)):
+            received = datetime.now(tz)
+            events = decoder.feed(chunk, received)
+            if watcher is not None:
+                now = received.timestamp()
+                watcher.got_bytes(len(chunk), now)
+                watcher.got_records(decoder.position, decoder.events, now)
+                watcher.check_clock(events, received)
+            for event in events:
+                if status is not None:
+                    status.saw_event(spec.name, event)
                 await _emit(sink, event, spec.name)
         for event in decoder.finish():
             await _emit(sink, event, spec.name)

@@ -4,7 +4,6 @@ crm-sim as shipped."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 from cli_support import REPO, run_smdr

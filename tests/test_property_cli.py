@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,10 @@ from smdr.cli.main import main
 from smdr.errors import ConfigError
 from smdr.yamlfile import load_text
 
-PROPERTY = settings(max_examples=int(__import__("os").environ.get("SMDR_EXAMPLES", 150)), deadline=None, derandomize=not __import__("os").environ.get("SMDR_EXAMPLES"), database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+# SMDR_EXAMPLES=2000 for a longer, random search (the default run is short and repeatable)
+EXAMPLES = int(os.environ.get("SMDR_EXAMPLES", "150"))
+PROPERTY = settings(max_examples=EXAMPLES, deadline=None, derandomize="SMDR_EXAMPLES" not in os.environ,
+                    database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 KEYS = sorted(config.TOP_KEYS | config.SOURCE_KEYS | config.MONITOR_KEYS | {
     "url", "secretkey", "secretkey_env", "concurrency", "timeout", "keep_days", "max_age", "area_code",

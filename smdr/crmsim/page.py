@@ -10,7 +10,7 @@ from typing import Final
 
 from .contacts import Contact
 
-LIVE_PAGE: Final = """<!doctype html>
+LIVE_PAGE: Final = r"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>crm-sim: ParsVT Generic PBX simulator</title>

@@ -293,6 +293,8 @@ class Deliverer:
             return False
         self._store.mark_delivered(row.id, record_id, sent_event, self._clock())
         self.stats.delivered += 1
+        log.info("call %s delivered: %s %s, agent %s, phone %s, %d s (CRM record %s)", row.call_id, event.direction,
+                 sent_event or event.event, event.agent or "-", event.phone or "-", event.duration, record_id)
         self._on_success()
         return True
 
