@@ -46,8 +46,9 @@ def replay_url(capture: Path, pace: str | None, baudrate: int, speed: float = 1.
 
 
 async def play(capture_url: str, target: Transport, *, login: str = "none", user: str = PANASONIC_DEFAULT_USER,
-               password: str = PANASONIC_DEFAULT_PASSWORD, connections: int = 1) -> PlayStats:
-    """Send the capture to ``target`` ``connections`` times (a TCP server: once per client that connects)."""
+               password: str = PANASONIC_DEFAULT_PASSWORD, connections: int = 1, hold: bool = False) -> PlayStats:
+    """Send the capture to ``target`` ``connections`` times (a TCP server: once per client that connects);
+    with ``hold``, stay connected afterwards like an idle PBX until the other end leaves."""
     stats = PlayStats()
     while stats.connections < connections:
         await target.open()
@@ -56,6 +57,8 @@ async def play(capture_url: str, target: Transport, *, login: str = "none", user
             if login == "panasonic":
                 await _panasonic_login(target, user, password, stats)
             await _copy(capture_url, target, stats)
+            while hold:
+                await target.read()  # until TransportClosed: the connector went away
         except TransportClosed as exc:
             log.warning("the other end went away: %s", exc)
         except TimeoutError:

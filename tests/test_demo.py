@@ -48,3 +48,36 @@ def test_the_example_config_reaches_crm_sim_as_shipped(tmp_path: Path) -> None:
         result = run_smdr("check", "--config", "smdr.yaml", "--listen", "0.5", cwd=tmp_path)
     crm_line = next(line for line in result.stdout.splitlines() if line[6:].startswith("crm:"))
     assert crm_line.startswith("OK"), result.stdout
+
+
+def test_the_live_page_of_crm_sim_in_a_browser(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from browser import WIDTH, rendered_dom, screenshot, scroll_width
+
+    command = [sys.executable, "-m", "smdr", "demo", "--fast", "--keep", "--dir", str(tmp_path / "demo")]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as demo:
+        try:
+            assert demo.stdout is not None
+            url = None
+            for _ in range(200):  # the demo prints about 80 lines before it waits
+                line = demo.stdout.readline()
+                if line.startswith("--keep: the simulator stays up at "):
+                    url = line.split(" at ", 1)[1].split(" ")[0]
+                    break
+            assert url, "the demo did not keep the simulator up"
+            dom = rendered_dom(url, tmp_path / "profile")
+            assert scroll_width(dom) <= WIDTH
+            assert "رضا محمدی" in dom and "شرکت پخش البرز" in dom           # popups and calls name the caller
+            assert "<td>21 Nov 08:24:45</td>" in dom or "21 Nov 08:2" in dom  # the PBX's wall time, readable
+            calls = dom.split('<tbody id="calls">', 1)[1].split("</tbody>", 1)[0]
+            assert calls.count("<tr") == 27 and "+03:30" not in calls
+            filtered = rendered_dom(url + "#filter=09125558899", tmp_path / "profile")
+            rows = filtered.split('<tbody id="calls">', 1)[1].split("</tbody>", 1)[0]
+            assert rows.count("<tr") == 1 and "09125558899" in rows and "(1 shown of 27)" in filtered
+            screenshot(url, tmp_path / "crm-sim.png", tmp_path / "profile")
+        finally:
+            demo.send_signal(signal.SIGINT)
+            demo.wait(20)

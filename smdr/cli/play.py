@@ -33,6 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="the login's password (default the factory PCCSMDR)")
     parser.add_argument("--connections", type=int, default=1, metavar="N",
                         help="serve the capture to N connections, one after the other (default 1)")
+    parser.add_argument("--hold", action="store_true",
+                        help="stay connected after the capture, like an idle PBX, until the other end leaves")
     parser.set_defaults(func=run)
 
 
@@ -48,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     async def main() -> int:
         try:
             stats = await play(source, target, login=args.login, user=args.user, password=args.password,
-                               connections=args.connections)
+                               connections=args.connections, hold=args.hold)
         finally:
             await target.shutdown()
         refused = f", {stats.refused_logins} wrong password(s)" if stats.refused_logins else ""

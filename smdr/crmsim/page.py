@@ -127,7 +127,12 @@ async function refresh() {
     state.textContent = "simulator not reachable (down or stopped)"; state.className = "down";
   }
 }
-document.getElementById("filter").addEventListener("input", () => showCalls(lastCalls, lastTotal));
+const filterBox = document.getElementById("filter");
+if (location.hash.startsWith("#filter=")) filterBox.value = decodeURIComponent(location.hash.slice(8));
+filterBox.addEventListener("input", () => {
+  history.replaceState(null, "", filterBox.value ? "#filter=" + encodeURIComponent(filterBox.value) : "#");
+  showCalls(lastCalls, lastTotal);
+});
 refresh(); setInterval(refresh, 1000);
 </script>
 </body></html>

@@ -173,7 +173,7 @@ def problems(snapshot: dict[str, Any]) -> list[str]:
             found.append(f"{source['name']}: link {source['link']}"
                          + (f" ({source['link_error']})" if source["link_error"] else ""))
         if source["silent"]:
-            found.append(f"{source['name']}: silent for more than {source['silent_after'] / 60:.0f} min")
+            found.append(f"{source['name']}: silent for more than {span(source['silent_after'])}")
         if source["clock_wrong"]:
             found.append(f"{source['name']}: the PBX clock is {span(abs(source['clock_offset'] or 0))} "
                          f"{'ahead' if (source['clock_offset'] or 0) > 0 else 'behind'}")
