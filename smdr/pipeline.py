@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from . import layouts, tracker_state
 from .decoder import Decoder, DecoderStats
+from .layout_hint import LayoutHint
 from .layouts.record import ParserContext
 from .model import CallEvent
 from .normalize import Localizer, PhoneRules, zone
@@ -100,6 +101,8 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
     if watcher is not None:
         watcher.live = transport.reconnects
 
+    hint = LayoutHint(spec.name, spec.layout)
+
     async def consume() -> None:
         async for chunk in read_stream(transport, backoff, watcher.set_link if watcher is not None else None):
             if chunk is LINK_LOST:
@@ -107,6 +110,7 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
                 continue
             received = datetime.now(tz)
             events = decoder.feed(chunk, received)
+            hint.feed(chunk, decoder.position, decoder.events)
             if watcher is not None:
                 now = received.timestamp()
                 watcher.got_bytes(len(chunk), now)

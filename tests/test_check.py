@@ -119,3 +119,13 @@ def test_a_broken_config_stops_the_check(tmp_path: Path) -> None:
     code, lines = check(tmp_path, "  - {name: a, url: 'tcp://h:1'\n")
     assert code == 1 and item(lines, "config").startswith("FAIL") and "not closed" in lines[0]
     assert lines[-1] == "0 OK, 1 FAIL"
+
+
+def test_the_connector_names_the_layout_a_stream_fits(tmp_path: Path) -> None:
+    config = write_file(tmp_path / "smdr.yaml", f"""
+data_dir: data
+sources:
+  - {{name: tes, layout: panasonic-kx-ta, url: 'file://{REPO / "fixtures" / "panasonic" / "kx-tda-b.smdr"}'}}
+""")
+    result = run_smdr("run", "--config", str(config), "--once", cwd=tmp_path)
+    assert "records and not one call with layout panasonic-kx-ta; they fit layout panasonic-kx-tda-b" in result.stderr
