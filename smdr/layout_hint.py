@@ -25,18 +25,22 @@ class LayoutHint:
         self.sample = bytearray()
         self.done = False
 
-    def feed(self, chunk: bytes, records: int, events: int) -> str | None:
-        """Keep the first bytes; once there are enough records and no event, the advice (also logged)."""
+    def wants_advice(self, chunk: bytes, records: int, events: int) -> bool:
+        """Keep the first bytes; True (once) when there are enough records and no event: call ``advise``."""
         if self.done:
-            return None
+            return False
         if events:
             self.done = True
-            return None
+            return False
         if len(self.sample) < SAMPLE_BYTES:
             self.sample += chunk[: SAMPLE_BYTES - len(self.sample)]
         if records < AFTER_RECORDS:
-            return None
+            return False
         self.done = True
+        return True
+
+    def advise(self, records: int) -> str:
+        """Try every layout on the sample (a fraction of a second: run it in a thread); logged too."""
         better = [fit for fit in fits(bytes(self.sample)) if fit.parsed and fit.layout != self.layout]
         if not better:
             advice = (f"{self.source}: {records} records and not one call: no layout reads them; check the port "

@@ -110,7 +110,8 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
                 continue
             received = datetime.now(tz)
             events = decoder.feed(chunk, received)
-            hint.feed(chunk, decoder.position, decoder.events)
+            if hint.wants_advice(chunk, decoder.position, decoder.events):
+                await asyncio.to_thread(hint.advise, decoder.position)
             if watcher is not None:
                 now = received.timestamp()
                 watcher.got_bytes(len(chunk), now)
