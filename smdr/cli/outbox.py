@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .. import yamlfile
+from . import outbox_import
 from ..crm.client import redact
 from ..model import CallEvent
 from ..outbox import QUEUED, STATES, OutboxStore, outbox_path, resolve_data_dir
@@ -60,6 +61,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                 help="write events as JSON lines (CallEvent fields)")
     export.add_argument("--state", choices=STATES, required=True)
     export.add_argument("-o", "--output", required=True, metavar="FILE", help="output file, - for stdout")
+
+    outbox_import.register(actions, where)
 
     parser.set_defaults(func=run)
 
@@ -165,7 +168,8 @@ def _export(store: OutboxStore, args: argparse.Namespace) -> int:
     return 0
 
 
-_ACTIONS = {"status": _status, "list": _list, "retry": _retry, "purge": _purge, "export": _export}
+_ACTIONS = {"status": _status, "list": _list, "retry": _retry, "purge": _purge, "export": _export,
+            "import": outbox_import.run}
 
 
 def _iso(timestamp: float) -> str:
