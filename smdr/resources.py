@@ -46,7 +46,6 @@ BUNDLED_FILES = {
     "smdr.example.yaml": ("smdr.example.yaml", "smdr.example.yaml"),
     "demo.smdr": ("demo/kx-tda-a.smdr", "fixtures/panasonic/kx-tda-a.smdr"),
     "demo-contacts.yaml": ("demo/contacts.yaml", "scripts/demo-contacts.yaml"),
-    "smdr.service": ("smdr.service", "smdr/service/smdr.service"),
 }
 
 

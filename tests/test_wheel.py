@@ -75,7 +75,7 @@ def test_demo_and_init_work_from_the_wheel_outside_the_checkout(installed):
     wheel, python, outside = installed
     names = zipfile.ZipFile(wheel).namelist()
     assert {"smdr/data/smdr.example.yaml", "smdr/data/demo/kx-tda-a.smdr", "smdr/data/demo/contacts.yaml",
-            "smdr/data/smdr.service"} <= set(names)
+            "smdr/service/smdr.service"} <= set(names)
     smdr = python.parent / "smdr"
     out = _run([str(smdr), "demo", "--fast", "--dir", str(outside / "demo")], outside)
     assert "The CRM holds 27 calls" in out and "popup at extension 111: رضا محمدی" in out

@@ -10,7 +10,10 @@ SAMPLE_BYTES = 256 * 1024
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("detect", help="find the layout and date order that read a capture")
+    p = sub.add_parser("detect", help="find the layout and date order that read a capture",
+                       description="Try every layout and date order on the first 256 KB of a capture and rank "
+                                   "them by the share of records they read; exit 3 when --date-order contradicts "
+                                   "the capture.")
     p.add_argument("path", help="a capture (smdr record) or any saved SMDR output")
     p.add_argument("--layout", action="append", help="only try these layouts (repeatable)")
     p.add_argument("--date-order", choices=("MDY", "DMY"),

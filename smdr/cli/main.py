@@ -35,7 +35,19 @@ def build_parser() -> argparse.ArgumentParser:
         module.register(sub)
     for command in _subparsers(parser):
         _add_verbosity(command, argparse.SUPPRESS)
+    _describe_from_help(parser)
     return parser
+
+
+def _describe_from_help(parser: argparse.ArgumentParser) -> None:
+    """``smdr X --help`` always says what X does: its one-line help where it has no description of its own."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
+                command = action.choices[choice.dest]
+                if not command.description and choice.help:
+                    command.description = choice.help[0].upper() + choice.help[1:] + "."
+                _describe_from_help(command)
 
 
 def _add_verbosity(parser: argparse.ArgumentParser, default: object) -> None:

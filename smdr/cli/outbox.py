@@ -33,7 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     group.add_argument("--config", metavar="FILE",
                        help=f"read data_dir from this config file (default: {DEFAULT_CONFIG} if present, "
                             "else ./smdr-data)")
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True,
+                                    help="status, list, retry, purge, export or import")
 
     status = actions.add_parser("status", parents=[where],
                                 help="counts by state, oldest queued, pause, last error")
@@ -59,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     export = actions.add_parser("export", parents=[where],
                                 help="write events as JSON lines (CallEvent fields)")
-    export.add_argument("--state", choices=STATES, required=True)
+    export.add_argument("--state", choices=STATES, required=True, help="which events to write")
     export.add_argument("-o", "--output", required=True, metavar="FILE", help="output file, - for stdout")
 
     outbox_import.register(actions, where)

@@ -29,7 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("path", help="capture file, quarantine .jsonl file, or - for standard input")
     p.add_argument("--layout", help="layout name (smdr layouts) or a layout YAML file")
     p.add_argument("--device", help="device profile (smdr devices): gives the layout and date order")
-    p.add_argument("--format", choices=("jsonl", "table", "csv"), default="jsonl")
+    p.add_argument("--format", choices=("jsonl", "table", "csv"), default="jsonl",
+                   help="jsonl: one call event per line (default; smdr outbox import reads it), table: for the "
+                        "eye, csv: the CRM's fields")
     p.add_argument("--source", help="source name (part of every call_id; default: the file name)")
     p.add_argument("--date-order", choices=("MDY", "DMY", "YMD"), help="override the layout's date order")
     p.add_argument("--reference-date", type=_iso_date, metavar="YYYY-MM-DD",

@@ -13,6 +13,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", "-c", default="smdr.yaml", help="configuration file (default smdr.yaml)")
     p.add_argument("--once", action="store_true",
                    help="stop when every source has ended (file replays) and its calls are delivered")
+    p.add_argument("--log-file", metavar="FILE",
+                   help="log to FILE, rotated at 10 MB (5 kept), instead of the console / journal")
     p.set_defaults(func=run)
 
 
