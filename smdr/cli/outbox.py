@@ -15,11 +15,11 @@ from datetime import datetime
 from pathlib import Path
 
 from .. import yamlfile
-from . import outbox_import
 from ..crm.client import redact
 from ..model import CallEvent
 from ..outbox import QUEUED, STATES, OutboxStore, outbox_path, resolve_data_dir
 from ..outbox.store import META_LAST_ERROR, META_LAST_ERROR_AT
+from . import outbox_import
 
 DEFAULT_CONFIG = "smdr.yaml"
 
