@@ -116,7 +116,7 @@ def _call_spaces(root: yamlfile.Section, sources: list[SourceSpec]) -> dict[str,
             raise configured.error(f"no source names the call space {name!r} (call_space: {name})", name)
         space = configured.section(name)
         space.check_keys({"window"})
-        window = space.get("window", (int, float), DEFAULT_WINDOW)
+        window = space.get("window", (int, float), DEFAULT_WINDOW, maximum=3600, unit="seconds")
         if window <= 0:
             raise space.error(f"'{space.prefix}.window' must be above zero, not {window}", "window")
         spaces[name] = float(window)
