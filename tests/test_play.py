@@ -39,7 +39,7 @@ def test_a_capture_played_into_a_serial_port_is_read_by_smdr_on_the_other_end(tm
                               "--baudrate", "115200", cwd=tmp_path)
             assert played.returncode == 0, played.stderr
             assert f"sent {FIXTURE.stat().st_size} bytes over 1 connection(s)" in played.stdout
-            out, err = recorder.communicate(timeout=60)
+            _out, err = recorder.communicate(timeout=60)
         finally:
             if recorder.poll() is None:
                 recorder.kill()
