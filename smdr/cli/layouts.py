@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from .. import layouts
 
@@ -16,6 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.code and not args.name:
+        print("smdr layouts: --code needs a layout name, e.g. smdr layouts panasonic-kx-tda --code", file=sys.stderr)
+        return 2
     if args.name:
         info = layouts.find(args.name)
         print(f"{info.name}: {info.description}\n  from {info.origin}\n")

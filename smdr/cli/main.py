@@ -127,7 +127,7 @@ def describe_os_error(exc: OSError) -> str:
     if exc.errno == 28:  # ENOSPC
         hint = "free some disk space"
     text = f"{where}: {reason}" if where else reason
-    return f"{text} ({hint})" if hint else text
+    return f"{text}; {hint}" if hint else text
 
 
 def _silence_stdout() -> None:
