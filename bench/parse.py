@@ -27,9 +27,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import cm_stream
 import hipath_stream
 import ipoffice_stream
-import cm_stream
 import panasonic_stream
 
 from smdr.pipeline import SourceSpec, make_decoder

@@ -12,6 +12,10 @@ from .normalize import Localizer, PhoneRules
 from .quarantine import Quarantine
 from .tracker import make_tracker
 
+# signals whose phone is what the line dialled (one digit, or digits of a call whose direction the fold
+# decides): the fold normalizes the number it assembles
+_DIALLED = frozenset({"digits", "on_hook"})
+
 
 @dataclass(slots=True)
 class DecoderStats:
@@ -34,12 +38,17 @@ class Decoder:
         strategy = fold or getattr(parser, "fold", None) or getattr(getattr(parser, "spec", None), "fold", "line")
         self.tracker = make_tracker(strategy, source, parser.name, localize, tolerance=tolerance,
                                     gateway=gateway or source)
+        configure = getattr(self.tracker, "configure", None)  # a strategy with options of its own
+        if configure is not None:
+            options = {**getattr(parser, "fold_options", {}), **(self.context.options if self.context else {})}
+            configure(options, phone.normalize)
         own_framer = getattr(parser, "framer", None)  # a binary protocol frames its own bytes
         self.framer = own_framer if own_framer is not None else Framer(max_record, self._overlong)
         self.position = 0
         self.events = 0
         intervals = [i for i in (getattr(parser, "tick_interval", None), self.tracker.tick_interval) if i]
         self.tick_interval: float | None = min(intervals) if intervals else None
+        self.settle_seconds = max(float(getattr(parser, "settle_seconds", 0.0)), self.tracker.settle_seconds)
 
     @property
     def stats(self) -> DecoderStats:
@@ -47,6 +56,8 @@ class Decoder:
                             self.tracker.reprints)
 
     def feed(self, chunk: bytes, received_at: datetime | None = None) -> list[CallEvent]:
+        if self.context is not None and received_at is not None:
+            self.context.received_at = received_at  # an own framer may note when a frame began
         return self.records(self.framer.feed(chunk), received_at)
 
     def tick(self, now: datetime) -> list[CallEvent]:
@@ -86,7 +97,7 @@ class Decoder:
         try:
             if not rec.event:  # a code parser may leave it to the stage
                 rec.event = DEFAULT_EVENT[rec.stage]
-            if rec.phone:
+            if rec.phone and rec.signal not in _DIALLED:
                 rec.phone, rec.direction = self.phone.normalize(rec.phone, rec.direction)
             self.tracker.add(rec, position, received_at, out)
         except Exception as exc:  # noqa: BLE001 - bad input must never stop the source

@@ -28,6 +28,7 @@ class Device:
     phone: yamlfile.Section | None = None  # phone rules of this model, under the config's own
     quirks: list[str] = field(default_factory=list)
     notes: str = ""
+    parser_options: dict = field(default_factory=dict)  # defaults of the source's parser_options
     path: str = ""
 
     def phone_rules(self, base: PhoneRules) -> PhoneRules:
@@ -58,7 +59,7 @@ class Device:
 
 def read_device(section: yamlfile.Section) -> Device:
     section.check_keys({"device", "title", "layout", "layouts", "date_order", "serial", "tcp", "listen",
-                        "phone", "quirks", "notes"})
+                        "phone", "quirks", "notes", "parser_options"})
     layout = section.get("layout")
     listed = section.str_list("layouts", [layout])
     if layout not in listed:
@@ -75,6 +76,7 @@ def read_device(section: yamlfile.Section) -> Device:
         phone=_phone(section),
         quirks=section.str_list("quirks", []),
         notes=section.get("notes", str, ""),
+        parser_options=yamlfile.as_written(section.section("parser_options", optional=True).data),
         path=section.path,
     )
 

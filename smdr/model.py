@@ -155,6 +155,23 @@ def make_call_id(source: str, first_record: str, occurrence: int = 0) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=10).hexdigest()
 
 
+class CallIds:
+    """``make_call_id`` for one source, with the source's part of the hash computed once."""
+
+    __slots__ = ("_seeded",)
+
+    def __init__(self, source: str) -> None:
+        self._seeded = hashlib.blake2b(f"{source}\x1f".encode("utf-8", "surrogateescape"), digest_size=10)
+
+    def __call__(self, first_record: str, occurrence: int = 0) -> str:
+        h = self._seeded.copy()
+        text = first_record.rstrip()
+        if occurrence:
+            text += f"\x1f{occurrence}"
+        h.update(text.encode("utf-8", "surrogateescape"))
+        return h.hexdigest()
+
+
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat(timespec="seconds")
 

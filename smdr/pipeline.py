@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -108,12 +109,12 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
             if chunk is LINK_LOST:
                 decoder.link_lost()
                 continue
-            received = datetime.now(tz)
+            received = transport.received_at(tz)
             events = decoder.feed(chunk, received)
             if hint.wants_advice(chunk, decoder.position, decoder.events):
                 await asyncio.to_thread(hint.advise, decoder.position)
             if watcher is not None:
-                now = received.timestamp()
+                now = time.time()
                 watcher.got_bytes(len(chunk), now)
                 watcher.got_records(decoder.position, decoder.events, now)
                 watcher.check_clock(events, received)
@@ -123,11 +124,15 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
                 await _emit(sink, event, spec.name)
         for event in decoder.finish():
             await _emit(sink, event, spec.name)
+        if decoder.tick_interval:  # a finite replay: what the timers decide once the line is quiet
+            settled = transport.clock(tz) + timedelta(seconds=decoder.settle_seconds)
+            for event in decoder.tick(settled):
+                await _emit(sink, event, spec.name)
 
     async def tick(interval: float) -> None:
         while True:
             await asyncio.sleep(interval)
-            for event in decoder.tick(datetime.now(tz)):
+            for event in decoder.tick(transport.clock(tz)):
                 await _emit(sink, event, spec.name)
 
     task = asyncio.create_task(consume(), name=f"source {spec.name}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -238,7 +239,9 @@ def test_smdr_layouts_lists_every_bundled_layout(tmp_path: Path) -> None:
     result = run_smdr("layouts", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     listed = sorted(line.split()[0] for line in result.stdout.splitlines() if line.strip())
-    assert listed == _bundled_names("parsers", "layout")
+    code_parsers = {ep.name for ep in entry_points(group="smdr.parsers") if ep.value.startswith("smdr.")}
+    assert listed == sorted(set(_bundled_names("parsers", "layout")) | code_parsers)
+    assert {"callerid-fsk", "callerid-modem", "whozz-calling-el", "ncid", "oj-segal"} <= code_parsers
     assert {"panasonic-kx-tda", "panasonic-kx-tda-b", "panasonic-kx-tda-c", "panasonic-kx-td",
             "panasonic-kx-tes", "panasonic-kx-ta"} <= set(listed)
 

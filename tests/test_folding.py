@@ -90,3 +90,11 @@ def test_an_in_progress_call_ends_when_its_line_moves_on() -> None:
     assert progress.event == "in-progress"
     assert (closed.call_id, closed.event, closed.agent) == (progress.call_id, "answered", "111")
     assert later.call_id != progress.call_id
+
+
+def test_the_seeded_call_id_hash_is_the_documented_one() -> None:
+    from smdr.model import CallIds, make_call_id
+
+    ids = CallIds("pbx")
+    for raw, occurrence in (("21/11/26 08:21AM   110 09 <I>0261 ", 0), ("x", 3), ("۰۹۱۲", 1)):
+        assert ids(raw, occurrence) == make_call_id("pbx", raw, occurrence)

@@ -65,6 +65,9 @@ def test_installed_parse_gives_the_golden_output(installed):
     for stream, layout, args in cases():
         copy = outside / stream.name
         shutil.copyfile(stream, copy)
+        timing = stream.with_name(stream.name + ".timing")
+        if timing.exists():  # a timed capture's golden output is its parse with the recorded timing
+            shutil.copyfile(timing, outside / timing.name)
         out = _run([str(python.parent / "smdr"), "parse", copy.name, "--layout", layout, "--source", stream.name,
                     *args], outside)
         expected = golden_path(stream).read_text(encoding="utf-8").splitlines()

@@ -10,12 +10,15 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO
 
+import yaml
+
 from .. import config, devices
 from ..decoder import Decoder
 from ..model import CDR_FIELDS, CallEvent
 from ..normalize import PhoneRules
 from ..pipeline import SourceSpec, make_decoder
 from ..quarantine import Quarantine, is_quarantine_file, read_quarantined
+from . import timed
 from .options import add_normalization, phone_rules
 from .progress import Progress
 
@@ -37,6 +40,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reference-date", type=_iso_date, metavar="YYYY-MM-DD",
                    help="when the capture was recorded: the year of dates printed without one (Avaya CM), and "
                         "the date of records that print none (default: the file's modification date)")
+    p.add_argument("--timing", metavar="PATH",
+                   help="the capture's timing file (smdr record writes CAPTURE.timing; used when it exists): bytes "
+                        "are received at the recorded times, and timers (rings that stop) decide as on the line")
+    p.add_argument("--start", type=_iso_datetime, metavar="YYYY-MM-DDTHH:MM:SS",
+                   help="when a timed capture began (default: the capture file's time less the timing's total)")
+    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="a parser option, as parser_options in smdr.yaml (VALUE is YAML: lines={1: '101'})")
     p.add_argument("--config", help="take time zone and phone rules from this smdr.yaml")
     p.add_argument("--quarantine", help="write unparsable records here (default: count and report only)")
     p.add_argument("-o", "--output", help="write here instead of standard output")
@@ -51,8 +61,10 @@ def run(args: argparse.Namespace) -> int:
         timezone, phone = settings.timezone, settings.phone
         site_phone = settings.root.section("phone", optional=True)
     layout, date_order = args.layout, args.date_order
+    options: dict = {}
     if args.device:
         device = devices.find(args.device)
+        options.update(device.parser_options)
         layout = layout or device.layout
         date_order = date_order or device.date_order
         phone = device.phone_rules(PhoneRules())  # the profile's rules, the config's on top
@@ -69,14 +81,24 @@ def run(args: argparse.Namespace) -> int:
     reference = args.reference_date
     if reference is None and args.path != "-":
         reference = _modified_date(args.path)
+    try:
+        options.update(_options(args.option))
+    except ValueError as exc:
+        print(f"smdr parse: {exc}", file=sys.stderr)
+        return 2
     spec = SourceSpec(name=source, url="", layout=layout, timezone=args.tz or timezone,
-                      phone=phone_rules(args, phone), date_order=date_order, reference_date=reference)
+                      phone=phone_rules(args, phone), date_order=date_order, reference_date=reference,
+                      parser_options=options)
     quarantine = Quarantine(args.quarantine)
     decoder = make_decoder(spec, quarantine)
     out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
     writer = _writer(args.format, out)
+    timing = Path(args.timing) if args.timing else Path(f"{args.path}.timing")
     try:
-        _feed(args.path, decoder, writer)
+        if args.path != "-" and (args.timing or timing.is_file()):
+            timed.feed(Path(args.path), timing, args.start, decoder, writer)
+        else:
+            _feed(args.path, decoder, writer)
     finally:
         quarantine.close()
         if args.output:
@@ -94,6 +116,23 @@ def _iso_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-01-14") from None
+
+
+def _iso_datetime(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=None)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time like 2026-01-14T09:30:00") from None
+
+
+def _options(pairs: list[str]) -> dict:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--option {pair!r}: expected KEY=VALUE")
+        out[key.strip()] = yaml.safe_load(value) if value.strip() else ""
+    return out
 
 
 def _modified_date(path: str) -> date | None:

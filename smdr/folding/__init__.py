@@ -1,7 +1,8 @@
 """Folding strategies: how the records of one real call become one call_id, chosen by the layout.
 
 ``line`` (default): by line evidence, for PBXs that print no call id; ``call_ref``: by the PBX's own
-call id (Avaya IP Office); ``none``: every record is a call. A third party adds a strategy under the
+call id (Avaya IP Office); ``none``: every record is a call; ``line_state``: by what a caller-ID box
+reports about each line (ring, number, off-hook, on-hook). A third party adds a strategy under the
 entry-point group ``smdr.folds`` (a Fold subclass, constructed like the ones here).
 """
 
@@ -14,11 +15,13 @@ from ..normalize import Localizer
 from .base import Fold, OpenCall
 from .call_ref import CallRefFold
 from .line import LineFold
+from .line_state import LineStateFold
 from .single import SingleFold
 
-__all__ = ["Fold", "OpenCall", "LineFold", "CallRefFold", "SingleFold", "STRATEGIES", "make_fold"]
+__all__ = ["Fold", "OpenCall", "LineFold", "CallRefFold", "SingleFold", "LineStateFold", "STRATEGIES", "make_fold"]
 
-STRATEGIES: dict[str, type[Fold]] = {"line": LineFold, "call_ref": CallRefFold, "none": SingleFold}
+STRATEGIES: dict[str, type[Fold]] = {"line": LineFold, "call_ref": CallRefFold, "none": SingleFold,
+                                     "line_state": LineStateFold}
 
 
 def make_fold(strategy: str, source: str, layout: str, localize: Localizer, *, tolerance: int = 120,

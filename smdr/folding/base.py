@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..layouts.record import FINAL_STAGE, RINGING_STAGE, Record
-from ..model import CallEvent, Provenance, make_call_id
+from ..model import CallEvent, CallIds, Provenance
 from ..normalize import Localizer
 
 _MAX_SEEN = 4096  # records remembered for call ids and reprints: more than a PBX's call memory
@@ -49,6 +49,7 @@ class Fold:
 
     name = "base"
     tick_interval: float | None = None  # seconds between ticks, None: this strategy needs none
+    settle_seconds: float = 0.0  # quiet time after which the timers have decided what they can (end of a replay)
 
     def __init__(self, source: str, layout: str, localize: Localizer, *, tolerance: int = 120,
                  gateway: str | None = None) -> None:
@@ -56,6 +57,7 @@ class Fold:
         self._local = localize.cache
         self.gateway = gateway
         self.tolerance = timedelta(seconds=tolerance)
+        self._call_id = CallIds(source)
         self.folded = 0
         self.reprints = 0
         # identity of a record -> (calls it opened, its sequence number and the newest printed time when
@@ -65,9 +67,19 @@ class Fold:
         self._seq = 0
         self._stepped_back = 0   # sequence number of the last record printed earlier than one before it
 
-    # -- what a strategy implements ------------------------------------------------------------
     def add(self, rec: Record, position: int = 0, received_at: datetime | None = None,
             out: list[CallEvent] | None = None) -> list[CallEvent]:
+        """The events this record gives (usually one), appended to ``out`` when given."""
+        events: list[CallEvent] = [] if out is None else out
+        if not self.is_reprint(rec):
+            start, end = self.span(rec)
+            self.fold(rec, start, end, Provenance(self.source, self.layout, rec.raw, position, received_at), events)
+        return events
+
+    # -- what a strategy implements ------------------------------------------------------------
+    def fold(self, rec: Record, start: datetime, end: datetime | None, provenance: Provenance,
+             events: list[CallEvent]) -> None:
+        """Append the events of ``rec`` (its span already worked out) to ``events``."""
         raise NotImplementedError
 
     def tick(self, now: datetime) -> list[CallEvent]:
@@ -105,7 +117,7 @@ class Fold:
     def new_call_id(self, rec: Record) -> str:
         key = self.identity(rec)
         count = self._note_seen(key, 1)
-        return make_call_id(self.source, key, count)
+        return self._call_id(key, count)
 
     def remember_seen(self, rec: Record) -> None:
         """A record folded into a call is seen too: its reprint must not open a call."""
@@ -134,9 +146,6 @@ class Fold:
         if rec.stage == FINAL_STAGE and "duration" not in rec.unknown:
             return when, when + seconds(length)
         return when, None
-
-    def provenance(self, rec: Record, position: int, received_at: datetime | None) -> Provenance:
-        return Provenance(self.source, self.layout, rec.raw, position, received_at)
 
     def event(self, call: OpenCall, rec: Record, provenance: Provenance, event: str | None = None) -> CallEvent:
         final = rec.stage == FINAL_STAGE

@@ -19,7 +19,7 @@ from collections import OrderedDict
 from datetime import datetime, timedelta
 
 from ..layouts.record import FINAL_STAGE, Record
-from ..model import ANSWERED, NO_ANSWER, TRANSFERRED, CallEvent
+from ..model import ANSWERED, NO_ANSWER, TRANSFERRED, CallEvent, Provenance
 from .base import Fold, OpenCall, seconds
 
 _MAX_REFS = 4096
@@ -44,13 +44,8 @@ class CallRefFold(Fold):
             if call.ref:
                 self._open[call.ref] = call
 
-    def add(self, rec: Record, position: int = 0, received_at: datetime | None = None,
-            out: list[CallEvent] | None = None) -> list[CallEvent]:
-        events: list[CallEvent] = [] if out is None else out
-        if self.is_reprint(rec):
-            return events
-        start, end = self.span(rec)
-        provenance = self.provenance(rec, position, received_at)
+    def fold(self, rec: Record, start: datetime, end: datetime | None, provenance: Provenance,
+             events: list[CallEvent]) -> None:
         ref = rec.call_ref or ""
         call = (self._open.get(ref) or self._ended.get(ref)) if ref else None
         if call is not None and not self._belongs(call, start):
@@ -70,7 +65,7 @@ class CallRefFold(Fold):
             self._join(call, rec, start, end, connected)
         if ref and rec.more:
             self._open[ref] = call
-            self._opened_at.setdefault(ref, received_at or start)
+            self._opened_at.setdefault(ref, provenance.received_at or start)
             event = TRANSFERRED
         else:
             if ref:
@@ -81,7 +76,7 @@ class CallRefFold(Fold):
             call.call_id, call.direction, event, call.agent, call.phone or None, call.talk, rec.billduration,
             self.gateway, call.line or None, None, call.start, call.end if rec.stage == FINAL_STAGE else None,
             provenance))
-        return events
+        return
 
     def _join(self, call: OpenCall, rec: Record, start: datetime, end: datetime | None, connected: bool) -> None:
         if connected:

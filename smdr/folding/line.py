@@ -47,13 +47,8 @@ class LineFold(Fold):
         for call in calls:
             self._remember(call.line, call)
 
-    def add(self, rec: Record, position: int = 0, received_at: datetime | None = None,
-            out: list[CallEvent] | None = None) -> list[CallEvent]:
-        events: list[CallEvent] = [] if out is None else out
-        if self.is_reprint(rec):
-            return events
-        start, end = self.span(rec)
-        provenance = self.provenance(rec, position, received_at)
+    def fold(self, rec: Record, start: datetime, end: datetime | None, provenance: Provenance,
+             events: list[CallEvent]) -> None:
         line = rec.linename or "" if rec.direction != INTERNAL else ""
         if line:
             open_calls = self._open.get(line)
@@ -63,14 +58,14 @@ class LineFold(Fold):
                     self.folded += 1
                     self.remember_seen(rec)
                     events.append(self._fold(call, rec, end, provenance))
-                    return events
+                    return
             if rec.stage != RINGING_STAGE and rec.continues:
                 call = self._match_ended(line, rec, start)
                 if call is not None:
                     self.folded += 1
                     self.remember_seen(rec)
                     events.append(self._fold(call, rec, end, provenance))
-                    return events
+                    return
             if open_calls:
                 self._close_moved_on(open_calls, start, events)
         final = rec.stage == FINAL_STAGE
@@ -82,7 +77,7 @@ class LineFold(Fold):
             call.call_id, call.direction, rec.event, call.agent, call.phone or None, call.talk,
             rec.billduration, self.gateway, line or rec.linename, None, start, end if final else None,
             provenance))
-        return events
+        return
 
     def _match_open(self, calls: list[OpenCall], rec: Record, start: datetime) -> OpenCall | None:
         """Rules 1 and 3: the open call on this line that started with this record."""

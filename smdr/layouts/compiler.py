@@ -422,7 +422,7 @@ class _Generator:
             "phone": "o_phone or None", "linename": "o_linename or None", "ring": "o_ring",
             "duration": "o_duration", "held": "o_held", "billduration": "o_billduration",
             "continues": "o_continues", "account": "o_account or None", "call_ref": "o_call_ref or None",
-            "more": "o_more", "dated": repr(self.spec.dated), "unknown": self._unknowns(),
+            "more": "o_more", "dated": repr(self.spec.dated), "unknown": self._unknowns(), "signal": "o_signal",
         }
         # by position, in the dataclass's own order (three times faster than by keyword)
         self.emit(f"return Record({', '.join(values[f.name] for f in dataclass_fields(Record))})")

@@ -12,6 +12,8 @@ RINGING_STAGE = "ringing"      # printed while the call rings (caller-ID line, R
 ANSWERED_STAGE = "answered"    # printed when it is answered (AN): the call is in progress
 FINAL_STAGE = "final"          # printed when it ended: the record of the call (or of one leg)
 STAGES = (RINGING_STAGE, ANSWERED_STAGE, FINAL_STAGE)
+# What a caller-ID box reports about a line (fold: line_state); empty for a PBX's call record.
+SIGNALS = ("ring", "caller_id", "off_hook", "on_hook", "digits", "missed")
 
 
 @dataclass(slots=True)
@@ -38,6 +40,7 @@ class Record:
     more: bool = False          # with call_ref: more records of this call follow (IP Office Continuation)
     dated: bool = True          # False: the PBX printed no date here (it came from a date record or the clock)
     unknown: tuple[str, ...] = ()  # outputs printed as a sentinel (99:59'59"): their 0 means "not known"
+    signal: str = ""            # a line event of a caller-ID box (SIGNALS), for the line_state fold
 
 
 _HOUR = timedelta(hours=1)

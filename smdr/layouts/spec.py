@@ -9,11 +9,12 @@ from typing import Any
 from ..model import DIRECTIONS, EVENTS
 from ..yamlfile import MarkedDict, MarkedList, Section
 from .fields import DATE_ORDERS, FIELD_TYPES
-from .record import STAGES
+from .record import SIGNALS, STAGES
 
 FORMATS = ("fixed", "csv", "regex")
-FOLDS = ("line", "call_ref", "none")
-OUTPUTS = ("agent", "phone", "linename", "duration", "ring", "held", "billduration", "account", "call_ref")
+FOLDS = ("line", "call_ref", "none", "line_state")
+OUTPUTS = ("agent", "phone", "linename", "duration", "ring", "held", "billduration", "account", "call_ref",
+           "signal")
 INT_OUTPUTS = ("duration", "ring", "held", "billduration")
 SETTABLE = ("direction", "event", "stage", "continues", "more", "time_is", "skip", "reject") + OUTPUTS
 _NOT_TEXT = frozenset({"continues", "more", *INT_OUTPUTS})  # set: other values are read as written text
@@ -329,6 +330,8 @@ def _read_assignments(section: Section, names: set[str]) -> dict[str, Any]:
             raise section.error(f"event must be one of {', '.join(sorted(EVENTS))}", key)
         if key == "stage" and value not in STAGES:
             raise section.error(f"stage must be one of {', '.join(STAGES)}", key)
+        if key == "signal" and isinstance(value, str) and "{" not in value and value not in SIGNALS:
+            raise section.error(f"signal must be one of {', '.join(SIGNALS)}", key)
         if key == "time_is" and value not in ("start", "end"):
             raise section.error("time_is must be start or end", key)
         if key in ("continues", "more") and not isinstance(value, bool):

@@ -32,6 +32,7 @@ BUILTIN_TRANSPORTS: dict[str, str] = {
     "tcp": "smdr.transports.tcp:TcpClientTransport",
     "tcp-listen": "smdr.transports.tcp:TcpListenTransport",
     "file": "smdr.transports.file:FileReplayTransport",
+    "udp": "smdr.transports.udp:UdpTransport",
 }
 
 

@@ -8,6 +8,8 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from ..backoff import backoff_delay
 from ..errors import TransportClosed, TransportError
@@ -44,6 +46,14 @@ class Transport(ABC):
     @abstractmethod
     async def close(self) -> None:
         """Release the port or socket; safe to call twice."""
+
+    def received_at(self, tz: Any) -> datetime:
+        """When the chunk just read was received: now on a live link; a replay gives its recorded time."""
+        return datetime.now(tz)
+
+    def clock(self, tz: Any) -> datetime:
+        """The time the source's timers run on: now, or a replay's recorded time as it plays."""
+        return datetime.now(tz)
 
     async def write(self, data: bytes) -> None:  # pragma: no cover - only some transports talk back
         raise TransportError(f"{self.display_url}: this transport cannot send")

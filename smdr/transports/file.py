@@ -6,6 +6,12 @@
     ?pace=flat                               (default) big chunks, no waiting
     ?pace=baud&baudrate=9600                 10 bits of wire time per byte, in small chunks
     ?pace=timing[&timing=PATH][&speed=2.0]   util-linux scriptreplay timing (default PATH.timing), sped up
+    ?pace=timing&start=2026-01-14T09:30:00   when the capture began (local time of the source's zone)
+
+With timing, the bytes are received at their recorded times: the capture's start (``start=``, else
+the data file's modification time less the timing's total: ``smdr record`` writes the file as each
+chunk comes) plus each chunk's offset; the source's timers run on the same clock. So a replay gives
+the same times, and the same decisions of the timers, as the line did.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -22,7 +29,7 @@ from ..errors import TransportClosed, TransportError
 from .base import Transport
 from .urls import merge_options, option_float, option_int, parse_url
 
-FILE_OPTIONS = ("pace", "baudrate", "timing", "speed", "chunk_size")
+FILE_OPTIONS = ("pace", "baudrate", "timing", "speed", "chunk_size", "start")
 PACES = ("flat", "baud", "timing")
 FLAT_CHUNK = 65536
 BITS_PER_BYTE = 10  # start + 8 data + stop: the usual 8N1 wire time
@@ -107,8 +114,10 @@ class FileReplayTransport(Transport):
         default_chunk = max(1, round(self.baudrate / BITS_PER_BYTE * BAUD_TICK_SECONDS)) \
             if self.pace == "baud" else FLAT_CHUNK
         self.chunk_size = max(1, option_int(url, options, "chunk_size", default_chunk))
+        self.start = self._start_option(options.get("start"))
         self._file: IO[bytes] | None = None
         self._timing: Iterator[TimingEntry] | None = None
+        self._capture_start: datetime | None = None  # naive local: when the recorded stream began
         self._started = 0.0
         self._wire_seconds = 0.0  # when (after _started) the bytes delivered so far are due
 
@@ -117,12 +126,35 @@ class FileReplayTransport(Transport):
         self._file = self._open_file()
         if self.pace == "timing":
             try:
-                self._timing = iter(read_timing_file(self.timing_path))
+                entries = read_timing_file(self.timing_path)
             except TransportError:
                 await self.close()
                 raise
+            self._timing = iter(entries)
+            self._capture_start = self.start or (
+                datetime.fromtimestamp(self.path.stat().st_mtime) - timedelta(seconds=sum(e.delay for e in entries)))
         self._started = time.monotonic()
         self._wire_seconds = 0.0
+
+    def _start_option(self, value: Any) -> datetime | None:
+        if value in (None, ""):
+            return None
+        try:
+            return datetime.fromisoformat(str(value)).replace(tzinfo=None)
+        except ValueError:
+            raise TransportError(f"{self.display_url}: start={value!r} is not a time like 2026-01-14T09:30:00") \
+                from None
+
+    def received_at(self, tz: Any) -> datetime:
+        if self._capture_start is None:
+            return datetime.now(tz)
+        return (self._capture_start + timedelta(seconds=self._wire_seconds * self.speed)).replace(tzinfo=tz)
+
+    def clock(self, tz: Any) -> datetime:
+        if self._capture_start is None:
+            return datetime.now(tz)
+        played = (time.monotonic() - self._started) * self.speed
+        return (self._capture_start + timedelta(seconds=played)).replace(tzinfo=tz)
 
     def _open_file(self) -> IO[bytes]:
         try:

@@ -4,6 +4,8 @@
     serial://COM3?baudrate=9600
     socket://10.0.0.5:4001              (raw TCP serial server, e.g. a Moxa in "TCP server" mode)
     rfc2217://10.0.0.5:4001?baudrate=9600  (telnet COM-port control: the serial settings reach the far port)
+    serial://COM4?baudrate=9600&init=AT%2BVCID%3D1   (sent, with CR, every time the port opens: a modem's
+                                                     caller-ID mode, which some modems forget on reset)
 
 How each kind is read (checked against the installed pyserial-asyncio-fast 0.16 source, and by trying):
 
@@ -41,7 +43,7 @@ log = logging.getLogger("smdr.transport.serial")
 
 SERIAL_OPTION_NAMES = ("baudrate", "parity", "bytesize", "stopbits", "xonxoff", "rtscts", "dsrdtr",
                        "exclusive")
-OTHER_OPTION_NAMES = ("connect_timeout", "idle_timeout")
+OTHER_OPTION_NAMES = ("connect_timeout", "idle_timeout", "init")
 READ_CHUNK = 4096
 THREAD_READ_POLL_SECONDS = 0.2  # how long one blocking read waits in the reader-thread mode
 CLOSE_TIMEOUT_SECONDS = 3.0
@@ -142,6 +144,7 @@ class SerialTransport(Transport):
         self.settings = SerialSettings.from_options(url, options)
         self.connect_timeout = option_float(url, options, "connect_timeout", 10.0) or 10.0
         self.idle_timeout = option_float(url, options, "idle_timeout", None)  # quiet this long = lost
+        self.init = str(options.get("init") or "")
         self.threaded = self.scheme in THREADED_SCHEMES
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
@@ -168,6 +171,12 @@ class SerialTransport(Transport):
             await self.close()
             raise TransportError(f"{self.display_url}: cannot open: {_describe(exc)}") from exc
         log.debug("%s: open (%s)", self.display_url, self.settings.describe())
+        if self.init:
+            try:
+                await self.write(self.init.encode("latin-1") + b"\r")
+            except TransportClosed as exc:
+                await self.close()
+                raise TransportError(f"{self.display_url}: cannot send the init string: {exc}") from exc
 
     # -- read / write ---------------------------------------------------------------------------
 
