@@ -83,7 +83,7 @@ def test_a_reader_that_stops_early_is_no_error(tmp_path: Path) -> None:
      ["keep_days", "between 0 and 3650 days, not -1"]),
     ("crm: {url: 'http://127.0.0.1:9/x', secretkey: s, concurrency: 100000000}\n",
      ["concurrency", "between 1 and 64, not 100000000"]),
-    ("crm: {url: 'http://127.0.0.1:9/x', secretkey: s, timeout: 0}\n", ["timeout", "between 0.5 and 600"]),
+    ("crm: {url: 'http://127.0.0.1:9/x', secretkey: s, timeout: 0}\n", ["timeout", "between 0.1 and 600"]),
     ("popup: {max_age: 99999}\ncrm: {url: 'http://127.0.0.1:9/x', secretkey: s}\n", ["max_age", "between 0 and 3600"]),
     ("monitor: {silent_minutes: -5}\n", ["silent_minutes", "between 0 and 10080 minutes"]),
 ])
@@ -120,7 +120,7 @@ def test_credentials_in_the_crm_url_are_masked(caplog: pytest.LogCaptureFixture)
     from smdr.crm.client import GenericClient
     from smdr.crm.settings import CrmSettings
 
-    client = GenericClient(CrmSettings(url="https://bob:hunter2@crm.example/api", secretkey="k"))
+    client = GenericClient(CrmSettings(url="https://bob:hunter2@crm.example/api", secretkey="masked-url-test-secret"))
     assert client.display_url == "https://bob:***@crm.example/api"
     with caplog.at_level(logging.INFO, logger="smdr.crm"):
         logging.getLogger("smdr.crm").error("cannot reach https://bob:hunter2@crm.example/api")
