@@ -56,8 +56,8 @@ class CrmSettings:
             raise section.error(f"'{_name(section, 'method')}' must be POST or GET, not {method!r}", "method")
         number = (int, float)
         timeout = section.get("timeout", number, 10.0, minimum=0.1, maximum=600, unit="seconds")
-        retry_initial = section.get("retry_initial", number, 1.0, minimum=0.1, maximum=3600, unit="seconds")
-        retry_max = section.get("retry_max", number, 300.0, minimum=1, maximum=86400, unit="seconds")
+        retry_initial = section.get("retry_initial", number, 1.0, minimum=0.01, maximum=3600, unit="seconds")
+        retry_max = section.get("retry_max", number, 300.0, minimum=0.01, maximum=86400, unit="seconds")
         concurrency = section.get("concurrency", int, 8, minimum=1, maximum=MAX_CONCURRENCY)
         if retry_max < retry_initial:
             raise section.error(f"'{_name(section, 'retry_max')}' must not be below retry_initial",
