@@ -1,6 +1,6 @@
 """Popup latency benchmark: a ringing record on the serial line -> its ProcessCDR at the CRM.
 
-    python bench/popup.py [-n 1000] [--pause-ms 20-50] [--backlog 2000] [--backlog-popups 300]
+    python bench/popup.py [-n 1000] [--pause-ms 20-50] [--backlog 2000] [--backlog-popups 300] [--tapi-popups 300]
 
 Starts the CRM simulator (``smdr crm-sim``), a socat pseudo-terminal pair standing in for the PBX's
 serial cable, and the connector (``smdr run``) reading the far end as ``serial://<pty>?baudrate=9600``.
@@ -249,15 +249,37 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
 
 
-def report(title: str, values: list[float], expected: int) -> None:
+def report(title: str, values: list[float], expected: int, clock: str = "last byte written") -> None:
     print(f"{title}")
     if not values:
         print(f"  delivered 0 of {expected}")
         return
     print(f"  delivered {len(values)} of {expected}")
-    print(f"  last byte written -> request at crm-sim, ms: p50 {percentile(values, .50):.2f}  "
+    print(f"  {clock} -> request at crm-sim, ms: p50 {percentile(values, .50):.2f}  "
           f"p90 {percentile(values, .90):.2f}  p99 {percentile(values, .99):.2f}  max {max(values):.2f}  "
           f"(mean {statistics.fmean(values):.2f}, min {min(values):.2f})")
+
+
+def tapi_phase(bench: Bench, workdir: Path, count: int, pause: tuple[float, float], rng: random.Random,
+               serial_p50: float) -> None:
+    """Phase 3: the same popups from CTI (see bench/popup_tapi.py); ratio against phase 1's p50."""
+    import popup_tapi
+
+    library = popup_tapi.build_fake(workdir)
+    script = popup_tapi.write_script(workdir, count, (pause[0] * 1000, pause[1] * 1000), rng)
+    before = bench.stored()
+    process, log = popup_tapi.start_connector(workdir, library, script, f"http://127.0.0.1:{bench.port}{ENDPOINT_PATH}",
+                                              SECRET, _env())
+    bench.processes.append(process)
+    started = time.monotonic()
+    done = popup_tapi.wait_done(log, START_TIMEOUT + count * (pause[1] * 2 + 0.05))
+    settled = bench.wait_for(before["popups"] + count)
+    values = list(latencies(bench.get("/events")["events"], popup_tapi.pushed_times(log)).values())
+    report(f"phase 3: {count} incoming calls through tapi:// (the fake tapi32 queues OFFERING -> ringing at "
+           f"crm-sim) ({time.monotonic() - started:.1f} s){'' if done and settled else ' [timed out waiting]'}",
+           values, count, clock="OFFERING queued by the fake")
+    if values:
+        print(f"  p50 TAPI / p50 serial (phase 1, same run): {statistics.median(values) / serial_p50:.2f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -269,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="ringing records written while the backlog is delivered (default 300)")
     parser.add_argument("--backlog-latency-ms", type=float, default=60.0,
                         help="crm-sim latency in phase 2, so that the backlog lasts (default 60)")
+    parser.add_argument("--tapi-popups", type=int, default=300,
+                        help="incoming calls through the fake tapi32 (tapi:// source), 0: skip (default 300)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, outbox, crm db)")
     args = parser.parse_args(argv)
@@ -333,6 +357,9 @@ def main(argv: list[str] | None = None) -> int:
                during, len(written2))
         report("  all phase-2 popups:", list(phase2.values()), len(written2))
         print()
+        if args.tapi_popups:
+            tapi_phase(bench, workdir, args.tapi_popups, pause, rng, statistics.median(phase1.values()))
+            print()
         print(f"connector log, outbox and crm-sim db in {workdir}" if args.keep else "")
     finally:
         bench.close()

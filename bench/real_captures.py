@@ -30,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from smdr import layouts
-from smdr.detect import fits
+from smdr.detect import detect, sample_of
 from smdr.framing import Framer
 from smdr.layouts.record import Record, RecordRejected
 from smdr.normalize import PhoneRules
@@ -146,8 +146,10 @@ def layout_for(path: Path, mapping: list[tuple[str, str, str | None]]) -> tuple[
         if fnmatch.fnmatch(path.name, pattern):
             info = layouts.find(layout)
             return layout, order or (info.spec.date_order if info.spec else "DMY")
-    best = fits(path.read_bytes()[:20000], [n for n in layouts.available() if n.startswith("panasonic")])[0]
-    return best.layout, best.date_order
+    sample = sample_of(path.read_bytes()[:20000], complete=False)
+    found = detect(sample, names=[n for n in layouts.available() if n.startswith("panasonic")])
+    best = found.ranked[0]  # the best fit even when detection would call it unknown: every record is classified
+    return best.name, best.dates.order
 
 
 def read_map(path: str | None) -> list[tuple[str, str, str | None]]:

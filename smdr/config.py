@@ -6,19 +6,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import devices, layouts, yamlfile
+from .crm.settings import CrmSettings
+from .cti.makecall import MakeCallSettings
 from .errors import ConfigError, TransportError
 from .httpd.settings import HttpSettings
 from .layouts.fields import DATE_ORDERS
 from .normalize import PhoneRules, zone
 from .pipeline import SourceSpec
 from .recordings.settings import RecordingSettings
-from .transports import open_url
+from .transports import open_url, transport_class, url_scheme
 
 TOP_KEYS = {"data_dir", "timezone", "phone", "sources", "output", "quarantine", "crm", "popup", "outbox",
-            "layout_dirs", "device_dirs", "max_record", "http", "recordings", "call_spaces", "monitor"}
+            "layout_dirs", "device_dirs", "max_record", "http", "recordings", "call_spaces",
+            "click_to_call", "monitor"}
 SOURCE_KEYS = {"name", "url", "device", "layout", "date_order", "gateway", "fold_tolerance", "timezone",
-               "phone", "login", "password", "user", "idle_timeout", "parser_options", "call_space",
-               "silent_minutes", "clock_tolerance_minutes"}
+               "phone", "login", "password", "user", "idle_timeout", "parser_options", "call_space", "api_key",
+               "tenant", "silent_minutes", "clock_tolerance_minutes"}
 MONITOR_KEYS = {"silent_minutes", "clock_tolerance_minutes"}
 #: a layout's longest record is a few hundred bytes; the framer holds at most this much per line
 MAX_RECORD_RANGE = (64, 1 << 20)
@@ -47,6 +50,7 @@ class Settings:
     http: HttpSettings | None = None  # the connector's HTTP server, when configured
     recordings: RecordingSettings | None = None  # a call recorder's folder, when configured
     call_spaces: dict[str, float] = field(default_factory=dict)  # name -> window (s), for every name in use
+    click_to_call: MakeCallSettings | None = None  # the CRM's /makecall, when configured
     monitor: Monitor = field(default_factory=Monitor)
 
     def section(self, key: str) -> yamlfile.Section | None:
@@ -78,6 +82,9 @@ def from_section(root: yamlfile.Section, base_dir: Path, *, need_sources: bool =
                for s in source_sections]
     for spec in sources:
         spec.state_path = data_dir / "state" / f"{_file_name(spec.name)}.json"
+        if getattr(transport_class(url_scheme(spec.url)), "keeps_state", False):  # e.g. which records were seen
+            seen_db = data_dir / "state" / f"{_file_name(spec.name)}.seen.db"
+            spec.transport_options.setdefault("state_path", str(seen_db))
     seen: set[str] = set()
     for spec, section in zip(sources, root.sections("sources")):
         if spec.name in seen:
@@ -91,7 +98,19 @@ def from_section(root: yamlfile.Section, base_dir: Path, *, need_sources: bool =
     http = HttpSettings.from_section(root.section("http", optional=True)) if "http" in root else None
     recordings = _recordings(root, base_dir, http)
     return Settings(str(root.path), data_dir, timezone, phone, sources, output, quarantine, root, layout_dirs,
-                    http, recordings, _call_spaces(root, sources), monitor)
+                    http, recordings, _call_spaces(root, sources), _click_to_call(root, http),
+                    monitor)
+
+
+def _click_to_call(root: yamlfile.Section, http: HttpSettings | None) -> MakeCallSettings | None:
+    if "click_to_call" not in root:
+        return None
+    section = root.section("click_to_call")
+    if http is None:
+        raise section.error("click_to_call is a route of the connector's HTTP server: add an 'http:' section",
+                            None)
+    crm_secret = CrmSettings.from_section(root.section("crm")).secretkey if "crm" in root else None
+    return MakeCallSettings.from_section(section, crm_secret)
 
 
 def _monitor(section: yamlfile.Section) -> Monitor:
@@ -183,6 +202,9 @@ def _source(section: yamlfile.Section, timezone: str, phone_section: yamlfile.Se
     options: dict = {}
     if "idle_timeout" in section:
         section.get("idle_timeout", (int, float), minimum=1, maximum=7 * 86400, unit="seconds")
+    for key in ("api_key", "tenant"):  # an HTTP PBX's credentials (GIS): kept out of the URL that is shown
+        if key in section:
+            options["key" if key == "api_key" else key] = yamlfile.as_written(section.written(key))
     for key in ("login", "password", "user", "idle_timeout"):
         if key in section:
             # password: 0123 is the text 0123 (YAML alone would make it the number 83)

@@ -10,6 +10,8 @@ from contextlib import suppress
 
 from . import __version__
 from .config import Settings
+from .cti.dialing import Dialers, can_dial
+from .cti.makecall import MakeCall
 from .decoder import DecoderStats
 from .httpd import HttpServer, Router
 from .monitor.routes import add_routes as add_status_routes
@@ -18,6 +20,7 @@ from .monitor.state import SiteStatus
 from .pipeline import SourceSpec, run_source
 from .quarantine import Quarantine
 from .sinks import EventSink, JsonlSink
+from .transports import open_url
 from .transports.base import Backoff
 
 log = logging.getLogger("smdr.run")
@@ -44,8 +47,12 @@ async def run(settings: Settings, *, once: bool = False, stop: asyncio.Event | N
     recordings = _start_recordings(settings, sink, router, http.base_url if http is not None else "", stop) if (
         settings.recordings is not None) else None
     sinks = _source_sinks(settings, sink)
+    dialers = Dialers()
+    if settings.click_to_call is not None:
+        MakeCall(settings.click_to_call, dialers).add_routes(router)
     sources = [asyncio.create_task(_supervise(spec, sinks[spec.name], quarantine, stop, restart=not once,
-                                              status=status), name=spec.name) for spec in settings.sources]
+                                              dialers=dialers, status=status), name=spec.name)
+               for spec in settings.sources]
     if background is not None:
         background.add_done_callback(_report_unexpected_end)
     log.info("smdr running: %d source(s): %s", len(sources),
@@ -87,12 +94,22 @@ async def run(settings: Settings, *, once: bool = False, stop: asyncio.Event | N
 
 
 async def _supervise(spec: SourceSpec, sink: EventSink, quarantine: Quarantine, stop: asyncio.Event, *,
-                     restart: bool, status: SiteStatus | None = None) -> DecoderStats | None:
-    """Run one source; if it fails (a bug, a resource error), say so and start it again with backoff."""
+                     restart: bool, dialers: Dialers | None = None,
+                     status: SiteStatus | None = None) -> DecoderStats | None:
+    """Run one source; if it fails (a bug, a resource error), say so and start it again with backoff.
+    A source whose transport can place calls (TAPI, GIS) is click-to-call's dialer while it runs."""
     backoff = Backoff(initial=1.0, cap=300.0)
     while not stop.is_set():
         try:
-            return await run_source(spec, sink, quarantine=quarantine, stop=stop, status=status)
+            transport = open_url(spec.url, **spec.transport_options)
+            if dialers is not None and can_dial(transport):
+                dialers.add(spec.name, transport)  # type: ignore[arg-type]
+            try:
+                return await run_source(spec, sink, quarantine=quarantine, stop=stop, transport=transport,
+                                        status=status)
+            finally:
+                if dialers is not None:
+                    dialers.remove(spec.name)
         except Exception as exc:
             if not restart:
                 raise

@@ -87,7 +87,12 @@ class Decoder:
             except Exception as exc:  # noqa: BLE001 - a code parser's bug must not stop the source
                 self._reject(line, "parser-error", f"{type(exc).__name__}: {exc}", position)
                 continue
-            if rec is not None:
+            if rec is None:
+                continue
+            if type(rec) is list:  # a code parser's line that ends several calls (a CTI provider restart)
+                for one in rec:
+                    add(one, line, position, received_at, out)
+            else:
                 add(rec, line, position, received_at, out)
         self.position = position
         self.events += len(out)

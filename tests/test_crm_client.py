@@ -366,7 +366,7 @@ def test_secret_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     text = "crm:\n  url: https://crm.example/api\n  secretkey_env: SMDR_TEST_SECRET\n"
     assert CrmSettings.from_section(load_text(text, "c.yaml").section("crm")).secretkey == "from-env"
     monkeypatch.delenv("SMDR_TEST_SECRET")
-    with pytest.raises(ConfigError, match="variable named by 'crm.secretkey_env' is not set") as caught:
+    with pytest.raises(ConfigError, match=r"variable named by 'crm\.secretkey_env' is not set") as caught:
         CrmSettings.from_section(load_text(text, "c.yaml").section("crm"))
     assert caught.value.line == 3  # the line names it; the value itself is never echoed (it may be the secret)
 

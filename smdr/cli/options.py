@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import re
+from datetime import date, datetime
+from pathlib import Path
 
+from ..detect import MAX_BYTES, MAX_LINES, MIN_RECORDS
 from ..normalize import PhoneRules
 
 
@@ -34,6 +37,30 @@ def phone_rules(args: argparse.Namespace, base: PhoneRules) -> PhoneRules:
     if args.extension_pattern:
         changes["extension_pattern"] = re.compile(args.extension_pattern)
     return dataclasses.replace(base, **changes)
+
+
+def add_detect_limits(p: argparse.ArgumentParser) -> None:
+    group = p.add_argument_group("detection limits")
+    group.add_argument("--detect-bytes", type=int, default=MAX_BYTES, metavar="N",
+                       help=f"read at most the first N bytes of the capture (default {MAX_BYTES})")
+    group.add_argument("--detect-lines", type=int, default=MAX_LINES, metavar="N",
+                       help=f"try at most the first N records (default {MAX_LINES})")
+    group.add_argument("--min-records", type=int, default=MIN_RECORDS, metavar="N",
+                       help=f"fewer records read than this is 'unknown' (default {MIN_RECORDS})")
+
+
+def iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-01-14") from None
+
+
+def modified_date(path: str) -> date | None:
+    try:
+        return datetime.fromtimestamp(Path(path).stat().st_mtime).date()
+    except OSError:
+        return None
 
 
 def port_number(text: str) -> int:

@@ -6,7 +6,7 @@ import argparse
 import csv
 import json
 import sys
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -14,12 +14,14 @@ import yaml
 
 from .. import config, devices
 from ..decoder import Decoder
+from ..detect import Sample, detect, read_sample, sample_of
 from ..model import CDR_FIELDS, CallEvent
 from ..normalize import PhoneRules
 from ..pipeline import SourceSpec, make_decoder
 from ..quarantine import Quarantine, is_quarantine_file, read_quarantined
 from . import timed
-from .options import add_normalization, phone_rules
+from .detect import summary, undecided
+from .options import add_detect_limits, add_normalization, iso_date, modified_date, phone_rules
 from .progress import Progress
 
 CHUNK = 1 << 16
@@ -30,14 +32,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Parse a capture, a quarantine file (to re-process it after a layout "
                                    "fix) or standard input (-) and print the Generic call events.")
     p.add_argument("path", help="capture file, quarantine .jsonl file, or - for standard input")
-    p.add_argument("--layout", help="layout name (smdr layouts) or a layout YAML file")
+    p.add_argument("--layout", help="layout name (smdr layouts) or a layout YAML file (default: detected, "
+                                    "as smdr detect does, and said on standard error)")
     p.add_argument("--device", help="device profile (smdr devices): gives the layout and date order")
     p.add_argument("--format", choices=("jsonl", "table", "csv"), default="jsonl",
                    help="jsonl: one call event per line (default; smdr outbox import reads it), table: for the "
                         "eye, csv: the CRM's fields")
     p.add_argument("--source", help="source name (part of every call_id; default: the file name)")
     p.add_argument("--date-order", choices=("MDY", "DMY", "YMD"), help="override the layout's date order")
-    p.add_argument("--reference-date", type=_iso_date, metavar="YYYY-MM-DD",
+    p.add_argument("--reference-date", type=iso_date, metavar="YYYY-MM-DD",
                    help="when the capture was recorded: the year of dates printed without one (Avaya CM), and "
                         "the date of records that print none (default: the file's modification date)")
     p.add_argument("--timing", metavar="PATH",
@@ -51,14 +54,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quarantine", help="write unparsable records here (default: count and report only)")
     p.add_argument("-o", "--output", help="write here instead of standard output")
     add_normalization(p)
+    add_detect_limits(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    timezone, phone, site_phone = "Asia/Tehran", PhoneRules(), None
+    timezone, phone, site_phone, layout_dirs = "Asia/Tehran", PhoneRules(), None, None
     if args.config:
         settings = config.load(args.config, need_sources=False)
-        timezone, phone = settings.timezone, settings.phone
+        timezone, phone, layout_dirs = settings.timezone, settings.phone, settings.layout_dirs
         site_phone = settings.root.section("phone", optional=True)
     layout, date_order = args.layout, args.date_order
     options: dict = {}
@@ -67,20 +71,35 @@ def run(args: argparse.Namespace) -> int:
         options.update(device.parser_options)
         layout = layout or device.layout
         date_order = date_order or device.date_order
-        phone = device.phone_rules(PhoneRules())  # the profile's rules, the config's on top
-        if site_phone is not None:
-            phone = PhoneRules.from_section(site_phone, phone)
+        phone = _profile_phone(device, site_phone)
+    reference = args.reference_date
+    if reference is None and args.path != "-":
+        reference = modified_date(args.path)
+    head = b""
     if not layout:
-        print("smdr parse: give --layout NAME or --device NAME (smdr layouts / smdr devices list them)",
-              file=sys.stderr)
-        return 2
+        sample, head = _sample(args)
+        found = detect(sample, extra_dirs=layout_dirs, min_records=args.min_records, reference=reference)
+        problem = undecided(found)
+        if problem:
+            print(f"smdr parse: no --layout given, and the capture does not say which layout reads it: {problem}; "
+                  f"give --layout NAME or --device NAME (`smdr detect {args.path}` shows what each layout "
+                  f"makes of it)", file=sys.stderr)
+            return 2
+        best = found.ranked[0]
+        layout = best.name
+        print(f"smdr parse: no --layout given: using {summary(found)}", file=sys.stderr)
+        contradiction = found.contradiction(date_order)
+        if contradiction:
+            print(f"smdr parse: WARNING: {contradiction}; parsing with --date-order {date_order} as asked",
+                  file=sys.stderr)
+        date_order = date_order or best.dates.order
+        profiles = found.devices.get(layout, [])
+        if profiles:  # as the pasted config (device: ...) would run
+            phone = _profile_phone(profiles[0], site_phone)
     if args.quarantine and args.path != "-" and Path(args.quarantine).resolve() == Path(args.path).resolve():
         print("smdr parse: --quarantine must be another file than the one being parsed", file=sys.stderr)
         return 2
     source = args.source or ("stdin" if args.path == "-" else Path(args.path).name)
-    reference = args.reference_date
-    if reference is None and args.path != "-":
-        reference = _modified_date(args.path)
     try:
         options.update(_options(args.option))
     except ValueError as exc:
@@ -88,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     spec = SourceSpec(name=source, url="", layout=layout, timezone=args.tz or timezone,
                       phone=phone_rules(args, phone), date_order=date_order, reference_date=reference,
-                      parser_options=options)
+                      parser_options=options, layout_dirs=layout_dirs)
     quarantine = Quarantine(args.quarantine)
     decoder = make_decoder(spec, quarantine)
     out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
@@ -98,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         if args.path != "-" and (args.timing or timing.is_file()):
             timed.feed(Path(args.path), timing, args.start, decoder, writer)
         else:
-            _feed(args.path, decoder, writer)
+            _feed(args.path, decoder, writer, head)
     finally:
         quarantine.close()
         if args.output:
@@ -111,11 +130,23 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-01-14") from None
+def _profile_phone(device: devices.Device, site_phone) -> PhoneRules:
+    """The profile's phone rules, the config's on top."""
+    phone = device.phone_rules(PhoneRules())
+    return PhoneRules.from_section(site_phone, phone) if site_phone is not None else phone
+
+
+def _sample(args: argparse.Namespace) -> tuple[Sample, bytes]:
+    """The head of the input for detection, and the bytes taken from standard input to get it."""
+    if args.path == "-":
+        return read_sample(sys.stdin.buffer, max_bytes=args.detect_bytes, max_lines=args.detect_lines)
+    if _is_quarantine(args.path):
+        raws = [raw for _source, raw in read_quarantined(args.path)]
+        data = b"\n".join(raws[: args.detect_lines])
+        return sample_of(data, max_lines=args.detect_lines), b""
+    with open(args.path, "rb") as handle:
+        sample, _ = read_sample(handle, max_bytes=args.detect_bytes, max_lines=args.detect_lines)
+    return sample, b""
 
 
 def _iso_datetime(text: str) -> datetime:
@@ -135,15 +166,14 @@ def _options(pairs: list[str]) -> dict:
     return out
 
 
-def _modified_date(path: str) -> date | None:
-    try:
-        return datetime.fromtimestamp(Path(path).stat().st_mtime).date()
-    except OSError:
-        return None
+def _is_quarantine(path: str) -> bool:
+    with open(path, "rb") as handle:
+        return is_quarantine_file(handle.read(4096))
 
 
-def _feed(path: str, decoder: Decoder, write) -> None:
-    if path != "-" and is_quarantine_file(Path(path).open("rb").read(4096)):
+def _feed(path: str, decoder: Decoder, write, head: bytes = b"") -> None:
+    """``head``: bytes already read from standard input (for detection), fed first."""
+    if path != "-" and _is_quarantine(path):
         for _source, raw in list(read_quarantined(path)):
             for event in decoder.records([raw]):
                 write(event)
@@ -152,6 +182,10 @@ def _feed(path: str, decoder: Decoder, write) -> None:
     total = None if path == "-" else Path(path).stat().st_size
     progress = Progress(total)
     try:
+        if head:
+            for event in decoder.feed(head):
+                write(event)
+            progress.advance(len(head), decoder.events)
         while chunk := handle.read(CHUNK):
             for event in decoder.feed(chunk):
                 write(event)

@@ -16,6 +16,7 @@ from typing import Any
 
 from . import fields as conv
 from .fields import FieldError, YearLess
+from .jsoncut import json_record, value_at
 from .record import DEFAULT_EVENT as _DEFAULT_EVENT
 from .record import FINAL_STAGE, ParserContext, Record, RecordRejected
 from .spec import INT_OUTPUTS as _INT_OUTPUTS
@@ -45,6 +46,7 @@ class CompiledLayout:
         ns: dict[str, Any] = {
             "Record": Record, "RecordRejected": RecordRejected, "_skipped": self.skipped,
             "_default_event": _DEFAULT_EVENT, "_csv_reader": csv.reader, "_header": {}, "_ctx": ctx,
+            "_json_record": json_record, "_json_at": value_at,
         }
         for i, record in enumerate(spec.date_records):
             ns[f"_dr{i}"] = re.compile(record.pattern)
@@ -259,6 +261,11 @@ class _Generator:
         self.emit("raise RecordRejected('no-match', 'the record does not match the layout pattern')", 2)
         for f in self.spec.fields.values():
             self.emit(f"r_{f.name} = m.group({f.name!r}) or ''")
+
+    def _cut_json(self) -> None:
+        self.emit("obj = _json_record(t)")
+        for f in self.spec.fields.values():
+            self.emit(f"r_{f.name} = _json_at(obj, {f.path!r})")
 
     def _typed_fields(self) -> None:
         fields = self.spec.fields

@@ -127,7 +127,8 @@ class RecordRejected(SmdrError):
 class Parser(Protocol):
     """What a compiled YAML layout is and what a code parser (entry point ``smdr.parsers``) provides.
 
-    A code parser's factory is called with a ParserContext. ``parse`` returns a Record, None for a line
+    A code parser's factory is called with a ParserContext. ``parse`` returns a Record (or a list of them,
+    for a line that ends several calls: a CTI provider restart), None for a line
     that is not a record (header, separator, blank: counted in ``skipped`` by reason), or raises
     RecordRejected. Optional: ``framer`` (an object with ``feed(bytes) -> list[bytes]`` and
     ``take_partial() -> bytes``) for a binary protocol that is not line-framed; ``tick(now) ->
@@ -137,4 +138,4 @@ class Parser(Protocol):
     name: str
     skipped: dict[str, int]
 
-    def parse(self, line: bytes) -> Record | None: ...
+    def parse(self, line: bytes) -> Record | list[Record] | None: ...

@@ -9,10 +9,11 @@ from typing import Any
 from ..model import DIRECTIONS, EVENTS
 from ..yamlfile import MarkedDict, MarkedList, Section
 from .fields import DATE_ORDERS, FIELD_TYPES
+from .jsoncut import parse_path
 from .record import SIGNALS, STAGES
 
-FORMATS = ("fixed", "csv", "regex")
-FOLDS = ("line", "call_ref", "none", "line_state")
+FORMATS = ("fixed", "csv", "regex", "json")
+FOLDS = ("line", "call_ref", "none", "line_state", "events")
 OUTPUTS = ("agent", "phone", "linename", "duration", "ring", "held", "billduration", "account", "call_ref",
            "signal")
 INT_OUTPUTS = ("duration", "ring", "held", "billduration")
@@ -32,6 +33,7 @@ class FieldSpec:
     index: int | None = None        # csv: column index
     column: str | None = None       # csv: header name
     unknown: tuple[str, ...] = ()   # texts that mean "not known" (sentinels such as 99:59'59")
+    path: tuple[str, ...] = ()      # json: keys from the record's top (list items by number)
 
 
 @dataclass(slots=True)
@@ -179,7 +181,7 @@ def _read_fields(section: Section, spec: LayoutSpec) -> dict[str, FieldSpec]:
         if not _NAME.match(str(name)):
             raise section.error(f"field name {name!r} must be lower-case letters, digits and '_'", name)
         sub = section.section(name)
-        sub.check_keys({"cols", "index", "column", "type", "unknown"})
+        sub.check_keys({"cols", "index", "column", "path", "type", "unknown"})
         f = FieldSpec(name=name, type=sub.get("type", str, _default_type(name), choices=FIELD_TYPES),
                       unknown=tuple(v.strip() for v in sub.str_list("unknown", [])))
         if f.unknown and f.type not in ("int", "duration", "ring", "duration_tenths"):
@@ -199,6 +201,10 @@ def _read_fields(section: Section, spec: LayoutSpec) -> dict[str, FieldSpec]:
                 f.column = sub.get("column")
             else:
                 raise sub.error("a csv field needs 'index' (0-based) or 'column' (header name)")
+        elif spec.format == "json":
+            f.path = parse_path(sub.get("path", str, name))
+            if not f.path:
+                raise sub.error("'path' must name a key, e.g. 'caller.number'", "path")
         fields[name] = f
     if spec.format == "regex":
         groups = re.compile(spec.pattern or "").groupindex

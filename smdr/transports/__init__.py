@@ -32,6 +32,8 @@ BUILTIN_TRANSPORTS: dict[str, str] = {
     "tcp": "smdr.transports.tcp:TcpClientTransport",
     "tcp-listen": "smdr.transports.tcp:TcpListenTransport",
     "file": "smdr.transports.file:FileReplayTransport",
+    "tapi": "smdr.transports.tapi:TapiTransport",
+    "gis": "smdr.transports.gis:GisTransport",
     "udp": "smdr.transports.udp:UdpTransport",
 }
 

@@ -11,7 +11,7 @@ from urllib.parse import unquote
 from ..errors import TransportError
 
 #: Query keys whose values are never shown (compared lower-case; "password" also matches "smdr_password").
-SECRET_KEY_WORDS = ("password", "passwd", "pass", "pwd", "secret", "token", "apikey", "api_key", "key")
+SECRET_KEY_WORDS = ("password", "passwd", "pass", "pwd", "secret", "token", "apikey", "api_key", "key", "tenant")
 REDACTED = "***"
 
 # ``scheme://...``, or ``scheme:/path`` as urllib.parse.urlunsplit writes ``serial:///dev/x`` back; a scheme
