@@ -8,13 +8,30 @@ bytes of the source are tried with every layout (as ``smdr detect`` does) and th
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
-from .detect import fits
+from .detect import detect, sample_of
 
 log = logging.getLogger("smdr.pipeline")
 
 AFTER_RECORDS = 10
 SAMPLE_BYTES = 16 * 1024
+
+
+@dataclass(slots=True, frozen=True)
+class Fit:
+    layout: str
+    date_order: str
+    share: float  # of the records it does not skip, the share it reads
+
+
+def better_layout(sample: bytes, configured: str, layout_dirs: list[str] | None = None) -> Fit | None:
+    """The layout ``sample`` convincingly fits (as ``smdr detect`` decides), when it is not ``configured``."""
+    best = detect(sample_of(sample), extra_dirs=layout_dirs).best
+    if best is None or best.name == configured:
+        return None
+    tried = best.trial.read + len(best.trial.rejected)
+    return Fit(best.name, best.dates.order, best.trial.read / tried if tried else 0.0)
 
 
 class LayoutHint:
@@ -41,14 +58,13 @@ class LayoutHint:
 
     def advise(self, records: int) -> str:
         """Try every layout on the sample (a fraction of a second: run it in a thread); logged too."""
-        better = [fit for fit in fits(bytes(self.sample)) if fit.parsed and fit.layout != self.layout]
-        if not better:
+        best = better_layout(bytes(self.sample), self.layout)
+        if best is None:
             advice = (f"{self.source}: {records} records and not one call: no layout reads them; check the port "
                       "settings (a wrong baud rate gives garbage) or write a layout (parsers/README.md)")
         else:
-            best = better[0]
             advice = (f"{self.source}: {records} records and not one call with layout {self.layout}; they fit "
-                      f"layout {best.layout} (date order {best.date_order}, {best.score:.0%} of them): set "
+                      f"layout {best.layout} (date order {best.date_order}, {best.share:.0%} of them): set "
                       f"layout: {best.layout} on this source")
         log.warning("%s", advice)
         return advice

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from . import config
-from .detect import fits
 from .errors import ConfigError, CrmAuthError, CrmError, CrmRejected, TransportClosed, TransportError
+from .layout_hint import better_layout
 from .pipeline import SourceSpec, make_decoder
 from .quarantine import Quarantine
 from .transports import open_url, parse_url, redact
@@ -100,8 +100,7 @@ def _fit_item(name: str, spec: SourceSpec, sample: bytes) -> Item:
     size = f"{len(sample)} bytes, {sample.count(NEWLINE)} lines"
     if parsed and not refused:
         return Item(name, True, f"{size}; layout {spec.layout} reads them ({parsed} call event(s))")
-    others = [fit for fit in fits(sample) if fit.parsed and fit.layout != spec.layout]
-    better = others[0] if others and others[0].parsed > parsed else None
+    better = better_layout(sample, spec.layout, spec.layout_dirs)
     if better is not None:
         return Item(name, False, f"{size}; layout {spec.layout} reads {parsed} event(s) and refuses {refused} "
                     f"record(s); they fit layout {better.layout} (date order {better.date_order})",
