@@ -1,0 +1,126 @@
+"""What a compiled layout's generated code calls at run time: memoized converters, regexes, context.
+
+Kept apart from the code generator (compiler.py): this is the half that runs per record.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from datetime import datetime
+from typing import Any
+
+from . import fields as conv
+from .fields import FieldError, YearLess
+from .jsoncut import json_record, value_at
+from .record import DEFAULT_EVENT as _DEFAULT_EVENT
+from .record import ParserContext, Record, RecordRejected
+from .spec import LayoutSpec
+
+INT_TYPES = ("int", "duration", "ring", "duration_tenths")
+_CACHE_LIMIT = 8192
+
+
+def namespace(spec: LayoutSpec, order: str, ctx: ParserContext, skipped: dict[str, int]) -> dict[str, Any]:
+    """The names the generated ``parse`` uses: converters with their memo dicts, compiled regexes, context."""
+    ns: dict[str, Any] = {
+        "Record": Record, "RecordRejected": RecordRejected, "_skipped": skipped,
+        "_default_event": _DEFAULT_EVENT, "_csv_reader": csv.reader, "_header": {}, "_ctx": ctx,
+        "_json_record": json_record, "_json_at": value_at,
+    }
+    for i, record in enumerate(spec.date_records):
+        ns[f"_dr{i}"] = re.compile(record.pattern)
+
+    def set_date(text: str) -> None:
+        try:
+            month, day = conv.month_day(text, order)
+            ctx.set_date(ctx.resolve_year(month, day))
+        except ValueError as exc:
+            ctx.set_date(None)  # the records after it must not keep the previous day's date
+            raise RecordRejected("bad-field", str(FieldError("date", text, str(exc))) + " (date record: is "
+                                 f"the PBX's date format {order}?)") from None
+
+    ns["_set_date"] = set_date
+    for f in spec.fields.values():
+        if f.unknown:
+            ns[f"_unk_{f.name}"] = frozenset(f.unknown)
+    skip_patterns = [f"(?P<s{i}>{'|'.join(f'(?:{p})' for p in skip.value)})"
+                     for i, skip in enumerate(spec.skips) if skip.op == "match"]
+    if skip_patterns:  # every regex skip rule in one pass over the record
+        ns["_skip_rx"] = re.compile("|".join(skip_patterns))
+        ns["_skip_reason"] = {f"s{i}": skip.reason for i, skip in enumerate(spec.skips)}
+    for r, rule in enumerate(spec.rules):
+        for c, cond in enumerate(rule.conditions):
+            if cond.op == "match":
+                ns[f"_rx{r}_{c}"] = re.compile(cond.value)
+    if spec.format == "regex":
+        ns["_pattern"] = re.compile(spec.pattern or "")
+    when_cache: dict[tuple[str, str], datetime] = {}
+
+    def slow_when(date_text: str, time_text: str) -> datetime:
+        cache = True
+        try:
+            day = conv.parse_date(date_text, order)
+        except YearLess as missing:
+            try:
+                day = ctx.resolve_year(missing.month, missing.day)
+            except ValueError as exc:
+                raise RecordRejected("bad-field", str(FieldError("date", date_text, str(exc)))) from None
+            cache = False  # the year depends on when the record was received
+        except ValueError as exc:
+            raise RecordRejected("bad-field", str(FieldError("date", date_text, str(exc)))) from None
+        try:
+            moment = conv.parse_time(time_text)
+        except ValueError as exc:
+            raise RecordRejected("bad-field", str(FieldError("time", time_text, str(exc)))) from None
+        value = datetime.combine(day, moment)
+        if cache:
+            if len(when_cache) >= _CACHE_LIMIT:
+                when_cache.clear()
+            when_cache[(date_text, time_text)] = value
+        return value
+
+    ns["_when"], ns["_slow_when"] = when_cache, slow_when
+    datetime_cache: dict[str, datetime] = {}
+
+    def slow_datetime(text: str) -> datetime:
+        try:
+            value = conv.parse_datetime(text, order)
+        except ValueError as exc:
+            raise RecordRejected("bad-field", str(FieldError("datetime", text, str(exc)))) from None
+        if len(datetime_cache) >= _CACHE_LIMIT:
+            datetime_cache.clear()
+        datetime_cache[text] = value
+        return value
+
+    ns["_datetime"], ns["_slow_datetime"] = datetime_cache, slow_datetime
+    ns["_c_time"], ns["_slow_time"] = _typed_cache("time", conv.parse_time)
+    ns["_phone"] = conv.parse_phone
+
+    def as_seconds(name: str, text: str) -> int:
+        try:
+            return conv.parse_duration(text)
+        except ValueError as exc:
+            raise RecordRejected("bad-field", str(FieldError(name, text, str(exc)))) from None
+
+    ns["_as_seconds"] = as_seconds
+    for f in spec.fields.values():
+        if f.type in INT_TYPES:
+            ns[f"_c_{f.name}"], ns[f"_slow_{f.name}"] = _typed_cache(f.name, conv.converter(f.type, order))
+    return ns
+
+
+def _typed_cache(name: str, func):
+    cache: dict[str, int] = {}
+
+    def slow(text: str) -> int:
+        try:
+            value = func(text)
+        except ValueError as exc:
+            raise RecordRejected("bad-field", str(FieldError(name, text, str(exc)))) from None
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[text] = value
+        return value
+
+    return cache, slow
