@@ -8,12 +8,16 @@ import signal
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
+from . import __version__
 from .config import Settings
 from .cti.dialing import Dialers, can_dial
 from .cti.makecall import MakeCall
 from .datalock import DataDirLock
 from .decoder import DecoderStats
 from .httpd import HttpServer, Router
+from .monitor.routes import add_routes as add_status_routes
+from .monitor.routes import site_status
+from .monitor.state import SiteStatus
 from .pipeline import SourceSpec, run_source
 from .quarantine import Quarantine
 from .sinks import EventSink, JsonlSink
@@ -41,9 +45,14 @@ async def _run_locked(settings: Settings, once: bool, stop: asyncio.Event, route
     http = HttpServer(settings.http, router) if settings.http is not None else None
     if http is not None:
         await http.start()  # first: a port in use is a clear error before anything else starts
+    log.info("smdr %s starting (%s)", __version__, settings.path)
     quarantine = Quarantine(settings.quarantine_path)
     sink, background, drained, close = _make_sink(settings, stop, lock)
     backlog_at_start = sink.backlog()
+    status = site_status(settings, quarantine, sink)
+    if http is not None:
+        add_status_routes(router, status, settings.http)
+    watch = asyncio.create_task(status.watch(stop), name="status")
     recordings = _start_recordings(settings, sink, router, http.base_url if http is not None else "", stop) if (
         settings.recordings is not None) else None
     sinks = _source_sinks(settings, sink)
@@ -51,7 +60,8 @@ async def _run_locked(settings: Settings, once: bool, stop: asyncio.Event, route
     if settings.click_to_call is not None:
         MakeCall(settings.click_to_call, dialers).add_routes(router)
     sources = [asyncio.create_task(_supervise(spec, sinks[spec.name], quarantine, stop, restart=not once,
-                                              dialers=dialers, from_start=from_start), name=spec.name)
+                                              dialers=dialers, from_start=from_start, status=status),
+                                              name=spec.name)
                for spec in settings.sources]
     if background is not None:
         background.add_done_callback(_report_unexpected_end)
@@ -76,6 +86,7 @@ async def _run_locked(settings: Settings, once: bool, stop: asyncio.Event, route
             await stop.wait()
     finally:
         stop.set()
+        watch.cancel()
         for task in sources:
             task.cancel()
         for task in sources:
@@ -97,7 +108,8 @@ async def _run_locked(settings: Settings, once: bool, stop: asyncio.Event, route
 
 
 async def _supervise(spec: SourceSpec, sink: EventSink, quarantine: Quarantine, stop: asyncio.Event, *,
-                     restart: bool, dialers: Dialers | None = None, from_start: bool = False) -> DecoderStats | None:
+                     restart: bool, dialers: Dialers | None = None, from_start: bool = False,
+                     status: SiteStatus | None = None) -> DecoderStats | None:
     """Run one source; if it fails (a bug, a resource error), say so and start it again with backoff.
     A source whose transport can place calls (TAPI, GIS) is click-to-call's dialer while it runs."""
     backoff = Backoff(initial=1.0, cap=300.0)
@@ -108,7 +120,7 @@ async def _supervise(spec: SourceSpec, sink: EventSink, quarantine: Quarantine, 
                 dialers.add(spec.name, transport)  # type: ignore[arg-type]
             try:
                 return await run_source(spec, sink, quarantine=quarantine, stop=stop, transport=transport,
-                                        from_start=from_start)
+                                        from_start=from_start, status=status)
             finally:
                 if dialers is not None:
                     dialers.remove(spec.name)

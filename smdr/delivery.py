@@ -31,7 +31,8 @@ def start_delivery(settings: Settings, stop: asyncio.Event, on_storage: StorageS
     outbox_section = settings.section("outbox")
     if outbox_section is not None:
         outbox_section.check_keys({"keep_days"})
-        keep_days = outbox_section.get("keep_days", (int, float), 30.0)
+        keep_days = outbox_section.get("keep_days", (int, float), 30.0, minimum=0, maximum=3650,
+                                           unit="days")
     deliverer = Deliverer(outbox, client, crm, popup, keep_days=float(keep_days))
     task = asyncio.create_task(deliverer.run(stop), name="deliver")
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import layouts, tracker_state
 from .decoder import Decoder, DecoderStats
 from .journal import Journal
+from .layout_hint import LayoutHint
 from .layouts.record import ParserContext
 from .model import CallEvent
 from .normalize import Localizer, PhoneRules, zone
@@ -22,6 +25,9 @@ from .sinks import EventSink
 from .source_journal import SourceJournal
 from .transports import open_url
 from .transports.base import LINK_LOST, Backoff, Transport, read_stream
+
+if TYPE_CHECKING:
+    from .monitor.state import SiteStatus
 
 log = logging.getLogger("smdr.pipeline")
 
@@ -43,6 +49,8 @@ class SourceSpec:
     journal_dir: Path | None = None  # a live source's raw journal (smdr.journal)
     parser_options: dict = field(default_factory=dict)  # handed to the parser in its context
     reference_date: date | None = None  # for year-less dates when nothing says when bytes were received
+    silent_after: float = 0.0  # seconds without a byte before a warning (0: never)
+    clock_tolerance: float = 600.0  # seconds between printed and received time before "wrong PBX clock"
     call_space: str | None = None  # sources of one call space merge their records of one real call
     space_lines: dict[str, str] = field(default_factory=dict)  # this source's line names -> the space's
 
@@ -98,9 +106,11 @@ def _resume_replay(spec: SourceSpec, transport: Transport, decoder: Decoder, fro
 
 async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantine | None = None,
                      stop: asyncio.Event | None = None, backoff: Backoff | None = None,
-                     transport: Transport | None = None, from_start: bool = False) -> DecoderStats:
+                     transport: Transport | None = None, from_start: bool = False,
+                     status: SiteStatus | None = None) -> DecoderStats:
     """Read the source until it ends (file replay) or ``stop`` is set; every event goes to ``sink``.
 
+    ``status`` hears the link state, the bytes, records and events (the status page).
     ``transport``: one already made for ``spec.url`` (e.g. a tcp-listen socket bound before the PBX is
     told its port); otherwise it is opened from the URL. Either way this source shuts it down at the end.
     ``from_start``: a replayed capture starts from its first byte, not where the last run stopped.
@@ -127,16 +137,34 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
     elif spec.state_path is not None:
         tracker_state.load(decoder.tracker, spec.state_path)
 
+    watcher = status.source(spec.name) if status is not None else None
+    if watcher is not None:
+        watcher.live = transport.reconnects
+
+    hint = LayoutHint(spec.name, spec.layout)
+
     async def consume() -> None:
-        async for chunk in read_stream(transport, backoff):
+        async for chunk in read_stream(transport, backoff, watcher.set_link if watcher is not None else None):
             if chunk is LINK_LOST:
                 decoder.link_lost()
                 continue
+            received = transport.received_at(tz)
             if journal is not None:
-                await journal.process(chunk, transport.received_at(tz))
-                continue
-            for event in decoder.feed(chunk, transport.received_at(tz)):
-                await _emit(sink, event, spec.name)
+                events = await journal.process(chunk, received)  # committed with the source's state
+            else:
+                events = decoder.feed(chunk, received)
+            if hint.wants_advice(chunk, decoder.position, decoder.events):
+                await asyncio.to_thread(hint.advise, decoder.position)
+            if watcher is not None:
+                now = time.time()
+                watcher.got_bytes(len(chunk), now)
+                watcher.got_records(decoder.position, decoder.events, now)
+                watcher.check_clock(events, received)
+            for event in events:
+                if status is not None:
+                    status.saw_event(spec.name, event)
+                if journal is None:
+                    await _emit(sink, event, spec.name)
             if replay is not None:
                 replay.advanced(chunk, decoder.position, durable=not sink.in_memory())
         for event in decoder.finish():

@@ -62,7 +62,8 @@ class SourceJournal:
             await self.process(chunk, received_at or now(), append=False)
         self.read_offset = self.journal.end
 
-    async def process(self, chunk: bytes, received_at: datetime, *, append: bool = True) -> None:
+    async def process(self, chunk: bytes, received_at: datetime, *, append: bool = True) -> list[CallEvent]:
+        """Journal ``chunk``, parse it and commit its events with the source's state; returns the events."""
         if append:
             self.read_offset = self.journal.append(chunk)
         else:
@@ -71,9 +72,10 @@ class SourceJournal:
         cut = last_line_end(chunk)
         if not cut:  # inside a line: nothing to commit yet
             await self._emit_all(events)
-            return
+            return events
         state = self._state(self.read_offset - len(chunk) + cut)
         await self._deliver(lambda: self.sink.commit_chunk(self.name, events, state))
+        return events
 
     async def _emit_all(self, events: list[CallEvent]) -> None:
         for event in events:

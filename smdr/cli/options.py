@@ -93,3 +93,10 @@ def modified_date(path: str) -> date | None:
         return datetime.fromtimestamp(Path(path).stat().st_mtime).date()
     except OSError:
         return None
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 0 (pick a free one) to 65535."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)")
+    return int(text)

@@ -18,6 +18,7 @@ from ..datalock import DataDirBusy, DataDirLock, running_connector
 from ..model import CallEvent
 from ..outbox import QUEUED, STATES, OutboxStore, outbox_path
 from ..outbox.store import META_LAST_ERROR, META_LAST_ERROR_AT
+from . import outbox_import
 from .options import data_dir_from, data_dir_options
 
 
@@ -25,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("outbox", help="inspect and manage the queue of events for the CRM",
                                    description="Inspect and manage the durable queue of events for the CRM.")
     where = data_dir_options()
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True,
+                                    help="status, list, retry, purge, export or import")
 
     status = actions.add_parser("status", parents=[where],
                                 help="counts by state, oldest queued, pause, last error")
@@ -51,8 +53,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     export = actions.add_parser("export", parents=[where],
                                 help="write events as JSON lines (CallEvent fields)")
-    export.add_argument("--state", choices=STATES, required=True)
+    export.add_argument("--state", choices=STATES, required=True, help="which events to write")
     export.add_argument("-o", "--output", required=True, metavar="FILE", help="output file, - for stdout")
+
+    outbox_import.register(actions, where)
 
     parser.set_defaults(func=run)
 
@@ -171,7 +175,8 @@ def _export(store: OutboxStore, args: argparse.Namespace) -> int:
     return 0
 
 
-_ACTIONS = {"status": _status, "list": _list, "retry": _retry, "purge": _purge, "export": _export}
+_ACTIONS = {"status": _status, "list": _list, "retry": _retry, "purge": _purge, "export": _export,
+            "import": outbox_import.run}
 
 
 def _iso(timestamp: float) -> str:

@@ -37,7 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--layout", help="layout name (smdr layouts) or a layout YAML file (default: detected, "
                                     "as smdr detect does, and said on standard error)")
     p.add_argument("--device", help="device profile (smdr devices): gives the layout and date order")
-    p.add_argument("--format", choices=("jsonl", "table", "csv"), default="jsonl")
+    p.add_argument("--format", choices=("jsonl", "table", "csv"), default="jsonl",
+                   help="jsonl: one call event per line (default; smdr outbox import reads it), table: for the "
+                        "eye, csv: the CRM's fields")
     p.add_argument("--source", help="source name (part of every call_id; default: the file name)")
     p.add_argument("--date-order", choices=("MDY", "DMY", "YMD"), help="override the layout's date order")
     p.add_argument("--reference-date", type=iso_date, metavar="YYYY-MM-DD",
@@ -61,7 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     timezone, phone, site_phone, layout_dirs = "Asia/Tehran", PhoneRules(), None, None
     if args.config:
-        settings = config.load(args.config)
+        settings = config.load(args.config, need_sources=False)
         timezone, phone, layout_dirs = settings.timezone, settings.phone, settings.layout_dirs
         site_phone = settings.root.section("phone", optional=True)
     layout, date_order = args.layout, args.date_order

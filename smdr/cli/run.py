@@ -16,6 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--from-start", action="store_true",
                    help="replay file:// captures from their first byte (by default a replay goes on where "
                         "the last run stopped)")
+    p.add_argument("--log-file", metavar="FILE",
+                   help="log to FILE, rotated at 10 MB (5 kept), instead of the console / journal")
     p.set_defaults(func=run)
 
 

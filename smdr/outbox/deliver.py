@@ -338,6 +338,8 @@ class Deliverer:
             return False
         if self._outbox.storage_problem is not None and not self._outbox.waiting:
             self._outbox.storage_recovered()
+        log.info("call %s delivered: %s %s, agent %s, phone %s, %d s (CRM record %s)", row.call_id, event.direction,
+                 sent_event or event.event, event.agent or "-", event.phone or "-", event.duration, record_id)
         self._on_success(started)
         return True
 

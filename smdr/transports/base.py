@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -92,13 +92,16 @@ class Backoff:
         self.attempt = 0
 
 
-async def read_stream(transport: Transport, backoff: Backoff | None = None) -> AsyncIterator[bytes | None]:
+async def read_stream(transport: Transport, backoff: Backoff | None = None,
+                      on_link: Callable[[str, str], None] | None = None) -> AsyncIterator[bytes | None]:
     """Yield the transport's bytes forever, reopening it after a loss.
 
     Yields ``LINK_LOST`` (None) after a connection that delivered bytes is lost, so that the framer
     can set aside a half-received record. Ends only for finite transports (``reconnects`` False).
+    ``on_link(state, reason)`` hears "up", "down" and "ended" (for the status page).
     """
     backoff = backoff or Backoff()
+    tell = on_link or _ignore
     state = "closed"
     while True:
         try:
@@ -109,9 +112,11 @@ async def read_stream(transport: Transport, backoff: Backoff | None = None) -> A
             if state != "failing":
                 log.warning("%s: cannot open (%s); retrying with backoff", transport.display_url, exc)
                 state = "failing"
+            tell("down", str(exc))
             await asyncio.sleep(_reopen_delay(transport, backoff))
             continue
         log.info("%s: connected", transport.display_url)
+        tell("up", "")
         state = "open"
         opened_at = time.monotonic()
         got_bytes = False
@@ -123,7 +128,9 @@ async def read_stream(transport: Transport, backoff: Backoff | None = None) -> A
         except TransportClosed as exc:
             await transport.close()
             if not transport.reconnects:
+                tell("ended", "")
                 return
+            tell("down", str(exc))
             if time.monotonic() - opened_at >= STABLE_LINK:
                 backoff.reset()  # a peer that accepts, sends a line and hangs up must not make us spin
             log.warning("%s: link lost (%s); reconnecting", transport.display_url, exc)
@@ -140,3 +147,7 @@ def _reopen_delay(transport: Transport, backoff: Backoff) -> float:
     delay = backoff.next_delay()
     cap = transport.reopen_at_most_every
     return delay if cap is None else min(delay, cap)
+
+
+def _ignore(state: str, reason: str) -> None:
+    pass
