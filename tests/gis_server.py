@@ -1,11 +1,10 @@
-"""A fake GIS API (gisapi.php) on 127.0.0.1 for the tests: call records by window, DIAL, bad days.
+"""A fake GIS API (gisapi.php) on 127.0.0.1 for the tests: call records by window, DIAL, recordings, bad days.
 
     with FakeGis(key="k", tenant="t") as gis:
         gis.records = [...]                  # Asterisk-style CDR dicts with 'calldate'
         gis.faults = ["error", "html", "slow"]   # the next requests misbehave, one fault each
         gis.requests                         # every query received (dicts), in order
         gis.audio = {"1768383605.1": b"RIFF..."}  # info=recording answers (audio/wav); others: JSON error
-        gis.ext_states = {"201": "0912..."}  # info=extstate&format=simple: the number, "" when idle
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ class FakeGis:
         self.shape = shape          # object: {"cdrs": [...]}; list: [...]
         self.dial_answer: Any = {"status": "ok", "id": "1768383605.77"}
         self.audio: dict[str, bytes] = {}
-        self.ext_states: dict[str, str] = {}
         self.lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -58,10 +56,6 @@ class FakeGis:
             if audio is None:
                 return 200, "application/json", json.dumps({"status": "error", "error": "no such recording"})
             return 200, "audio/wav", audio
-        if kind == "info" and query.get("info") == "extstate":
-            with self.lock:
-                state = self.ext_states.get(query.get("ext", ""), "")
-            return 200, "text/plain", state if query.get("format") == "simple" else json.dumps({"peer": state})
         if kind == "info" and query.get("info") == "cdrs":
             start, end = query["start"], query["end"]
             with self.lock:

@@ -129,23 +129,8 @@ class GisClient:
     async def cdrs(self, start: datetime, end: datetime, *, info: str = "cdrs") -> Any:
         return await self.get(reqtype="info", info=info, start=window_text(start), end=window_text(end))
 
-    async def extension_state(self, extension: str) -> str:
-        """``info=extstate&format=simple``: the number the extension talks to, "" when it is idle (the one
-        documented shape; the JSON form's fields are not documented)."""
-        query = {"key": self.credentials.key, "tenant": self.credentials.tenant, "reqtype": "info",
-                 "info": "extstate", "ext": extension, "format": "simple"}
-        self.requests += 1
-        try:
-            response = await self._client.get(self.url, params=query)
-        except httpx.HTTPError as exc:
-            self.failures += 1
-            raise GisError(self.credentials.scrub(f"{type(exc).__name__}: {exc}")) from None
-        text = response.text.strip()
-        if response.status_code != 200 or text[:1] in ("<", "{", "["):
-            self.failures += 1
-            kind = f"HTTP {response.status_code}" if response.status_code != 200 else "not the number alone"
-            raise GisError(f"extension state of {extension}: {kind}: {self.credentials.scrub(text[:120])!r}")
-        return text
+    async def extension_state(self, extension: str) -> Any:
+        return await self.get(reqtype="info", info="extstate", ext=extension)
 
     async def download_recording(self, recording_id: str, target: Path, *, limit: int) -> str:
         """``info=recording&id=..``: the audio streamed into ``target`` (written as ``target.part``, renamed

@@ -27,9 +27,9 @@ from typing import Any
 from ..backoff import backoff_delay
 from ..cti.dialing import DialError, DialResult
 from ..cti.gis_api import GisClient, GisCredentials, GisError, record_uid, records_in
-from ..layouts.jsoncut import parse_path, value_at
 from ..cti.seen_store import SeenStore
 from ..errors import TransportClosed, TransportError
+from ..layouts.jsoncut import parse_path, value_at
 from ..model import CallEvent
 from ..normalize import zone
 from .base import Transport
@@ -39,7 +39,7 @@ log = logging.getLogger("smdr.transport.gis")
 
 GIS_OPTIONS = ("key", "tenant", "tls", "interval", "overlap", "backfill", "tz", "timeout", "id_field", "records",
                "info", "state_path", "dial", "autoanswer", "recording", "recordings", "recording_field",
-               "recording_id_field", "extstate", "extensions")
+               "recording_id_field")
 KEY_ENV, TENANT_ENV = "SMDR_GIS_KEY", "SMDR_GIS_TENANT"
 _CURSOR = "window_end"
 
