@@ -13,6 +13,7 @@ from .httpd.settings import HttpSettings
 from .layouts.fields import DATE_ORDERS
 from .normalize import PhoneRules, zone
 from .pipeline import SourceSpec
+from .quarantine import QUARANTINE_FILE
 from .recordings.settings import RecordingSettings
 from .transports import open_url, transport_class, url_scheme
 
@@ -63,6 +64,7 @@ def from_section(root: yamlfile.Section, base_dir: Path) -> Settings:
                for s in root.sections("sources")]
     for spec in sources:
         spec.state_path = data_dir / "state" / f"{_file_name(spec.name)}.json"
+        spec.journal_dir = data_dir / "journal" / _file_name(spec.name)
         if getattr(transport_class(url_scheme(spec.url)), "keeps_state", False):  # e.g. which records were seen
             seen_db = data_dir / "state" / f"{_file_name(spec.name)}.seen.db"
             spec.transport_options.setdefault("state_path", str(seen_db))
@@ -73,7 +75,7 @@ def from_section(root: yamlfile.Section, base_dir: Path) -> Settings:
                                 "(they are part of every call_id)", "name")
         seen.add(spec.name)
     output = root.get("output", str, None)
-    quarantine = data_dir / "quarantine.jsonl"
+    quarantine = data_dir / QUARANTINE_FILE
     if "quarantine" in root:
         quarantine = base_dir / root.get("quarantine")
     http = HttpSettings.from_section(root.section("http", optional=True)) if "http" in root else None

@@ -11,7 +11,8 @@ from ..errors import SmdrError
 
 # Each module defines register(subparsers) adding its parser with set_defaults(func=run);
 # run(args) returns the exit code.
-COMMANDS = ("parse", "run", "detect", "record", "ports", "devices", "layouts", "outbox", "recordings", "crm_sim")
+COMMANDS = ("parse", "run", "detect", "record", "ports", "devices", "layouts", "outbox", "quarantine", "recordings",
+            "crm_sim")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,12 +13,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", "-c", default="smdr.yaml", help="configuration file (default smdr.yaml)")
     p.add_argument("--once", action="store_true",
                    help="stop when every source has ended (file replays) and its calls are delivered")
+    p.add_argument("--from-start", action="store_true",
+                   help="replay file:// captures from their first byte (by default a replay goes on where "
+                        "the last run stopped)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     settings = config.load(args.config)
     try:
-        return asyncio.run(daemon.run(settings, once=args.once))
+        return asyncio.run(daemon.run(settings, once=args.once, from_start=args.from_start))
     except KeyboardInterrupt:
         return 130

@@ -137,6 +137,15 @@ class GenericClient:
         result = body.get("result")
         return result if isinstance(result, dict) and result else None
 
+    async def probe(self, timeout: float) -> bool:
+        """True when the CRM's web server answers at all (any status below 500). Cheap: one GET of the
+        endpoint with no secret and no record, used while the CRM is down to see that it is back."""
+        try:
+            response = await self._http.get(self._base, timeout=timeout)
+        except (httpx.HTTPError, ssl.SSLError):
+            return False
+        return response.status_code < 500
+
     async def aclose(self) -> None:
         await self._http.aclose()
 

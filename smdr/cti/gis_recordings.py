@@ -171,6 +171,18 @@ class LinkingSink:
     async def emit(self, event: CallEvent) -> None:
         await self.inner.emit(self.links.linked(self.source, event))
 
+    async def commit_chunk(self, source: str, events: list[CallEvent], state: str) -> None:
+        await self.inner.commit_chunk(source, [self.links.linked(self.source, e) for e in events], state)
+
+    def source_state(self, source: str) -> str | None:
+        return self.inner.source_state(source)
+
+    def backlog(self) -> int:
+        return self.inner.backlog()
+
+    def in_memory(self) -> int:
+        return self.inner.in_memory()
+
     async def aclose(self) -> None:
         return None  # the shared sink is closed by whoever opened it
 

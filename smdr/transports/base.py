@@ -26,9 +26,18 @@ class Transport(ABC):
 
     #: False for finite sources (file replay): read_stream ends at EOF instead of reconnecting.
     reconnects: bool = True
+    #: The longest wait between two attempts to reopen, whatever the backoff has grown to (None: no
+    #: limit). A local device that is missing costs nothing to look for, and comes back at once.
+    reopen_at_most_every: float | None = None
 
     def __init__(self, url: str) -> None:
         self.url = url
+
+    def capture_identity(self) -> str | None:
+        """For a replayed capture: what identifies it (a resumed replay must be of the same one); None
+        for a live source. Such a transport also has ``start_offset`` (bytes skipped at open) and
+        ``size``."""
+        return None
 
     @property
     def display_url(self) -> str:
@@ -100,7 +109,7 @@ async def read_stream(transport: Transport, backoff: Backoff | None = None) -> A
             if state != "failing":
                 log.warning("%s: cannot open (%s); retrying with backoff", transport.display_url, exc)
                 state = "failing"
-            await asyncio.sleep(backoff.next_delay())
+            await asyncio.sleep(_reopen_delay(transport, backoff))
             continue
         log.info("%s: connected", transport.display_url)
         state = "open"
@@ -121,7 +130,13 @@ async def read_stream(transport: Transport, backoff: Backoff | None = None) -> A
             state = "lost"
             if got_bytes:
                 yield LINK_LOST
-            await asyncio.sleep(backoff.next_delay())
+            await asyncio.sleep(_reopen_delay(transport, backoff))
         except BaseException:
             await transport.close()
             raise
+
+
+def _reopen_delay(transport: Transport, backoff: Backoff) -> float:
+    delay = backoff.next_delay()
+    cap = transport.reopen_at_most_every
+    return delay if cap is None else min(delay, cap)

@@ -46,6 +46,7 @@ SERIAL_OPTION_NAMES = ("baudrate", "parity", "bytesize", "stopbits", "xonxoff", 
 OTHER_OPTION_NAMES = ("connect_timeout", "idle_timeout", "init")
 READ_CHUNK = 4096
 THREAD_READ_POLL_SECONDS = 0.2  # how long one blocking read waits in the reader-thread mode
+DEVICE_POLL_SECONDS = 0.25  # a missing local port (USB adapter unplugged) is looked for this often
 CLOSE_TIMEOUT_SECONDS = 3.0
 
 _PARITY_NAMES = {
@@ -141,6 +142,8 @@ class SerialTransport(Transport):
         self.idle_timeout = option_float(url, options, "idle_timeout", None)  # quiet this long = lost
         self.init = str(options.get("init") or "")
         self.threaded = self.scheme in THREADED_SCHEMES
+        if self.scheme == "serial":  # socket:// and rfc2217:// are network peers: they keep the backoff
+            self.reopen_at_most_every = DEVICE_POLL_SECONDS
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._port: serial.SerialBase | None = None  # reader-thread mode only
