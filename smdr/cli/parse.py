@@ -61,6 +61,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.path != "-" and Path(args.path).is_dir() and not segments(Path(args.path)):
+        # only a source's journal is read as a folder
+        raise IsADirectoryError(21, "Is a directory (and not a source's journal: data_dir/journal/NAME)", args.path)
     timezone, phone, site_phone, layout_dirs = "Asia/Tehran", PhoneRules(), None, None
     if args.config:
         settings = config.load(args.config, need_sources=False)
