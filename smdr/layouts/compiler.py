@@ -38,6 +38,7 @@ class _Generator:
     def __init__(self, spec: LayoutSpec, date_order: str) -> None:
         self.spec, self.date_order = spec, date_order
         self.lines: list[str] = []
+        self.prelude: list[str] = []  # module-level names the function uses, made once at compile time
 
     def emit(self, text: str, indent: int = 1) -> None:
         self.lines.append("    " * indent + text)
@@ -61,7 +62,7 @@ class _Generator:
         self._outputs()
         self._rules()
         self._build()
-        return "\n".join(self.lines) + "\n"
+        return "\n".join(self.prelude + self.lines) + "\n"
 
     def _skips(self) -> None:
         for skip in self.spec.skips:
@@ -118,8 +119,11 @@ class _Generator:
                 start = None
         if not gaps:
             return
-        test = " or ".join(f"s[{a}:{b}] != {' ' * (b - a)!r}" for a, b in gaps)
-        self.emit(f"if {test}:")
+        # one C call for all of them: the single blank columns by index, wider gaps by slice
+        items = ", ".join(str(a) if b - a == 1 else f"slice({a}, {b})" for a, b in gaps)
+        blank = tuple(" " * (b - a) for a, b in gaps)
+        self.prelude.append(f"_gaps = _itemgetter({items})")
+        self.emit(f"if _gaps(s) != {blank if len(gaps) > 1 else blank[0]!r}:")
         self.emit("raise RecordRejected('misaligned', 'text between the columns of the layout: the record "
                   "is not laid out as this layout says')", 2)
 
@@ -162,9 +166,10 @@ class _Generator:
             self.emit("if when is None:")
             self.emit("when = _slow_datetime(r_datetime)", 2)
         elif "date" in fields:
-            self.emit("when = _when.get((r_date, r_time))")
+            key = self._when_key()
+            self.emit(f"when = _when.get({key})")
             self.emit("if when is None:")
-            self.emit("when = _slow_when(r_date, r_time)", 2)
+            self.emit(f"when = _slow_when(r_date, r_time, {key})", 2)
         elif "time" not in fields:  # time_from: received: no time of day printed (Avaya CM LSU)
             self.emit("when = _ctx.received_moment()")
         else:  # no date printed: the last date record's, or the received date (midnight noticed)
@@ -190,6 +195,16 @@ class _Generator:
                 self.emit(f"f_{f.name} = _phone(r_{f.name})")
             else:
                 self.emit(f"f_{f.name} = r_{f.name}.strip()")
+
+    def _when_key(self) -> str:
+        """The memo key of a record's date and time: one string where the columns are fixed (the two
+        fields and the blank between them in one slice when nothing else lies there), else a pair."""
+        if self.spec.format != "fixed":
+            return "(r_date, r_time)"
+        fields = self.spec.fields
+        first, last = min(fields["date"].first, fields["time"].first), max(fields["date"].last, fields["time"].last)
+        inside = [f for f in fields.values() if f.name not in ("date", "time") and f.first <= last and f.last >= first]
+        return "r_date + r_time" if inside else f"s[{first}:{last + 1}]"
 
     def _outputs(self) -> None:
         spec = self.spec
