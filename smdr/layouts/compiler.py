@@ -69,7 +69,7 @@ class _Generator:
             if skip.op == "blank":
                 if not skip.value:
                     continue
-                test = "not t.strip()"
+                test = "not t"  # t is right-stripped: empty exactly when the record is blank
             elif skip.op == "startswith":
                 test = f"t.lstrip().startswith({tuple(v.lstrip() for v in skip.value)!r})"
             elif skip.op == "contains":
@@ -235,8 +235,10 @@ class _Generator:
         body_indent = 3 if tests else 2
         if tests:
             self.emit(f"if {' and '.join(tests)}:", 2)
+        used = {part[1:-1] for value in rule.assignments.values() if isinstance(value, str)
+                for part in re.findall(r"\{[^{}]*\}", value)}
         for (rr, c) in sorted(set(groups.values())):
-            for g in [g for g, pos in groups.items() if pos == (rr, c)]:
+            for g in [g for g, pos in groups.items() if pos == (rr, c) and g in used]:
                 self.emit(f"g_{g} = (m{rr}_{c}.group({g!r}) or '').strip()", body_indent)
         for key, value in rule.assignments.items():
             self.emit(f"o_{key} = {self._value(key, value, groups)}", body_indent)
@@ -298,7 +300,16 @@ class _Generator:
                 exprs.append(repr(part))
         if key in _INT_OUTPUTS:
             return self._int_sum(key, parts, groups)
-        return " + ".join(e if e.startswith("'") or e.startswith('"') else f"str({e})" for e in exprs)
+        return " + ".join(e if e.startswith(("'", '"')) or self._is_text(e) else f"str({e})" for e in exprs)
+
+    def _is_text(self, expr: str) -> bool:
+        """A generated name that always holds a str (a regex group, a text field or output)."""
+        kind, _, name = expr.partition("_")
+        if kind == "g":
+            return True
+        if kind == "f":
+            return self.spec.fields[name].type not in _INT_TYPES
+        return kind == "o" and name not in _INT_OUTPUTS and name not in ("billduration", "continues", "more")
 
     def _int_sum(self, key: str, parts: list[str], groups: dict[str, Any]) -> str:
         """``'{a}'`` or ``'{a} + {b}'``: the seconds of one reference, or of several added up (IP Office:
