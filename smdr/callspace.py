@@ -142,5 +142,18 @@ class SpaceSink:
         if routed is not None:
             await self.sink.emit(routed)
 
+    async def commit_chunk(self, source: str, events: list[CallEvent], state: str) -> None:
+        routed = [r for r in (self.space.route(self.source, e, self.lines) for e in events) if r is not None]
+        await self.sink.commit_chunk(source, routed, state)
+
+    def source_state(self, source: str) -> str | None:
+        return self.sink.source_state(source)
+
+    def backlog(self) -> int:
+        return self.sink.backlog()
+
+    def in_memory(self) -> int:
+        return self.sink.in_memory()
+
     async def aclose(self) -> None:
         return None  # the shared sink is closed by whoever opened it

@@ -13,15 +13,28 @@ from .httpd.settings import HttpSettings
 from .layouts.fields import DATE_ORDERS
 from .normalize import PhoneRules, zone
 from .pipeline import SourceSpec
+from .quarantine import QUARANTINE_FILE
 from .recordings.settings import RecordingSettings
 from .transports import open_url, transport_class, url_scheme
 
 TOP_KEYS = {"data_dir", "timezone", "phone", "sources", "output", "quarantine", "crm", "popup", "outbox",
             "layout_dirs", "device_dirs", "max_record", "http", "recordings", "call_spaces",
-            "click_to_call"}
+            "click_to_call", "monitor"}
 SOURCE_KEYS = {"name", "url", "device", "layout", "date_order", "gateway", "fold_tolerance", "timezone",
                "phone", "login", "password", "user", "idle_timeout", "parser_options", "call_space", "api_key",
-               "tenant"}
+               "tenant", "silent_minutes", "clock_tolerance_minutes"}
+MONITOR_KEYS = {"silent_minutes", "clock_tolerance_minutes"}
+#: a layout's longest record is a few hundred bytes; the framer holds at most this much per line
+MAX_RECORD_RANGE = (64, 1 << 20)
+MINUTES_A_WEEK = 7 * 24 * 60
+
+
+@dataclass(slots=True)
+class Monitor:
+    """The ``monitor:`` section: the defaults of the sources' alarms (the status page is on ``http:``)."""
+
+    silent_minutes: float = 0.0          # a source silent this long is warned about (0: never)
+    clock_tolerance_minutes: float = 10.0  # printed and received times further apart: a wrong PBX clock
 
 
 @dataclass(slots=True)
@@ -39,17 +52,19 @@ class Settings:
     recordings: RecordingSettings | None = None  # a call recorder's folder, when configured
     call_spaces: dict[str, float] = field(default_factory=dict)  # name -> window (s), for every name in use
     click_to_call: MakeCallSettings | None = None  # the CRM's /makecall, when configured
+    monitor: Monitor = field(default_factory=Monitor)
 
     def section(self, key: str) -> yamlfile.Section | None:
         return self.root.section(key) if key in self.root else None
 
 
-def load(path: str | Path) -> Settings:
+def load(path: str | Path, *, need_sources: bool = True) -> Settings:
+    """``need_sources``: False where only the site settings are wanted (``smdr parse --config``)."""
     root = yamlfile.load(path)
-    return from_section(root, base_dir=Path(path).resolve().parent)
+    return from_section(root, base_dir=Path(path).resolve().parent, need_sources=need_sources)
 
 
-def from_section(root: yamlfile.Section, base_dir: Path) -> Settings:
+def from_section(root: yamlfile.Section, base_dir: Path, *, need_sources: bool = True) -> Settings:
     root.check_keys(TOP_KEYS)
     data_dir = base_dir / root.get("data_dir", str, "smdr-data")
     timezone = root.get("timezone", str, "Asia/Tehran")
@@ -58,11 +73,17 @@ def from_section(root: yamlfile.Section, base_dir: Path) -> Settings:
     phone = PhoneRules.from_section(phone_section)
     layout_dirs = [str(base_dir / d) for d in root.str_list("layout_dirs", [])]
     device_dirs = [str(base_dir / d) for d in root.str_list("device_dirs", [])]
-    max_record = root.get("max_record", int, 4096)
-    sources = [_source(s, timezone, phone_section, layout_dirs, device_dirs, max_record, base_dir)
-               for s in root.sections("sources")]
+    max_record = root.get("max_record", int, 4096, minimum=MAX_RECORD_RANGE[0], maximum=MAX_RECORD_RANGE[1],
+                          unit="bytes")
+    monitor = _monitor(root.section("monitor", optional=True))
+    source_sections = root.sections("sources")
+    if not source_sections and need_sources:
+        raise root.error("'sources' is empty: list at least one PBX (see smdr.example.yaml)", "sources")
+    sources = [_source(s, timezone, phone_section, layout_dirs, device_dirs, max_record, base_dir, monitor)
+               for s in source_sections]
     for spec in sources:
         spec.state_path = data_dir / "state" / f"{_file_name(spec.name)}.json"
+        spec.journal_dir = data_dir / "journal" / _file_name(spec.name)
         if getattr(transport_class(url_scheme(spec.url)), "keeps_state", False):  # e.g. which records were seen
             seen_db = data_dir / "state" / f"{_file_name(spec.name)}.seen.db"
             spec.transport_options.setdefault("state_path", str(seen_db))
@@ -73,13 +94,14 @@ def from_section(root: yamlfile.Section, base_dir: Path) -> Settings:
                                 "(they are part of every call_id)", "name")
         seen.add(spec.name)
     output = root.get("output", str, None)
-    quarantine = data_dir / "quarantine.jsonl"
+    quarantine = data_dir / QUARANTINE_FILE
     if "quarantine" in root:
         quarantine = base_dir / root.get("quarantine")
     http = HttpSettings.from_section(root.section("http", optional=True)) if "http" in root else None
     recordings = _recordings(root, base_dir, http)
     return Settings(str(root.path), data_dir, timezone, phone, sources, output, quarantine, root, layout_dirs,
-                    http, recordings, _call_spaces(root, sources), _click_to_call(root, http))
+                    http, recordings, _call_spaces(root, sources), _click_to_call(root, http),
+                    monitor)
 
 
 def _click_to_call(root: yamlfile.Section, http: HttpSettings | None) -> MakeCallSettings | None:
@@ -91,6 +113,16 @@ def _click_to_call(root: yamlfile.Section, http: HttpSettings | None) -> MakeCal
                             None)
     crm_secret = CrmSettings.from_section(root.section("crm")).secretkey if "crm" in root else None
     return MakeCallSettings.from_section(section, crm_secret)
+
+
+def _monitor(section: yamlfile.Section) -> Monitor:
+    section.check_keys(MONITOR_KEYS)
+    return Monitor(
+        silent_minutes=float(section.get("silent_minutes", (int, float), 0, minimum=0, maximum=MINUTES_A_WEEK,
+                                         unit="minutes")),
+        clock_tolerance_minutes=float(section.get("clock_tolerance_minutes", (int, float), 10, minimum=0,
+                                                  maximum=MINUTES_A_WEEK, unit="minutes")),
+    )
 
 
 def _call_spaces(root: yamlfile.Section, sources: list[SourceSpec]) -> dict[str, float]:
@@ -105,7 +137,7 @@ def _call_spaces(root: yamlfile.Section, sources: list[SourceSpec]) -> dict[str,
             raise configured.error(f"no source names the call space {name!r} (call_space: {name})", name)
         space = configured.section(name)
         space.check_keys({"window"})
-        window = space.get("window", (int, float), DEFAULT_WINDOW)
+        window = space.get("window", (int, float), DEFAULT_WINDOW, maximum=3600, unit="seconds")
         if window <= 0:
             raise space.error(f"'{space.prefix}.window' must be above zero, not {window}", "window")
         spaces[name] = float(window)
@@ -145,7 +177,7 @@ def _phone_rules(section: yamlfile.Section, site: yamlfile.Section, device: devi
 
 
 def _source(section: yamlfile.Section, timezone: str, phone_section: yamlfile.Section, layout_dirs: list[str],
-            device_dirs: list[str], max_record: int, base_dir: Path) -> SourceSpec:
+            device_dirs: list[str], max_record: int, base_dir: Path, monitor: Monitor) -> SourceSpec:
     section.check_keys(SOURCE_KEYS)
     name = section.get("name")
     url = section.get("url")
@@ -170,6 +202,8 @@ def _source(section: yamlfile.Section, timezone: str, phone_section: yamlfile.Se
     tz = section.get("timezone", str, timezone)
     _check_zone(section, "timezone", tz)
     options: dict = {}
+    if "idle_timeout" in section:
+        section.get("idle_timeout", (int, float), minimum=1, maximum=7 * 86400, unit="seconds")
     for key in ("api_key", "tenant"):  # an HTTP PBX's credentials (GIS): kept out of the URL that is shown
         if key in section:
             options["key" if key == "api_key" else key] = yamlfile.as_written(section.written(key))
@@ -187,10 +221,15 @@ def _source(section: yamlfile.Section, timezone: str, phone_section: yamlfile.Se
         phone=_phone_rules(section, phone_section, device),
         date_order=section.get("date_order", str, device.date_order if device else None, choices=DATE_ORDERS),
         gateway=section.get("gateway", str, None),
-        tolerance=section.get("fold_tolerance", int, None),
+        tolerance=section.get("fold_tolerance", int, None, minimum=0, maximum=86400, unit="seconds"),
         transport_options=options, max_record=max_record, layout_dirs=layout_dirs,
         parser_options={**(device.parser_options if device else {}),
                         **dict(section.section("parser_options", optional=True).data)},
+        silent_after=60 * float(section.get("silent_minutes", (int, float), monitor.silent_minutes, minimum=0,
+                                            maximum=MINUTES_A_WEEK, unit="minutes")),
+        clock_tolerance=60 * float(section.get("clock_tolerance_minutes", (int, float),
+                                               monitor.clock_tolerance_minutes, minimum=0,
+                                               maximum=MINUTES_A_WEEK, unit="minutes")),
         **_call_space(section),
     )
 

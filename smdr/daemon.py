@@ -8,11 +8,16 @@ import signal
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
+from . import __version__
 from .config import Settings
 from .cti.dialing import Dialers, can_dial
 from .cti.makecall import MakeCall
+from .datalock import DataDirLock
 from .decoder import DecoderStats
 from .httpd import HttpServer, Router
+from .monitor.routes import add_routes as add_status_routes
+from .monitor.routes import site_status
+from .monitor.state import SiteStatus
 from .pipeline import SourceSpec, run_source
 from .quarantine import Quarantine
 from .sinks import EventSink, JsonlSink
@@ -23,18 +28,31 @@ log = logging.getLogger("smdr.run")
 
 
 async def run(settings: Settings, *, once: bool = False, stop: asyncio.Event | None = None,
-              router: Router | None = None) -> int:
+              router: Router | None = None, from_start: bool = False) -> int:
     """Run until stopped (SIGINT/SIGTERM or ``stop``); with ``once``, until finite sources end and the
-    events they gave are delivered. With an ``http:`` section, the HTTP server serves ``router``'s
-    routes (features add theirs to it)."""
+    events they gave are delivered (exit 1 if there was nothing to do: every capture already replayed).
+    With an ``http:`` section, the HTTP server serves ``router``'s routes (features add theirs to it).
+    ``from_start``: replayed captures start from their first byte, not where the last run stopped."""
     stop = stop or asyncio.Event()
+    with DataDirLock(settings.data_dir, "smdr run") as lock:  # DataDirBusy (naming the PID) if one runs
+        return await _run_locked(settings, once, stop, router, from_start, lock)
+
+
+async def _run_locked(settings: Settings, once: bool, stop: asyncio.Event, router: Router | None,
+                      from_start: bool, lock: DataDirLock) -> int:
     _install_signal_handlers(stop)
     router = router or Router()
     http = HttpServer(settings.http, router) if settings.http is not None else None
     if http is not None:
         await http.start()  # first: a port in use is a clear error before anything else starts
+    log.info("smdr %s starting (%s)", __version__, settings.path)
     quarantine = Quarantine(settings.quarantine_path)
-    sink, background, drained, close = _make_sink(settings, stop)
+    sink, background, drained, close = _make_sink(settings, stop, lock)
+    backlog_at_start = sink.backlog()
+    status = site_status(settings, quarantine, sink)
+    if http is not None:
+        add_status_routes(router, status, settings.http)
+    watch = asyncio.create_task(status.watch(stop), name="status")
     recordings = _start_recordings(settings, sink, router, http.base_url if http is not None else "", stop) if (
         settings.recordings is not None) else None
     sinks = _source_sinks(settings, sink)
@@ -42,7 +60,9 @@ async def run(settings: Settings, *, once: bool = False, stop: asyncio.Event | N
     if settings.click_to_call is not None:
         MakeCall(settings.click_to_call, dialers).add_routes(router)
     sources = [asyncio.create_task(_supervise(spec, sinks[spec.name], quarantine, stop, restart=not once,
-                                              dialers=dialers), name=spec.name) for spec in settings.sources]
+                                              dialers=dialers, from_start=from_start, status=status),
+                                              name=spec.name)
+               for spec in settings.sources]
     if background is not None:
         background.add_done_callback(_report_unexpected_end)
     log.info("smdr running: %d source(s): %s", len(sources),
@@ -57,11 +77,16 @@ async def run(settings: Settings, *, once: bool = False, stop: asyncio.Event | N
                     exit_code = 1
             if not await drained():
                 exit_code = 1
+            if not backlog_at_start and all(isinstance(r, DecoderStats) and r.replayed_before for r in results):
+                log.error("nothing to do: every source was already replayed and nothing waits for the CRM "
+                          "(`smdr run --from-start` replays the captures again)")
+                exit_code = 1
             stop.set()
         else:
             await stop.wait()
     finally:
         stop.set()
+        watch.cancel()
         for task in sources:
             task.cancel()
         for task in sources:
@@ -83,7 +108,8 @@ async def run(settings: Settings, *, once: bool = False, stop: asyncio.Event | N
 
 
 async def _supervise(spec: SourceSpec, sink: EventSink, quarantine: Quarantine, stop: asyncio.Event, *,
-                     restart: bool, dialers: Dialers | None = None) -> DecoderStats | None:
+                     restart: bool, dialers: Dialers | None = None, from_start: bool = False,
+                     status: SiteStatus | None = None) -> DecoderStats | None:
     """Run one source; if it fails (a bug, a resource error), say so and start it again with backoff.
     A source whose transport can place calls (TAPI, GIS) is click-to-call's dialer while it runs."""
     backoff = Backoff(initial=1.0, cap=300.0)
@@ -93,13 +119,15 @@ async def _supervise(spec: SourceSpec, sink: EventSink, quarantine: Quarantine, 
             if dialers is not None and can_dial(transport):
                 dialers.add(spec.name, transport)  # type: ignore[arg-type]
             try:
-                return await run_source(spec, sink, quarantine=quarantine, stop=stop, transport=transport)
+                return await run_source(spec, sink, quarantine=quarantine, stop=stop, transport=transport,
+                                        from_start=from_start, status=status)
             finally:
                 if dialers is not None:
                     dialers.remove(spec.name)
         except Exception as exc:
             if not restart:
                 raise
+            from_start = False  # a restart after a failure goes on where it stopped
             delay = backoff.next_delay()
             log.error("%s: the source stopped (%s: %s); starting it again in %.0f s", spec.name,
                       type(exc).__name__, exc, delay, exc_info=exc)
@@ -114,7 +142,7 @@ def _report_unexpected_end(task: asyncio.Task) -> None:
                   task.exception(), exc_info=task.exception())
 
 
-def _make_sink(settings: Settings, stop: asyncio.Event) -> tuple[
+def _make_sink(settings: Settings, stop: asyncio.Event, lock: DataDirLock) -> tuple[
         EventSink, asyncio.Task | None, Callable[[], Awaitable[bool]], Callable[[], Awaitable[None]]]:
     """The sink, its delivery task (if any), a coroutine that waits until it has delivered, a closer."""
     crm = settings.section("crm")
@@ -127,7 +155,7 @@ def _make_sink(settings: Settings, stop: asyncio.Event) -> tuple[
         return sink, None, written, sink.aclose
     from .delivery import start_delivery  # the CRM side is only imported when configured
 
-    return start_delivery(settings, stop)
+    return start_delivery(settings, stop, on_storage=lambda problem: lock.set_status(disk_full=problem))
 
 
 def _source_sinks(settings: Settings, sink: EventSink) -> dict[str, EventSink]:

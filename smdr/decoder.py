@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .framing import Framer
+from .framing import Framer, Overlong
 from .layouts.record import DEFAULT_EVENT, Parser, ParserContext, RecordRejected
 from .model import CallEvent
 from .normalize import Localizer, PhoneRules
@@ -19,11 +19,25 @@ _DIALLED = frozenset({"digits", "on_hook"})
 
 @dataclass(slots=True)
 class DecoderStats:
-    records: int = 0          # framed records (including headers and quarantined ones)
+    """Lines read = parsed + skipped + quarantined, always (an overlong line counts once)."""
+
+    records: int = 0          # framed lines (including headers and quarantined ones)
     events: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
-    quarantined: dict[str, int] = field(default_factory=dict)
+    quarantined: dict[str, int] = field(default_factory=dict)  # lines, by kind
     reprints: int = 0         # parsed records the PBX had printed before (its call memory again): not new calls
+    parsed: int = 0           # lines that became a call record (reprints included)
+    replayed_before: bool = False  # a capture already replayed to its end: nothing was read
+
+    def summary(self) -> str:
+        skipped, quarantined = sum(self.skipped.values()), sum(self.quarantined.values())
+        return (f"{self.records} lines read = {self.parsed} parsed + {skipped} skipped "
+                f"{_kinds(self.skipped)}+ {quarantined} quarantined {_kinds(self.quarantined)}; "
+                f"{self.events} events").replace(" ;", ";")
+
+
+def _kinds(counts: dict[str, int]) -> str:
+    return f"({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))}) " if counts else ""
 
 
 class Decoder:
@@ -43,17 +57,20 @@ class Decoder:
             options = {**getattr(parser, "fold_options", {}), **(self.context.options if self.context else {})}
             configure(options, phone.normalize)
         own_framer = getattr(parser, "framer", None)  # a binary protocol frames its own bytes
-        self.framer = own_framer if own_framer is not None else Framer(max_record, self._overlong)
+        # overlong fragments come back from our framer in place, as Overlong
+        self.framer = own_framer if own_framer is not None else Framer(max_record)
         self.position = 0
         self.events = 0
+        self.parsed = 0
+        self.quarantined: dict[str, int] = {}  # lines of this source, by kind (the quarantine is shared)
         intervals = [i for i in (getattr(parser, "tick_interval", None), self.tracker.tick_interval) if i]
         self.tick_interval: float | None = min(intervals) if intervals else None
         self.settle_seconds = max(float(getattr(parser, "settle_seconds", 0.0)), self.tracker.settle_seconds)
 
     @property
     def stats(self) -> DecoderStats:
-        return DecoderStats(self.position, self.events, dict(self.parser.skipped), dict(self.quarantine.counts),
-                            self.tracker.reprints)
+        return DecoderStats(self.position, self.events, dict(self.parser.skipped), dict(self.quarantined),
+                            self.tracker.reprints, self.parsed)
 
     def feed(self, chunk: bytes, received_at: datetime | None = None) -> list[CallEvent]:
         if self.context is not None and received_at is not None:
@@ -77,7 +94,13 @@ class Decoder:
         if self.context is not None and received_at is not None:
             self.context.received_at = received_at
         position = self.position
+        parsed = 0
         for line in lines:
+            if type(line) is Overlong:
+                if not line.continued:
+                    position += 1
+                self._overlong(line, position)
+                continue
             position += 1
             try:
                 rec = parse(line)
@@ -90,28 +113,33 @@ class Decoder:
             if rec is None:
                 continue
             if type(rec) is list:  # a code parser's line that ends several calls (a CTI provider restart)
-                for one in rec:
-                    add(one, line, position, received_at, out)
-            else:
-                add(rec, line, position, received_at, out)
+                if all([add(one, line, position, received_at, out) for one in rec]):
+                    parsed += 1
+            elif add(rec, line, position, received_at, out):
+                parsed += 1
         self.position = position
+        self.parsed += parsed
         self.events += len(out)
         return out
 
-    def _add(self, rec, line: bytes, position: int, received_at: datetime | None, out: list[CallEvent]) -> None:
+    def _add(self, rec, line: bytes, position: int, received_at: datetime | None, out: list[CallEvent]) -> bool:
         try:
             if not rec.event:  # a code parser may leave it to the stage
                 rec.event = DEFAULT_EVENT[rec.stage]
             if rec.phone and rec.signal not in _DIALLED:
                 rec.phone, rec.direction = self.phone.normalize(rec.phone, rec.direction)
             self.tracker.add(rec, position, received_at, out)
+            return True
         except Exception as exc:  # noqa: BLE001 - bad input must never stop the source
             self._reject(line, "internal-error", f"{type(exc).__name__}: {exc}", position)
+            return False
 
     def link_lost(self) -> None:
         """The connection dropped: a half-received record is kept in quarantine, never parsed half."""
         partial = self.framer.take_partial()
-        if partial:
+        if type(partial) is Overlong:
+            self._overlong(partial, self.position)
+        elif partial:
             self.position += 1
             self._reject(partial, "incomplete", "the link was lost in the middle of this record", self.position)
 
@@ -120,12 +148,13 @@ class Decoder:
         partial = self.framer.take_partial()
         return self.records([partial]) if partial else []
 
-    def _reject(self, raw: bytes, kind: str, reason: str, position: int) -> None:
-        self.quarantine.add(raw, source=self.source, layout=self.parser.name, kind=kind, reason=reason,
+    def _reject(self, raw: bytes, kind: str, reason: str, position: int, *, counted: bool = False) -> None:
+        if not counted:
+            self.quarantined[kind] = self.quarantined.get(kind, 0) + 1
+        self.quarantine.add(bytes(raw), source=self.source, layout=self.parser.name, kind=kind, reason=reason,
                             position=position)
 
-    def _overlong(self, fragment: bytes, continued: bool) -> None:
-        if not continued:
-            self.position += 1  # every fragment of one overlong line keeps that line's position
+    def _overlong(self, fragment: Overlong, position: int) -> None:
+        """Every fragment of one overlong line is kept under that line's position; the line counts once."""
         self._reject(fragment, "too-long", f"longer than {self.framer.max_record} bytes without a line end",
-                     self.position)
+                     position, counted=fragment.continued)

@@ -4,6 +4,8 @@ Line ends CR, LF and CRLF (and form feed / vertical tab, which start a new page 
 record. NUL padding, XON/XOFF and other control bytes are dropped. A record longer than
 ``max_record`` is cut and handed to ``on_overlong`` so that a stuck line cannot grow memory without
 bound; the rest of that line, up to the next line end, goes the same way (``continued`` True).
+Without ``on_overlong``, the cut fragments come out of ``feed`` in their place among the records, as
+``Overlong`` values, so that whoever numbers the lines numbers them in stream order.
 """
 
 from __future__ import annotations
@@ -14,6 +16,17 @@ _LINE_ENDS = b"\r\x0b\x0c"
 # C0 controls other than TAB and the line ends, plus DEL: never part of a record.
 _DROPPED = bytes(b for b in range(32) if b not in (9, 10, 11, 12, 13)) + b"\x7f"
 _TABLE = bytes.maketrans(_LINE_ENDS, b"\n" * len(_LINE_ENDS))
+
+
+class Overlong(bytes):
+    """A fragment of a line longer than ``max_record``; ``continued``: not the line's first fragment."""
+
+    continued: bool
+
+    def __new__(cls, fragment: bytes, continued: bool) -> Overlong:
+        self = super().__new__(cls, fragment)
+        self.continued = continued
+        return self
 
 
 class Framer:
@@ -37,46 +50,48 @@ class Framer:
             data = self._pending + data
         parts = data.split(b"\n")
         self._pending = parts.pop()
+        out: list[bytes] = []
         if self._discarding:
             if parts:
-                self._overlong(parts[0], True)
+                self._overlong(out, parts[0], True)
                 parts[0] = b""
                 self._discarding = False
             else:
-                self._overlong(self._pending, True)
+                self._overlong(out, self._pending, True)
                 self._pending = b""
-                return []
-        records = [p for p in parts if p]
+                return out
+        if parts and max(map(len, parts)) > self.max_record:
+            for part in parts:
+                if len(part) > self.max_record:
+                    self._overlong(out, part, False)
+                elif part:
+                    out.append(part)
+        else:
+            out.extend(p for p in parts if p)
         if len(self._pending) > self.max_record:
-            self._overlong(self._pending[: self.max_record], False)
-            self._overlong(self._pending[self.max_record:], True)
+            self._overlong(out, self._pending[: self.max_record], False)
+            self._overlong(out, self._pending[self.max_record:], True)
             self._pending = b""
             self._discarding = True
-        if records and max(map(len, records)) > self.max_record:
-            records = self._split_overlong(records)
-        return records
+        return out
 
-    def _split_overlong(self, records: list[bytes]) -> list[bytes]:
-        kept = []
-        for record in records:
-            if len(record) > self.max_record:
-                self._overlong(record, False)
-            else:
-                kept.append(record)
-        return kept
-
-    def _overlong(self, fragment: bytes, continued: bool) -> None:
+    def _overlong(self, out: list[bytes], fragment: bytes, continued: bool) -> None:
         if not fragment:
             return
         self.overlong += 1  # fragments, not lines: each one is a quarantine entry
         if self.on_overlong is not None:
             self.on_overlong(fragment, continued)
+        else:
+            out.append(Overlong(fragment, continued))
 
     def take_partial(self) -> bytes:
-        """The half-received record, if any, and forget it (on link loss or end of input)."""
+        """The half-received record, if any, and forget it (on link loss or end of input).
+
+        Inside an overlong line, the rest is that line's last fragment (an ``Overlong``)."""
         partial, self._pending = self._pending, b""
         if self._discarding:
             self._discarding = False
-            self._overlong(partial, True)
-            return b""
+            out: list[bytes] = []
+            self._overlong(out, partial, True)
+            return out[0] if out else b""
         return partial

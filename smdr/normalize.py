@@ -59,20 +59,22 @@ class PhoneRules:
         section.check_keys(PHONE_KEYS)
         base = base or cls()
         lengths = section.raw("local_lengths", list(base.local_lengths))
-        if not isinstance(lengths, list) or not all(isinstance(n, int) and n > 0 for n in lengths):
-            raise section.error("'local_lengths' must be a list of whole numbers, e.g. [8]", "local_lengths")
+        if not isinstance(lengths, list) or not all(isinstance(n, int) and 3 <= n <= 12 for n in lengths):
+            raise section.error("'local_lengths' must be a list of whole numbers from 3 to 12, e.g. [8]",
+                                "local_lengths")
         return cls(
             country_code=section.get("country_code", str, base.country_code).lstrip("+"),
             national_prefix=section.get("national_prefix", str, base.national_prefix),
             international_prefix=section.get("international_prefix", str, base.international_prefix),
             area_code=section.get("area_code", str, base.area_code),
             local_lengths=tuple(lengths),
-            national_length=section.get("national_length", int, base.national_length),
+            national_length=section.get("national_length", int, base.national_length, minimum=4, maximum=15),
             strip_prefixes=tuple(section.str_list("strip_prefixes", list(base.strip_prefixes))),
             extension_pattern=section.get_regex("extension_pattern", None) or base.extension_pattern,
             hidden_digits=section.get("hidden_digits", str, base.hidden_digits),
             dial_controls=section.get("dial_controls", bool, base.dial_controls),
-            access_code_digits=section.get("access_code_digits", int, base.access_code_digits),
+            access_code_digits=section.get("access_code_digits", int, base.access_code_digits, minimum=1,
+                                           maximum=8),
             add_national_prefix=section.get("add_national_prefix", bool, base.add_national_prefix),
         )
 

@@ -5,19 +5,29 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import layouts, tracker_state
 from .decoder import Decoder, DecoderStats
+from .journal import Journal
+from .layout_hint import LayoutHint
 from .layouts.record import ParserContext
 from .model import CallEvent
 from .normalize import Localizer, PhoneRules, zone
 from .quarantine import Quarantine
+from .replay_position import ReplayPosition, replay_state_path
 from .sinks import EventSink
+from .source_journal import SourceJournal
 from .transports import open_url
 from .transports.base import LINK_LOST, Backoff, Transport, read_stream
+
+if TYPE_CHECKING:
+    from .monitor.state import SiteStatus
 
 log = logging.getLogger("smdr.pipeline")
 
@@ -36,8 +46,11 @@ class SourceSpec:
     max_record: int = 4096
     layout_dirs: list[str] | None = None
     state_path: Path | None = None  # where the source's open calls are kept across a restart
+    journal_dir: Path | None = None  # a live source's raw journal (smdr.journal)
     parser_options: dict = field(default_factory=dict)  # handed to the parser in its context
     reference_date: date | None = None  # for year-less dates when nothing says when bytes were received
+    silent_after: float = 0.0  # seconds without a byte before a warning (0: never)
+    clock_tolerance: float = 600.0  # seconds between printed and received time before "wrong PBX clock"
     call_space: str | None = None  # sources of one call space merge their records of one real call
     space_lines: dict[str, str] = field(default_factory=dict)  # this source's line names -> the space's
 
@@ -55,13 +68,17 @@ def make_decoder(spec: SourceSpec, quarantine: Quarantine | None = None) -> Deco
 
 
 async def _emit(sink: EventSink, event: CallEvent, source: str) -> None:
-    """Hand ``event`` to the sink; while it cannot take it (outbox locked, disk full), hold the source
-    back and retry: the event is never dropped, and the PBX keeps its own buffer meanwhile."""
+    await _deliver(lambda: sink.emit(event), source)
+
+
+async def _deliver(call: Callable[[], Awaitable[None]], source: str) -> None:
+    """Hand events to the sink; while it cannot take them (a sink that raises), hold the source back and
+    retry: they are never dropped, and the PBX keeps its own buffer meanwhile."""
     delay = 0.5
     failing = False
     while True:
         try:
-            await sink.emit(event)
+            await call()
         except (sqlite3.Error, OSError) as exc:
             if not failing:
                 log.error("%s: cannot store a call event (%s); holding the source back and retrying", source, exc)
@@ -74,34 +91,90 @@ async def _emit(sink: EventSink, event: CallEvent, source: str) -> None:
         return
 
 
+def _resume_replay(spec: SourceSpec, transport: Transport, decoder: Decoder, from_start: bool) -> ReplayPosition | None:
+    """A replayed capture goes on where it stopped (``from_start``: from byte 0 on purpose)."""
+    capture = transport.capture_identity()
+    if capture is None or spec.state_path is None:
+        return None
+    position = ReplayPosition.load(replay_state_path(spec.state_path), capture, from_start=from_start)
+    transport.start_offset, decoder.position = position.offset, position.line
+    if 0 < position.offset < transport.size:
+        log.info("%s: resuming the replay of %s at byte %d (line %d); `smdr run --from-start` replays it "
+                 "all again", spec.name, transport.display_url, position.offset, position.line)
+    return position
+
+
 async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantine | None = None,
                      stop: asyncio.Event | None = None, backoff: Backoff | None = None,
-                     transport: Transport | None = None) -> DecoderStats:
+                     transport: Transport | None = None, from_start: bool = False,
+                     status: SiteStatus | None = None) -> DecoderStats:
     """Read the source until it ends (file replay) or ``stop`` is set; every event goes to ``sink``.
 
+    ``status`` hears the link state, the bytes, records and events (the status page).
     ``transport``: one already made for ``spec.url`` (e.g. a tcp-listen socket bound before the PBX is
     told its port); otherwise it is opened from the URL. Either way this source shuts it down at the end.
+    ``from_start``: a replayed capture starts from its first byte, not where the last run stopped.
     """
     decoder = make_decoder(spec, quarantine)
-    if spec.state_path is not None:
-        tracker_state.load(decoder.tracker, spec.state_path)
     if transport is None:
         transport = open_url(spec.url, **spec.transport_options)
+    replay = _resume_replay(spec, transport, decoder, from_start)
+    if replay is not None and replay.offset and replay.offset >= transport.size:
+        log.warning("%s: %s was already replayed to its end; `smdr run --from-start` replays it again",
+                    spec.name, transport.display_url)
+        stats = decoder.stats
+        stats.replayed_before = True
+        return stats
     tz = decoder.tracker.localize.tz
+    journal = None
+    if spec.journal_dir is not None and transport.capture_identity() is None:  # a replay needs none
+        journal = SourceJournal(spec.name, Journal(spec.journal_dir), sink, decoder,
+                                lambda call: _deliver(call, spec.name))
+    if journal is not None and journal.restore():
+        if spec.state_path is not None:
+            spec.state_path.unlink(missing_ok=True)  # the committed state is the newer one
+        await journal.recover(lambda: datetime.now(tz))
+    elif spec.state_path is not None:
+        tracker_state.load(decoder.tracker, spec.state_path)
+
+    watcher = status.source(spec.name) if status is not None else None
+    if watcher is not None:
+        watcher.live = transport.reconnects
+
+    hint = LayoutHint(spec.name, spec.layout)
 
     async def consume() -> None:
-        async for chunk in read_stream(transport, backoff):
+        async for chunk in read_stream(transport, backoff, watcher.set_link if watcher is not None else None):
             if chunk is LINK_LOST:
                 decoder.link_lost()
                 continue
-            for event in decoder.feed(chunk, transport.received_at(tz)):
-                await _emit(sink, event, spec.name)
+            received = transport.received_at(tz)
+            if journal is not None:
+                events = await journal.process(chunk, received)  # committed with the source's state
+            else:
+                events = decoder.feed(chunk, received)
+            if hint.wants_advice(chunk, decoder.position, decoder.events):
+                await asyncio.to_thread(hint.advise, decoder.position)
+            if watcher is not None:
+                now = time.time()
+                watcher.got_bytes(len(chunk), now)
+                watcher.got_records(decoder.position, decoder.events, now)
+                watcher.check_clock(events, received)
+            for event in events:
+                if status is not None:
+                    status.saw_event(spec.name, event)
+                if journal is None:
+                    await _emit(sink, event, spec.name)
+            if replay is not None:
+                replay.advanced(chunk, decoder.position, durable=not sink.in_memory())
         for event in decoder.finish():
             await _emit(sink, event, spec.name)
         if decoder.tick_interval:  # a finite replay: what the timers decide once the line is quiet
             settled = transport.clock(tz) + timedelta(seconds=decoder.settle_seconds)
             for event in decoder.tick(settled):
                 await _emit(sink, event, spec.name)
+        if replay is not None:
+            replay.finished(decoder.position, durable=not sink.in_memory())
 
     async def tick(interval: float) -> None:
         while True:
@@ -131,9 +204,12 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
             except asyncio.CancelledError:
                 pass
         await transport.shutdown()  # also releases a tcp-listen socket
+        if journal is not None:
+            journal.close()
+        if replay is not None and not sink.in_memory():
+            replay.save()
         if spec.state_path is not None:
             tracker_state.save(decoder.tracker, spec.state_path)
     stats = decoder.stats
-    log.info("%s: %d records, %d events, skipped %s, quarantined %s", spec.name, stats.records, stats.events,
-             stats.skipped or "none", stats.quarantined or "none")
+    log.info("%s: %s", spec.name, stats.summary())
     return stats

@@ -2,27 +2,36 @@
 
 One JSON object per line: when, source, layout, position, kind, reason, the exact bytes (base64) and
 a readable copy. ``smdr parse QUARANTINE.jsonl --layout NAME`` feeds the kept bytes through a layout
-again once it is fixed.
+again once it is fixed. A full file is renamed with its rotation time and gzip-compressed in a worker
+thread (``quarantine.20261201T101500.jsonl.gz``); nothing is ever deleted but by the technician
+(``smdr quarantine purge``). Quarantined records are data.
 """
 
 from __future__ import annotations
 
 import base64
+import gzip
+import io
 import json
 import logging
+import os
+import shutil
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 log = logging.getLogger("smdr.quarantine")
 
+QUARANTINE_FILE = "quarantine.jsonl"  # under data_dir, unless the config names another file
+
 
 class Quarantine:
-    def __init__(self, path: str | Path | None, *, log_first: bool = True, max_bytes: int = 50 * 2**20,
-                 backups: int = 5) -> None:
+    def __init__(self, path: str | Path | None, *, log_first: bool = True, max_bytes: int = 50 * 2**20) -> None:
         self.path = Path(path) if path else None
         self.log_first = log_first
-        self.max_bytes, self.backups = max_bytes, backups
+        self.max_bytes = max_bytes
+        self._compressing: threading.Thread | None = None
         self.unwritten = 0  # records that could not be written (disk full, no permission)
         self._failing = False
         self.counts: dict[str, int] = {}
@@ -64,16 +73,26 @@ class Quarantine:
             self._close_file()
 
     def _rotate(self) -> None:
-        """Keep the newest ``backups`` full files beside the current one: bounded on disk."""
+        """The full file is renamed with the time and compressed in a worker thread; none is deleted."""
         self._close_file()
-        for n in range(self.backups, 0, -1):
-            older = self.path.with_name(f"{self.path.stem}.{n}{self.path.suffix}")
-            newer = self.path if n == 1 else self.path.with_name(f"{self.path.stem}.{n - 1}{self.path.suffix}")
-            if newer.exists():
-                newer.replace(older)
-        log.warning("quarantine file %s reached %d MB: rotated (%d older files kept)", self.path,
-                    self.max_bytes // 2**20, self.backups)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        rotated = self.path.with_name(f"{self.path.stem}.{stamp}{self.path.suffix}")
+        n = 1
+        while rotated.exists() or rotated.with_name(rotated.name + ".gz").exists():
+            n += 1
+            rotated = self.path.with_name(f"{self.path.stem}.{stamp}-{n}{self.path.suffix}")
+        self.path.replace(rotated)
+        log.warning("quarantine file %s reached %d MB: kept as %s.gz (nothing is deleted; `smdr quarantine "
+                    "purge` removes old files)", self.path, self.max_bytes // 2**20, rotated.name)
         self._file = open(self.path, "a", encoding="utf-8")
+        self.wait_compressed()
+        self._compressing = threading.Thread(target=compress_rotated, args=(self.path,), daemon=True,
+                                             name="quarantine-gzip")
+        self._compressing.start()
+
+    def wait_compressed(self, timeout: float | None = None) -> None:
+        if self._compressing is not None:
+            self._compressing.join(timeout)
 
     def _close_file(self) -> None:
         if self._file is not None:
@@ -89,15 +108,61 @@ class Quarantine:
 
     def close(self) -> None:
         self._close_file()
+        self.wait_compressed(30.0)
+
+
+def rotated_files(path: str | Path) -> list[Path]:
+    """The rotated quarantine files beside ``path`` (compressed or not yet), oldest first."""
+    path = Path(path)
+    found = [p for p in path.parent.glob(f"{path.stem}.*{path.suffix}*")
+             if p.name.endswith((path.suffix, path.suffix + ".gz")) and p != path]
+    def rotation_order(rotated: Path) -> tuple[str, int]:
+        stamp, _, number = rotated.name[len(path.stem) + 1:].split(".")[0].partition("-")
+        return stamp, int(number) if number.isdigit() else 1
+
+    return sorted(found, key=rotation_order)
+
+
+def compress_rotated(path: str | Path) -> None:
+    """gzip every rotated file not compressed yet (also those a killed process left); the original is
+    removed only once its compressed copy is complete on disk."""
+    for rotated in rotated_files(path):
+        if rotated.suffix == ".gz":
+            continue
+        target = rotated.with_name(rotated.name + ".gz")
+        partial = rotated.with_name(rotated.name + ".gz.part")
+        try:
+            with open(rotated, "rb") as source, gzip.open(partial, "wb", compresslevel=6) as out:
+                shutil.copyfileobj(source, out, 2**20)
+            os.replace(partial, target)
+            rotated.unlink()
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            log.warning("could not compress %s (%s); it stays uncompressed", rotated, exc.strerror or exc)
 
 
 def is_quarantine_file(head: bytes) -> bool:
     return head.lstrip().startswith(b"{") and b'"raw_b64"' in head
 
 
+def is_quarantine_path(path: str | Path) -> bool:
+    """A quarantine file, plain or gzip-compressed (a rotated one)."""
+    try:
+        with _open_binary(path) as handle:
+            return is_quarantine_file(handle.read(4096))
+    except (OSError, EOFError):
+        return False
+
+
+def _open_binary(path: str | Path) -> io.BufferedIOBase:
+    with open(path, "rb") as handle:
+        compressed = handle.read(2) == b"\x1f\x8b"
+    return gzip.open(path, "rb") if compressed else open(path, "rb")
+
+
 def read_quarantined(path: str | Path) -> Iterator[tuple[str, bytes]]:
-    """(source, raw record bytes) for every entry of a quarantine file, in order."""
-    with open(path, encoding="utf-8") as handle:
+    """(source, raw record bytes) for every entry of a quarantine file (plain or .gz), in order."""
+    with _open_binary(path) as raw_handle, io.TextIOWrapper(raw_handle, encoding="utf-8") as handle:
         for line in handle:
             if line.strip():
                 entry = json.loads(line)

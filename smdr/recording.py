@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -24,6 +25,7 @@ class RecordingStats:
     byte_count: int = 0
     chunk_count: int = 0
     links_lost: int = 0
+    line_count: int = 0  # line ends seen: about the number of records
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
     stop_reason: str = "stopped"
@@ -48,7 +50,8 @@ class Recorder:
     """Copies one transport's bytes to ``output`` and ``output.timing`` until a limit or the source's end."""
 
     def __init__(self, transport: Transport, output: str | Path, *, duration: float | None = None,
-                 max_bytes: int | None = None, backoff: Backoff | None = None) -> None:
+                 max_bytes: int | None = None, backoff: Backoff | None = None, append: bool = False,
+                 on_chunk: Callable[[RecordingStats, bytes], None] | None = None) -> None:
         if max_bytes is not None and max_bytes <= 0:
             raise ValueError("max_bytes must be positive")
         self.transport = transport
@@ -56,6 +59,8 @@ class Recorder:
         self.duration = duration
         self.max_bytes = max_bytes
         self.backoff = backoff
+        self.append = append  # add to an existing capture (its timing file goes on too)
+        self.on_chunk = on_chunk
         self.stats = RecordingStats(self.output)
 
     async def run(self) -> RecordingStats:
@@ -72,9 +77,9 @@ class Recorder:
         return self.stats
 
     def _open_outputs(self) -> tuple[IO[bytes], IO[str]]:
-        data_file = self.output.open("wb")
+        data_file = self.output.open("ab" if self.append else "wb")
         try:
-            return data_file, timing_path_for(self.output).open("w", encoding="ascii")
+            return data_file, timing_path_for(self.output).open("a" if self.append else "w", encoding="ascii")
         except BaseException:
             data_file.close()
             raise
@@ -95,6 +100,9 @@ class Recorder:
                 last = now
                 self.stats.byte_count += len(data)
                 self.stats.chunk_count += 1
+                self.stats.line_count += data.count(b"\n")
+                if self.on_chunk is not None:
+                    self.on_chunk(self.stats, data)
                 if self.max_bytes is not None and self.stats.byte_count >= self.max_bytes:
                     self.stats.stop_reason = f"max bytes {self.max_bytes} reached"
                     return

@@ -39,3 +39,20 @@ def yaml_files(kind: str, extra: list[str] | None = None) -> list[Path]:
                 seen.add(path.name)
                 files.append(path)
     return files
+
+
+#: files smdr ships beside its YAML: name -> (where the wheel has it under smdr/data, where a checkout has it)
+BUNDLED_FILES = {
+    "smdr.example.yaml": ("smdr.example.yaml", "smdr.example.yaml"),
+    "demo.smdr": ("demo/kx-tda-a.smdr", "fixtures/panasonic/kx-tda-a.smdr"),
+    "demo-contacts.yaml": ("demo/contacts.yaml", "scripts/demo-contacts.yaml"),
+}
+
+
+def bundled_file(name: str) -> Path:
+    """A file of ``BUNDLED_FILES``, from the installed wheel or the checkout; FileNotFoundError if neither."""
+    in_wheel, in_checkout = BUNDLED_FILES[name]
+    for candidate in (_PACKAGE / "data" / in_wheel, _PACKAGE.parent / in_checkout):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(2, "smdr is installed without this file", in_wheel)

@@ -14,15 +14,57 @@ class EventSink(Protocol):
 
     async def emit(self, event: CallEvent) -> None: ...
 
+    def backlog(self) -> int:
+        """Events accepted but not yet where they go (the outbox's queue); 0 for a plain writer."""
+        ...
+
+    def in_memory(self) -> int:
+        """Events accepted but only in memory (waiting for a full disk); 0 for a plain writer."""
+        ...
+
+    async def commit_chunk(self, source: str, events: list[CallEvent], state: str) -> None:
+        """``events`` and the source's ``state`` after them (smdr.journal): in one transaction where the
+        sink has them (the outbox); a plain writer keeps the state in memory only."""
+        ...
+
+    def source_state(self, source: str) -> str | None:
+        """The state last committed for ``source``, or None."""
+        ...
+
     async def aclose(self) -> None: ...
 
 
-class JsonlSink:
+class _WrittenAtOnce:
+    """A sink that keeps nothing back (no queue) and the sources' states in memory only: it has no
+    transaction to put them in, so a restart does not parse the journal again."""
+
+    states: dict[str, str]
+
+    async def emit(self, event: CallEvent) -> None:
+        raise NotImplementedError
+
+    def backlog(self) -> int:
+        return 0
+
+    def in_memory(self) -> int:
+        return 0
+
+    async def commit_chunk(self, source: str, events: list[CallEvent], state: str) -> None:
+        for event in events:
+            await self.emit(event)
+        self.states[source] = state
+
+    def source_state(self, source: str) -> str | None:
+        return self.states.get(source)
+
+
+class JsonlSink(_WrittenAtOnce):
     """One JSON object per line (the ProcessCDR names plus ``provenance``), to a file or stdout."""
 
     def __init__(self, target: str = "-") -> None:
         self._own = target != "-"
         self._out: IO[str] = open(target, "a", encoding="utf-8") if self._own else sys.stdout
+        self.states: dict[str, str] = {}
 
     async def emit(self, event: CallEvent) -> None:
         self._out.write(json.dumps(event.to_dict(), ensure_ascii=False) + "\n")
@@ -33,11 +75,12 @@ class JsonlSink:
             self._out.close()
 
 
-class ListSink:
+class ListSink(_WrittenAtOnce):
     """Collects events in memory (tests, ``smdr parse``)."""
 
     def __init__(self) -> None:
         self.events: list[CallEvent] = []
+        self.states: dict[str, str] = {}
 
     async def emit(self, event: CallEvent) -> None:
         self.events.append(event)

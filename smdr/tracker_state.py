@@ -3,7 +3,8 @@
 A call that rang before a restart and ends after it must keep its call_id, or the CRM gets two
 records (one stuck at ringing). On a graceful stop the open calls are written to a small JSON file
 per source under the data directory, and read back when the source starts, unless they are too old
-to be still going. A hard kill loses this state (the next record then opens a new call).
+to be still going. A live source with a journal also commits them with every chunk (see
+smdr.source_journal), so a hard kill does not lose them either.
 """
 
 from __future__ import annotations
@@ -58,6 +59,22 @@ def load(tracker: Fold, path: Path, *, max_age: float = MAX_AGE) -> int:
     tracker.restore(calls)
     if calls:
         log.info("%s: %d call(s) still open from before the restart", tracker.source, len(calls))
+    return len(calls)
+
+
+def to_json(tracker: Fold) -> list[dict]:
+    """The open calls as JSON-ready dicts (saved with every committed chunk, see smdr.journal)."""
+    return [_to_dict(call) for call in tracker.open_calls()]
+
+
+def restore_json(tracker: Fold, entries: list[dict]) -> int:
+    """Take back open calls saved by ``to_json``; returns how many."""
+    try:
+        calls = [_from_dict(entry) for entry in entries]
+    except (KeyError, TypeError, ValueError) as exc:
+        log.warning("%s: the saved open calls are not usable (%s)", tracker.source, exc)
+        return 0
+    tracker.restore(calls)
     return len(calls)
 
 

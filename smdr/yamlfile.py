@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import yaml
 
+from . import yamlerrors
 from .errors import ConfigError
 
 T = TypeVar("T")
@@ -74,7 +75,7 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> MarkedDict:
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if key in result:
-            raise ConfigError(f"key {key!r} appears twice", path=loader.name,
+            raise ConfigError(f"key {short_repr(key)} appears twice", path=loader.name,
                               line=key_node.start_mark.line + 1, key=str(key))
         result[key] = value = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = key_node.start_mark.line + 1
@@ -116,16 +117,35 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
 
 
+#: a config, layout or profile is a few KB; more is a wrong file (``--config /dev/zero``, a capture)
+MAX_FILE_BYTES = 1 << 20
+
+
 def load_text(text: str, path: str) -> Section:
     """Parse YAML text; the top level must be a mapping."""
-    loader = _Loader(text)
+    nul = text.find("\0")
+    if nul >= 0:
+        raise ConfigError("a NUL byte: this is not a text file (a capture or a binary saved under this name?)",
+                          path=path, line=text.count("\n", 0, nul) + 1)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:  # a control character: checked before anything is parsed
+        raise ConfigError(f"a control character (code {exc.character}) that a settings file cannot hold; "
+                          "retype that line", path=path, line=text.count("\n", 0, exc.position) + 1) from None
     loader.name = path
     try:
-        data = loader.get_single_data()
+        node = loader.get_single_node()
+        if node is not None and yamlerrors.expanded_size(node) > yamlerrors.MAX_NODES:
+            raise ConfigError(f"the aliases (*name) expand to more than {yamlerrors.MAX_NODES} values; "
+                              "a settings file never needs that many", path=path, line=1)
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise ConfigError(f"not valid YAML: {exc.problem or exc}", path=path,
-                          line=mark.line + 1 if mark else None) from None
+        explained = yamlerrors.explain(exc, text)
+        raise ConfigError(explained.message, path=path, line=explained.line) from None
+    except yaml.YAMLError as exc:  # a reader error: a character YAML does not allow
+        raise ConfigError(f"not valid YAML: {_short(str(exc))}", path=path) from None
+    except RecursionError:
+        raise ConfigError("nested too deeply to be a settings file", path=path) from None
     finally:
         loader.dispose()
     if data is None:
@@ -137,10 +157,34 @@ def load_text(text: str, path: str) -> Section:
 
 def load(path: str | Path) -> Section:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError(f"larger than {MAX_FILE_BYTES >> 10} KB: not a settings file", path=str(path))
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError("not UTF-8 text (save the file as UTF-8; a Windows editor may have used another "
+                          "encoding)", path=str(path), line=line) from None
     return load_text(text, str(path))
+
+
+def short_repr(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters (a value can be huge: never print it whole)."""
+    import reprlib
+
+    shortener = reprlib.Repr()
+    shortener.maxstring = shortener.maxother = limit
+    shortener.maxlist = shortener.maxdict = 4
+    shortener.maxlevel = 2
+    return _short(shortener.repr(value), limit)
+
+
+def _short(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class Section:
@@ -172,7 +216,10 @@ class Section:
         return self.data.text(key) if key in self.data else default
 
     def get(self, key: str, kind: type[T] | tuple[type, ...] = str, default: Any = _MISSING, *,
-            choices: Iterator[Any] | frozenset[Any] | tuple[Any, ...] | None = None) -> Any:
+            choices: Iterator[Any] | frozenset[Any] | tuple[Any, ...] | None = None,
+            minimum: float | None = None, maximum: float | None = None, unit: str = "") -> Any:
+        """The value of ``key``, of type ``kind``; a number outside ``minimum``..``maximum`` is an error
+        naming the range (a nonsense number accepted is a site visit later)."""
         if key not in self.data or self.data[key] is None:
             if default is _MISSING:
                 raise self.error(f"'{self._name(key)}' is required", key)
@@ -184,10 +231,16 @@ class Section:
             value = self.data.text(key)  # as written: 021 stays "021", not 17
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-            raise self.error(f"'{self._name(key)}' must be {_article(names)}, not {value!r}", key)
+            raise self.error(f"'{self._name(key)}' must be {_article(names)}, not {short_repr(value)}", key)
         if choices is not None and value not in choices:
             raise self.error(f"'{self._name(key)}' must be one of {', '.join(map(str, choices))}; "
-                             f"got {value!r}", key)
+                             f"got {short_repr(value)}", key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            low_ok = minimum is None or value >= minimum
+            high_ok = maximum is None or value <= maximum
+            if not (low_ok and high_ok):
+                raise self.error(f"'{self._name(key)}' must be {_range_text(minimum, maximum, unit)}, "
+                                 f"not {value}", key)
         return value
 
     def get_regex(self, key: str, default: Any = _MISSING) -> re.Pattern[str] | None:
@@ -235,7 +288,7 @@ class Section:
         items = value.written() if isinstance(value, MarkedList) else value
         bad = [v for v in items if not isinstance(v, (str, int))]
         if bad:
-            raise self.error(f"'{self._name(key)}' must be a list of strings; {bad[0]!r} is not", key)
+            raise self.error(f"'{self._name(key)}' must be a list of strings; {short_repr(bad[0])} is not", key)
         return [str(v) for v in items]
 
     def check_keys(self, allowed: set[str] | frozenset[str]) -> None:
@@ -256,6 +309,19 @@ class Section:
             return func(self.data[key])
         except (ValueError, TypeError) as exc:
             raise self.error(f"'{self._name(key)}': {exc}", key) from None
+
+
+def _range_text(minimum: float | None, maximum: float | None, unit: str) -> str:
+    unit = f" {unit}" if unit else ""
+
+    def number(value: float | None) -> str:
+        return str(int(value)) if value is not None and float(value).is_integer() else f"{value}"
+
+    if minimum is not None and maximum is not None:
+        return f"between {number(minimum)} and {number(maximum)}{unit}"
+    if minimum is not None:
+        return f"at least {number(minimum)}{unit}"
+    return f"at most {number(maximum)}{unit}"
 
 
 def _takes_text(kind: type | tuple[type, ...]) -> bool:

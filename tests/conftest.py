@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from ptys import PtyPair, socat_pty_pair
+from reliability_support import Connector
 from test_delivery_support import CrmDouble, SimCrm
 
 from smdr.outbox import Outbox
@@ -53,3 +54,11 @@ def outbox(tmp_path: Path) -> Iterator[Outbox]:
     box = Outbox.open(tmp_path / "outbox.sqlite3")
     yield box
     box.close()
+
+
+@pytest.fixture
+def connector(tmp_path: Path) -> Iterator[Connector]:
+    """``smdr`` processes started in tmp_path (reliability tests); any still running are killed at the end."""
+    helper = Connector(tmp_path)
+    yield helper
+    helper.kill_all()

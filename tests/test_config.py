@@ -183,7 +183,7 @@ def test_duplicate_source_names(tmp_path: Path) -> None:
 
 def test_yaml_syntax_error_is_located(tmp_path: Path) -> None:
     err = config_error(write(tmp_path, "sources:\n  - name: a\n    url: tcp://h:1\n   layout: x\n"))
-    assert err.line == 4 and "smdr.yaml:4" in str(err) and "not valid YAML" in str(err)
+    assert err.line == 4 and "smdr.yaml:4" in str(err) and "indented" in str(err)
 
 
 def test_duplicate_key_is_located(tmp_path: Path) -> None:
@@ -246,11 +246,14 @@ def test_smdr_layouts_lists_every_bundled_layout(tmp_path: Path) -> None:
             "panasonic-kx-tes", "panasonic-kx-ta"} <= set(listed)
 
 
-def test_smdr_layouts_shows_the_compiled_parser(tmp_path: Path) -> None:
+def test_smdr_layouts_shows_the_compiled_parser_only_when_asked(tmp_path: Path) -> None:
     result = run_smdr("layouts", "panasonic-kx-ta", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "def parse(line):" in result.stdout
     assert "panasonic-kx-ta:" in result.stdout
+    assert "def parse(line):" not in result.stdout and "--code" in result.stdout
+    result = run_smdr("layouts", "panasonic-kx-ta", "--code", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "def parse(line):" in result.stdout
 
 
 def test_a_bad_port_setting_is_a_located_error_when_the_config_loads(tmp_path: Path) -> None:

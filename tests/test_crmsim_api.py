@@ -62,7 +62,7 @@ def test_post_and_get_process_cdr_update_one_record(sim, client):
         "direction": "inbound", "event": "answered", "duration": 42, "billduration": 40,
         "gateway": "KX-TDA600", "linename": "DID-1", "recordingurl": "http://rec/1.wav",
         "starttime": first["starttime"], "endtime": first["endtime"], "updates": 2,
-        "events": ["ringing", "answered"]}
+        "events": ["ringing", "answered"], "contact": "محمد رضا تقی پور"}  # the CRM's name for +98912...
     popup = calls["popups"][0]
     assert (popup["call_id"], popup["agent"]) == ("call-1", "201")
     assert popup["contact"] == "محمد رضا تقی پور"

@@ -63,7 +63,7 @@ def test_fault_options_and_live_changes(tmp_path):
             httpx.get(sim.root_url + "/stats", timeout=2)
 
 
-def test_cli_prints_the_listening_line_and_logs_calls_without_the_secret(tmp_path):
+def test_cli_prints_the_listening_line_and_the_secret_once_and_logs_calls_without_it(tmp_path):
     with CrmSim(tmp_path, secret="very-secret-key", quiet=False) as sim:
         httpx.post(sim.base_url + "/ProcessCDR", data={**FORM, "secretkey": "very-secret-key"}, timeout=5)
         httpx.post(sim.base_url + "/ProcessCDR", data={**FORM, "secretkey": "wrong-key"}, timeout=5)
@@ -71,7 +71,9 @@ def test_cli_prints_the_listening_line_and_logs_calls_without_the_secret(tmp_pat
     assert re.fullmatch(r"crm-sim listening on http://127\.0\.0\.1:(\d+)/ \(endpoint http://127\.0\.0\.1:\1"
                         r"/modules/ParsVT/ws/API/V2/PBX/Generic\)", lines[0])
     assert any("ringing" in line and "call_id=p-1" in line and "زهرا احمدی" in line for line in lines)
-    assert not any("very-secret-key" in line or "wrong-key" in line for line in lines)
+    # a test tool: the key it expects is announced once, for the technician's smdr.yaml; never in call lines
+    assert lines[1] == "secret key it expects: very-secret-key  (crm.secretkey in smdr.yaml; --secret changes it)"
+    assert not any("very-secret-key" in line or "wrong-key" in line for line in lines[2:])
 
 
 def test_unusable_start_is_reported(tmp_path):

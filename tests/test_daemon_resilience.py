@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from smdr.daemon import _supervise
 from smdr.pipeline import SourceSpec, run_source
-from smdr.quarantine import Quarantine
+from smdr.quarantine import Quarantine, read_quarantined, rotated_files
 from smdr.sinks import ListSink
 from smdr.transports.base import Backoff, read_stream
 from smdr.transports.tcp import TcpClientTransport
@@ -79,15 +81,25 @@ def test_a_quarantine_on_a_full_disk_counts_and_logs_once(caplog: pytest.LogCapt
     assert sum("cannot write the quarantine file" in r.getMessage() for r in caplog.records) == 1
 
 
-def test_the_quarantine_file_is_rotated_and_stays_bounded(tmp_path: Path) -> None:
+def test_a_full_quarantine_file_is_rotated_compressed_and_kept_and_only_a_purge_deletes(tmp_path: Path) -> None:
     path = tmp_path / "quarantine.jsonl"
-    quarantine = Quarantine(path, max_bytes=2000, backups=2, log_first=False)
+    quarantine = Quarantine(path, max_bytes=2000, log_first=False)
     for n in range(200):
-        quarantine.add(b"x" * 100, source="pbx", layout="x", kind="bad-field", reason="test", position=n)
+        quarantine.add(b"x%d" % n + b"x" * 100, source="pbx", layout="x", kind="bad-field", reason="test",
+                       position=n)
     quarantine.close()
-    files = sorted(p.name for p in tmp_path.iterdir())
-    assert files == ["quarantine.1.jsonl", "quarantine.2.jsonl", "quarantine.jsonl"]
-    assert all((tmp_path / f).stat().st_size < 2600 for f in files)
+    rotated = rotated_files(path)
+    assert len(rotated) >= 10 and all(p.name.endswith(".jsonl.gz") for p in rotated), rotated
+    kept = [raw for p in [*rotated, path] for _, raw in read_quarantined(p)]
+    assert kept == [b"x%d" % n + b"x" * 100 for n in range(200)]  # every record, in order
+
+    parsed = subprocess.run([sys.executable, "-m", "smdr", "parse", str(rotated[0]), "--layout",
+                             "panasonic-kx-tda"], capture_output=True, text=True, timeout=60)
+    assert parsed.returncode == 0 and "record(s) not parsed" in parsed.stderr, parsed.stderr
+    purge = subprocess.run([sys.executable, "-m", "smdr", "quarantine", "purge", "--data-dir", str(tmp_path),
+                            "--older-than", "0"], capture_output=True, text=True, timeout=60)
+    assert purge.returncode == 0, purge.stderr
+    assert rotated_files(path) == [] and path.is_file()  # the current file is never purged
 
 
 def test_a_peer_that_sends_a_line_and_hangs_up_does_not_make_us_spin() -> None:

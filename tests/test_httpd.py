@@ -281,7 +281,7 @@ def test_smdr_run_serves_the_routes_of_its_router(arun, tmp_path: Path, caplog) 
     async def status(request: Request) -> Response:
         return json_response({"ok": True})
 
-    router.add("GET", "/status", status)
+    router.add("GET", "/probe", status)  # /status is the connector's own status page
 
     async def scenario() -> None:
         stop = asyncio.Event()
@@ -296,7 +296,7 @@ def test_smdr_run_serves_the_routes_of_its_router(arun, tmp_path: Path, caplog) 
                 await asyncio.sleep(0.05)
             assert port is not None
             async with httpx.AsyncClient(timeout=5) as client:
-                answer = await client.get(f"http://127.0.0.1:{port}/status", params={"token": TOKEN})
+                answer = await client.get(f"http://127.0.0.1:{port}/probe", params={"token": TOKEN})
             assert answer.json() == {"ok": True}
             stop.set()
             assert await running == 0

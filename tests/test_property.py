@@ -158,7 +158,8 @@ def test_date_at_the_edge_of_the_calendar_is_quarantined_not_raised(name: str, r
     assert d.stats.records == 1
 
 
-def test_overlong_line_counts_as_a_record_with_its_own_position() -> None:
+def _recording_quarantine() -> tuple[Quarantine, list[tuple[bytes, int]]]:
+    """A quarantine without a file that also notes (raw, position) of every entry."""
     q = Quarantine(None)
     kept: list[tuple[bytes, int]] = []
     original_add = q.add
@@ -168,6 +169,11 @@ def test_overlong_line_counts_as_a_record_with_its_own_position() -> None:
         original_add(raw, **kw)
 
     q.add = add  # type: ignore[method-assign]
+    return q, kept
+
+
+def test_overlong_line_counts_as_a_record_with_its_own_position() -> None:
+    q, kept = _recording_quarantine()
     parser = CountingParser(LAYOUTS["panasonic-kx-tda"].compile())
     d = Decoder("prop", parser, localize=Localizer(TEHRAN), phone=RULES, max_record=100, quarantine=q)
     d.feed(b"Z" * 250)
@@ -177,6 +183,38 @@ def test_overlong_line_counts_as_a_record_with_its_own_position() -> None:
     assert {pos for _, pos in kept} == {1}
     assert event.provenance.position == 2
     assert d.stats.records == 2
+
+
+PRINTABLE_LINES = [line.rstrip(b"\r\n") for line in VALID_LINES
+                   if not re.search(rb"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f]", line)]  # as the framer passes them
+MIXED_LINES = st.lists(st.one_of(st.sampled_from(PRINTABLE_LINES),
+                                 st.text(alphabet="ABCxyz0123456789 :/'<>", min_size=101, max_size=400)
+                                 .map(lambda text: b"L" + text.encode("ascii")),
+                                 st.sampled_from([b"garbage line", b"21/11/26 99:99XX junk"])),
+                       min_size=1, max_size=40)
+
+
+@PROPERTY
+@given(lines=MIXED_LINES, cuts=st.lists(st.integers(min_value=1, max_value=300), max_size=30))
+def test_every_event_and_quarantine_entry_points_at_its_own_line_and_the_counts_add_up(
+        lines: list[bytes], cuts: list[int]) -> None:
+    q, kept = _recording_quarantine()
+    d = Decoder("prop", LAYOUTS["panasonic-kx-tda"].compile(), localize=Localizer(TEHRAN), phone=RULES,
+                max_record=100, quarantine=q)
+    data = b"".join(line + b"\r\n" for line in lines)
+    events, start = [], 0
+    for cut in cuts:
+        events += d.feed(data[start:start + cut])
+        start += cut
+    events += d.feed(data[start:]) + d.finish()
+    framed = [line for line in lines if line]  # an empty line is no record
+    for event in events:
+        assert framed[event.provenance.position - 1].rstrip().decode("latin-1") == event.provenance.raw.rstrip()
+    for raw, position in kept:
+        assert raw in framed[position - 1]
+    stats = d.stats
+    assert stats.records == len(framed)
+    assert stats.records == stats.parsed + sum(stats.skipped.values()) + sum(stats.quarantined.values())
 
 
 IPO_SEGMENTS = (IPOFFICE / "r9-30-fields.smdr").read_bytes().splitlines(keepends=True)

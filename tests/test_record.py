@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -115,10 +116,16 @@ def test_cli_record_file_source(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert f"recorded {source.stat().st_size} bytes" in out
 
     paced = f"file://{source}?pace=baud&baudrate=115200"
-    assert main(["record", paced, "-o", str(capture), "--max-bytes", "25"]) == 0
+    assert main(["record", paced, "-o", str(capture), "--max-bytes", "25"]) == 2  # no silent overwrite
+    assert "--force" in capsys.readouterr().err
+    assert main(["record", paced, "-o", str(capture), "--max-bytes", "25", "--force"]) == 0
     assert capture.read_bytes() == source.read_bytes()[:25]
     assert sum(timing_counts(capture)) == 25
     assert "max bytes 25 reached" in capsys.readouterr().out
+
+    assert main(["record", paced, "-o", str(capture), "--max-bytes", "5", "--append"]) == 0
+    assert capture.read_bytes() == source.read_bytes()[:25] + source.read_bytes()[:5]
+    assert sum(timing_counts(capture)) == 30
 
 
 def test_cli_record_duration(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -137,11 +144,20 @@ def test_cli_ports(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtur
 
     monkeypatch.setattr(list_ports, "comports", list)
     assert main(["ports"]) == 0
-    assert capsys.readouterr().out.strip() == "no serial ports found"
+    captured = capsys.readouterr()
+    assert captured.out.strip() == "no serial ports found"
+    assert "no USB serial adapter seen" in captured.err
 
     port = ListPortInfo("/dev/ttyUSB0", skip_link_detection=True)
     port.description, port.hwid = "FT232R USB UART", "USB VID:PID=0403:6001 SER=A1"
     monkeypatch.setattr(list_ports, "comports", lambda: [port])
     assert main(["ports"]) == 0
-    out = capsys.readouterr().out
-    assert "/dev/ttyUSB0" in out and "FT232R USB UART" in out and "0403:6001" in out
+    captured = capsys.readouterr()
+    header, row = captured.out.splitlines()
+    assert header.split() == ["port", "description", "hardware", "id"]
+    assert "/dev/ttyUSB0" in row and "FT232R USB UART" in row and "0403:6001" in row
+    assert "no USB" not in captured.err
+    assert main(["ports", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert listed == {"ports": [{"device": "/dev/ttyUSB0", "description": "FT232R USB UART",
+                                 "hwid": "USB VID:PID=0403:6001 SER=A1"}], "usb_adapter_seen": True}

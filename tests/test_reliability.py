@@ -18,7 +18,6 @@ from __future__ import annotations
 import secrets
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,13 +39,6 @@ from reliability_support import (
 )
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def connector(tmp_path: Path) -> Iterator[Connector]:
-    helper = Connector(tmp_path)
-    yield helper
-    helper.kill_all()
 
 
 # --- a. kill -9 in the middle of the delivery --------------------------------------------------------
@@ -199,7 +191,7 @@ def test_the_secret_key_appears_in_no_file_and_no_output(tmp_path: Path, connect
 
         # a full delivery by POST, then by GET (the secret in every request URL), debug logging on
         for path in (post, get):
-            run = connector.run("-vv", "run", "--config", str(path), "--once")
+            run = connector.run("-vv", "run", "--config", str(path), "--once", "--from-start")
             assert run.returncode == 0, run.describe()
         assert_crm_holds_exactly(sim, expected)
         assert sim.stats()["by_method"]["ProcessCDR"] >= 2 * len(expected)
@@ -208,26 +200,26 @@ def test_the_secret_key_appears_in_no_file_and_no_output(tmp_path: Path, connect
         for method in ("GET", "POST"):
             run = connector.run("-vv", "run", "--config",
                                 str(config(f"wrong-{method}", sim.base_url, secret=wrong, method=method)),
-                                "--once")
+                                "--once", "--from-start")
             assert "refused the secret key" in run.stderr, run.describe()
 
         # the CRM down (connection refused, then cut connections), an HTML 500 page, a timeout; GET
         sim.set_faults(down_for=2)
-        run = connector.run("-vv", "run", "--config", str(get), "--once")
+        run = connector.run("-vv", "run", "--config", str(get), "--once", "--from-start")
         assert "CRM unavailable" in run.stderr and run.returncode == 0, run.describe()
         sim.set_faults(html_errors=True, error_rate=1.0)
-        run = connector.start("-vv", "run", "--config", str(get))
+        run = connector.start("-vv", "run", "--config", str(get), "--from-start")
         wait_until(lambda: "HTTP 500" in run.stderr, "the connector logged the HTML 500", alive=run)
         connector.stop(run)
         sim.set_faults(reset=True, latency_ms=1500)
         slow = config("slow", sim.base_url, secret=secret, method="GET", timeout=0.3)
-        run = connector.start("-vv", "run", "--config", str(slow))
+        run = connector.start("-vv", "run", "--config", str(slow), "--from-start")
         wait_until(lambda: "no answer within" in run.stderr, "the connector logged the timeout", alive=run)
         connector.stop(run)
         sim.set_faults(reset=True)
         closed_port = config("closed", "http://127.0.0.1:9/modules/ParsVT/ws/API/V2/PBX/Generic",
                              secret=secret, method="GET")
-        run = connector.start("-vv", "run", "--config", str(closed_port))
+        run = connector.start("-vv", "run", "--config", str(closed_port), "--from-start")
         wait_until(lambda: "CRM unavailable" in run.stderr, "the connector logged the refused connection",
                    alive=run)
         connector.stop(run)

@@ -145,3 +145,20 @@ def test_bad_options() -> None:
     with pytest.raises(TransportError, match=r"speed must be more than 0|at least"):
         open_url("file:///x?pace=timing&speed=-1")
     assert isinstance(open_url("file://C:/x.smdr"), FileReplayTransport)
+
+
+@pytest.mark.parametrize("pace", ["flat", "timing"])
+def test_a_resumed_replay_starts_at_its_offset_and_the_timing_follows(tmp_path: Path, arun: Callable[..., Any],
+                                                                     pace: str) -> None:
+    capture = tmp_path / "pbx.smdr"
+    capture.write_bytes(STREAM[:100])
+    write_timing(tmp_path / "pbx.smdr.timing", [(0.0, 30), (0.0, 50), (0.0, 20)])
+    transport = open_url(f"file://{capture}?pace={pace}")
+    transport.start_offset = 40
+    chunks = arun(read_all(transport))
+    assert b"".join(chunks) == STREAM[40:100]
+    if pace == "timing":
+        assert [len(c) for c in chunks] == [40, 20]
+    identity = transport.capture_identity()
+    capture.write_bytes(b"another capture" + STREAM[:100])
+    assert transport.capture_identity() != identity

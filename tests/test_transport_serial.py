@@ -233,3 +233,14 @@ def test_rfc2217_url_through_the_reader_thread(arun: Callable[..., Any]) -> None
         go.set()
         server.join(timeout=5)
         listener.close()
+
+
+def test_a_missing_local_port_is_looked_for_every_quarter_second_network_ports_keep_the_backoff() -> None:
+    from smdr.transports.base import _reopen_delay
+
+    grown = Backoff(initial=0.5, cap=30.0, jitter=0.0, attempt=20)  # after a long absence
+    assert _reopen_delay(open_url("serial:///dev/ttyUSB0"), grown) <= 0.25
+    grown.attempt = 20
+    assert _reopen_delay(open_url("socket://127.0.0.1:4001"), grown) == 30.0
+    grown.attempt = 20
+    assert _reopen_delay(open_url("rfc2217://127.0.0.1:4001"), grown) == 30.0

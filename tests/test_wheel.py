@@ -72,3 +72,16 @@ def test_installed_parse_gives_the_golden_output(installed):
                     *args], outside)
         expected = golden_path(stream).read_text(encoding="utf-8").splitlines()
         assert [json.loads(x) for x in out.splitlines()] == [json.loads(x) for x in expected]
+
+
+def test_demo_and_init_work_from_the_wheel_outside_the_checkout(installed):
+    wheel, python, outside = installed
+    names = zipfile.ZipFile(wheel).namelist()
+    assert {"smdr/data/smdr.example.yaml", "smdr/data/demo/kx-tda-a.smdr", "smdr/data/demo/contacts.yaml",
+            "smdr/service/smdr.service"} <= set(names)
+    smdr = python.parent / "smdr"
+    out = _run([str(smdr), "demo", "--fast", "--dir", str(outside / "demo")], outside)
+    assert "The CRM holds 27 calls" in out and "popup at extension 111: رضا محمدی" in out
+    _run([str(smdr), "init", "-o", str(outside / "site.yaml")], outside)
+    assert (outside / "site.yaml").read_text(encoding="utf-8") == (ROOT / "smdr.example.yaml").read_text(
+        encoding="utf-8")

@@ -12,6 +12,7 @@ from ..crmsim import CrmSimServer, SimOptions
 from ..crmsim.contacts import load_contacts
 from ..crmsim.faults import FaultSettings
 from ..errors import ConfigError
+from .options import port_number
 
 
 def register(subparsers: Any) -> None:
@@ -20,7 +21,7 @@ def register(subparsers: Any) -> None:
         description="Serve the ParsVT 'Generic PBX' API (ProcessCDR, SearchPBX, Lookup) on a local "
                     "port, with a live page of calls and popups at / and optional fault injection.")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=8089,
+    parser.add_argument("--port", type=port_number, default=8089,
                         help="port; 0 picks a free one (default: %(default)s)")
     parser.add_argument("--secret", default="smdr-sim-secret", help="the secretkey every request must carry")
     parser.add_argument("--db", default=":memory:", metavar="PATH",
@@ -72,8 +73,10 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
     say(f"crm-sim listening on {sim.root_url} (endpoint {sim.endpoint_url})")
     if not args.quiet:
+        # A test tool: the technician needs the key it expects to put into smdr.yaml (crm.secretkey).
+        say(f"secret key it expects: {args.secret}  (crm.secretkey in smdr.yaml; --secret changes it)")
         say(f"live page {sim.root_url}  calls JSON {sim.root_url}calls  stats {sim.root_url}stats  "
-            f"(secretkey=***, db {args.db})")
+            f"(db {args.db})")
         if options.down_for:
             say(f"down for the first {options.down_for:g} s (connections refused)")
 

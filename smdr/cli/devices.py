@@ -8,7 +8,9 @@ from .. import devices
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("devices", help="list the PBX device profiles")
+    p = sub.add_parser("devices", help="list the PBX device profiles",
+                       description="List the PBX device profiles (port settings, login, layouts, phone rules and "
+                                   "the technician's notes for each PBX model), or show one in full.")
     p.add_argument("name", nargs="?", help="show one profile in full")
     p.set_defaults(func=run)
 

@@ -1,4 +1,4 @@
-"""Command-line options shared by several commands (normalization rules, time zone)."""
+"""Command-line options shared by several commands (normalization rules, time zone, data directory)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,40 @@ import re
 from datetime import date, datetime
 from pathlib import Path
 
+from .. import yamlfile
 from ..detect import MAX_BYTES, MAX_LINES, MIN_RECORDS
 from ..normalize import PhoneRules
+
+DEFAULT_CONFIG = "smdr.yaml"
+
+
+def data_dir_options() -> argparse.ArgumentParser:
+    """A parent parser: ``--data-dir DIR`` or ``--config FILE`` (its data_dir)."""
+    where = argparse.ArgumentParser(add_help=False)
+    group = where.add_mutually_exclusive_group()
+    group.add_argument("--data-dir", metavar="DIR", help="the data directory (holds outbox.sqlite3)")
+    group.add_argument("--config", metavar="FILE",
+                       help=f"read data_dir from this config file (default: {DEFAULT_CONFIG} if present, "
+                            "else ./smdr-data)")
+    return where
+
+
+def config_section(args: argparse.Namespace) -> yamlfile.Section | None:
+    """The config file named by ``--config`` (or ./smdr.yaml), read without validating the rest of it."""
+    if getattr(args, "data_dir", None):
+        return None
+    if args.config:
+        return yamlfile.load(args.config)
+    return yamlfile.load(DEFAULT_CONFIG) if Path(DEFAULT_CONFIG).is_file() else None
+
+
+def data_dir_from(args: argparse.Namespace) -> Path:
+    from ..outbox import resolve_data_dir
+
+    if args.data_dir:
+        return Path(args.data_dir)
+    section = config_section(args)
+    return resolve_data_dir(section) if section is not None else Path("smdr-data")
 
 
 def add_normalization(parser: argparse.ArgumentParser) -> None:
@@ -61,3 +93,10 @@ def modified_date(path: str) -> date | None:
         return datetime.fromtimestamp(Path(path).stat().st_mtime).date()
     except OSError:
         return None
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 0 (pick a free one) to 65535."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)")
+    return int(text)

@@ -12,27 +12,22 @@ import os
 import sys
 import time
 from datetime import datetime
-from pathlib import Path
 
-from .. import yamlfile
 from ..crm.client import redact
+from ..datalock import DataDirBusy, DataDirLock, running_connector
 from ..model import CallEvent
-from ..outbox import QUEUED, STATES, OutboxStore, outbox_path, resolve_data_dir
+from ..outbox import QUEUED, STATES, OutboxStore, outbox_path
 from ..outbox.store import META_LAST_ERROR, META_LAST_ERROR_AT
-
-DEFAULT_CONFIG = "smdr.yaml"
+from . import outbox_import
+from .options import data_dir_from, data_dir_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("outbox", help="inspect and manage the queue of events for the CRM",
                                    description="Inspect and manage the durable queue of events for the CRM.")
-    where = argparse.ArgumentParser(add_help=False)
-    group = where.add_mutually_exclusive_group()
-    group.add_argument("--data-dir", metavar="DIR", help="the data directory (holds outbox.sqlite3)")
-    group.add_argument("--config", metavar="FILE",
-                       help=f"read data_dir from this config file (default: {DEFAULT_CONFIG} if present, "
-                            "else ./smdr-data)")
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    where = data_dir_options()
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True,
+                                    help="status, list, retry, purge, export or import")
 
     status = actions.add_parser("status", parents=[where],
                                 help="counts by state, oldest queued, pause, last error")
@@ -58,32 +53,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     export = actions.add_parser("export", parents=[where],
                                 help="write events as JSON lines (CallEvent fields)")
-    export.add_argument("--state", choices=STATES, required=True)
+    export.add_argument("--state", choices=STATES, required=True, help="which events to write")
     export.add_argument("-o", "--output", required=True, metavar="FILE", help="output file, - for stdout")
+
+    outbox_import.register(actions, where)
 
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    path = outbox_path(data_dir_from_args(args))
-    store = OutboxStore.open(path, create=False)
+    data_dir = data_dir_from(args)
+    store = OutboxStore.open(outbox_path(data_dir), create=False)
     try:
+        if args.action == "purge" and args.queued:
+            # queued events are the running connector's work in progress: never deleted under it
+            with DataDirLock(data_dir, "smdr outbox purge"):
+                return _purge(store, args)
+        if args.action == "status":
+            args.connector = running_connector(data_dir)
         return _ACTIONS[args.action](store, args)
+    except DataDirBusy as exc:
+        print(f"smdr outbox purge: {exc}", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # `smdr outbox list | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return 0
     finally:
         store.close()
-
-
-def data_dir_from_args(args: argparse.Namespace) -> Path:
-    if args.data_dir:
-        return Path(args.data_dir)
-    if args.config:
-        return resolve_data_dir(yamlfile.load(args.config))
-    if Path(DEFAULT_CONFIG).is_file():
-        return resolve_data_dir(yamlfile.load(DEFAULT_CONFIG))
-    return Path("smdr-data")
 
 
 def _status(store: OutboxStore, args: argparse.Namespace) -> int:
@@ -93,9 +89,11 @@ def _status(store: OutboxStore, args: argparse.Namespace) -> int:
     last_error = store.get_meta(META_LAST_ERROR)
     last_error_at = store.get_meta(META_LAST_ERROR_AT)
     paused = store.paused_by_auth
+    connector = args.connector
     if args.json:
         print(json.dumps({
             "outbox": str(store.path), "counts": counts, "oldest_queued_age": oldest_age,
+            "connector": connector,
             "paused_by_auth": paused, "last_error": redact(last_error) if last_error else None,
             "last_error_at": _iso(float(last_error_at)) if last_error_at else None,
         }, ensure_ascii=False))
@@ -105,10 +103,22 @@ def _status(store: OutboxStore, args: argparse.Namespace) -> int:
         extra = f"  (oldest {_age(oldest_age)} ago)" if state == QUEUED and oldest_age is not None else ""
         print(f"{state:<12} {counts[state]}{extra}")
     print(f"delivery     {'PAUSED: the CRM refused the secret key' if paused else 'not paused'}")
+    print(f"connector    {_describe_connector(connector)}")
     if last_error:
         when = f"{_iso(float(last_error_at))}  " if last_error_at else ""
         print(f"last error   {when}{redact(last_error)}")
     return 0
+
+
+def _describe_connector(connector: dict | None) -> str:
+    if connector is None:
+        return "not running"
+    text = f"running, PID {connector.get('pid') or '?'}"
+    if connector.get("since"):
+        text += f" since {_iso(float(connector['since']))}"
+    if connector.get("disk_full"):
+        text += f"; DISK FULL: {connector['disk_full']}"
+    return text
 
 
 def _list(store: OutboxStore, args: argparse.Namespace) -> int:
@@ -165,7 +175,8 @@ def _export(store: OutboxStore, args: argparse.Namespace) -> int:
     return 0
 
 
-_ACTIONS = {"status": _status, "list": _list, "retry": _retry, "purge": _purge, "export": _export}
+_ACTIONS = {"status": _status, "list": _list, "retry": _retry, "purge": _purge, "export": _export,
+            "import": outbox_import.run}
 
 
 def _iso(timestamp: float) -> str:

@@ -16,10 +16,11 @@ from .. import config, devices
 from ..decoder import Decoder
 from ..detect import Sample, detect, read_sample, sample_of
 from ..eventjson import EventJson
+from ..journal import read_after, segments
 from ..model import CDR_FIELDS, CallEvent
 from ..normalize import PhoneRules
 from ..pipeline import SourceSpec, make_decoder
-from ..quarantine import Quarantine, is_quarantine_file, read_quarantined
+from ..quarantine import Quarantine, is_quarantine_path, read_quarantined
 from . import timed
 from .detect import summary, undecided
 from .options import add_detect_limits, add_normalization, iso_date, modified_date, phone_rules
@@ -32,11 +33,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("parse", help="parse a recorded stream and print normalized call events",
                        description="Parse a capture, a quarantine file (to re-process it after a layout "
                                    "fix) or standard input (-) and print the Generic call events.")
-    p.add_argument("path", help="capture file, quarantine .jsonl file, or - for standard input")
+    p.add_argument("path", help="capture file, quarantine .jsonl file (or .gz), a source's journal directory "
+                                "(data_dir/journal/NAME) or one of its segments, or - for standard input")
     p.add_argument("--layout", help="layout name (smdr layouts) or a layout YAML file (default: detected, "
                                     "as smdr detect does, and said on standard error)")
     p.add_argument("--device", help="device profile (smdr devices): gives the layout and date order")
-    p.add_argument("--format", choices=("jsonl", "table", "csv"), default="jsonl")
+    p.add_argument("--format", choices=("jsonl", "table", "csv"), default="jsonl",
+                   help="jsonl: one call event per line (default; smdr outbox import reads it), table: for the "
+                        "eye, csv: the CRM's fields")
     p.add_argument("--source", help="source name (part of every call_id; default: the file name)")
     p.add_argument("--date-order", choices=("MDY", "DMY", "YMD"), help="override the layout's date order")
     p.add_argument("--reference-date", type=iso_date, metavar="YYYY-MM-DD",
@@ -60,7 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     timezone, phone, site_phone, layout_dirs = "Asia/Tehran", PhoneRules(), None, None
     if args.config:
-        settings = config.load(args.config)
+        settings = config.load(args.config, need_sources=False)
         timezone, phone, layout_dirs = settings.timezone, settings.phone, settings.layout_dirs
         site_phone = settings.root.section("phone", optional=True)
     layout, date_order = args.layout, args.date_order
@@ -144,7 +148,8 @@ def _sample(args: argparse.Namespace) -> tuple[Sample, bytes]:
         raws = [raw for _source, raw in read_quarantined(args.path)]
         data = b"\n".join(raws[: args.detect_lines])
         return sample_of(data, max_lines=args.detect_lines), b""
-    with open(args.path, "rb") as handle:
+    found = segments(Path(args.path)) if Path(args.path).is_dir() else [Path(args.path)]  # a journal: its first
+    with open(found[0] if found else args.path, "rb") as handle:
         sample, _ = read_sample(handle, max_bytes=args.detect_bytes, max_lines=args.detect_lines)
     return sample, b""
 
@@ -167,12 +172,19 @@ def _options(pairs: list[str]) -> dict:
 
 
 def _is_quarantine(path: str) -> bool:
-    with open(path, "rb") as handle:
-        return is_quarantine_file(handle.read(4096))
+    return is_quarantine_path(path)  # plain or gzip-compressed (a rotated file)
 
 
 def _feed(path: str, decoder: Decoder, write, head: bytes = b"") -> None:
     """``head``: bytes already read from standard input (for detection), fed first."""
+    if path != "-" and Path(path).is_dir():
+        # a source's raw journal: its segments in order, every record at the time it was read
+        for chunk, received_at in read_after(Path(path), 0):
+            for event in decoder.feed(chunk, received_at):
+                write(event)
+        for event in decoder.finish():
+            write(event)
+        return
     if path != "-" and _is_quarantine(path):
         for _source, raw in list(read_quarantined(path)):
             for event in decoder.records([raw]):

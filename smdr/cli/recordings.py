@@ -8,7 +8,7 @@ import sys
 from datetime import datetime
 
 from ..recordings.store import MATCHED, RECORDINGS_FILE, UNMATCHED, RecordingStore
-from .outbox import DEFAULT_CONFIG, data_dir_from_args
+from .options import DEFAULT_CONFIG, data_dir_from
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    path = data_dir_from_args(args) / RECORDINGS_FILE
+    path = data_dir_from(args) / RECORDINGS_FILE
     try:
         store = RecordingStore.open(path, create=False)
     except FileNotFoundError:

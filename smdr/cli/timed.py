@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..decoder import Decoder
 from ..model import CallEvent
-from ..transports.file import read_timing_file
+from ..transports.file import read_timing_file, recorded_start
 
 
 def capture_start(path: Path, total_seconds: float) -> datetime:
@@ -26,7 +26,7 @@ def feed(path: Path, timing: Path, start: datetime | None, decoder: Decoder,
          write: Callable[[CallEvent], object]) -> None:
     entries = read_timing_file(timing)
     tz = decoder.tracker.localize.tz
-    began = start or capture_start(path, sum(e.delay for e in entries))
+    began = start or _local(recorded_start(timing), tz) or capture_start(path, sum(e.delay for e in entries))
     offset = 0.0
     now = began.replace(tzinfo=tz)
     with path.open("rb") as handle:
@@ -49,3 +49,8 @@ def feed(path: Path, timing: Path, start: datetime | None, decoder: Decoder,
     if decoder.tick_interval:
         for event in decoder.tick(now + timedelta(seconds=decoder.settle_seconds)):
             write(event)
+
+
+def _local(moment: datetime | None, tz) -> datetime | None:
+    """A journal's recorded start (an instant) as the naive local time the rest of this module uses."""
+    return None if moment is None else moment.astimezone(tz).replace(tzinfo=None)

@@ -17,12 +17,13 @@ import ssl
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit
 
 import httpx
 
 from ..errors import CrmAuthError, CrmRejected, CrmUnavailable
 from ..model import CallEvent
+from ..transports.urls import redact as redact_url
 from .settings import CrmSettings
 
 log = logging.getLogger("smdr.crm")
@@ -88,6 +89,9 @@ class GenericClient:
 
     def __init__(self, settings: CrmSettings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
         REDACTOR.add(settings.secretkey)
+        credentials = urlsplit(settings.url).password
+        if credentials:  # https://user:password@crm/...: the password is a secret too
+            REDACTOR.add(credentials)
         self.settings = settings
         self._base = settings.url.rstrip("/")
         pool = settings.concurrency + EXTRA_CONNECTIONS
@@ -102,8 +106,8 @@ class GenericClient:
 
     @property
     def display_url(self) -> str:
-        """The endpoint as it may be shown to a person (the secret is never part of it)."""
-        return self._base
+        """The endpoint as it may be shown to a person (no secret key, no password of the URL)."""
+        return redact_url(self._base)
 
     def lookup_page_url(self, phone: str) -> str:
         """The CRM's CTI page for a number: opens the matching record, or searches for it."""
@@ -136,6 +140,15 @@ class GenericClient:
             _raise_refusal("SearchPBX", body)
         result = body.get("result")
         return result if isinstance(result, dict) and result else None
+
+    async def probe(self, timeout: float) -> bool:
+        """True when the CRM's web server answers at all (any status below 500). Cheap: one GET of the
+        endpoint with no secret and no record, used while the CRM is down to see that it is back."""
+        try:
+            response = await self._http.get(self._base, timeout=timeout)
+        except (httpx.HTTPError, ssl.SSLError):
+            return False
+        return response.status_code < 500
 
     async def aclose(self) -> None:
         await self._http.aclose()

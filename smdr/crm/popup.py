@@ -34,6 +34,7 @@ class LookupCache:
         self._pending: dict[str, asyncio.Future[Contact | None]] = {}
 
     async def get(self, phone: str) -> Contact | None:
+        """The contact, or None when the CRM has none; CrmError when the CRM could not be asked."""
         hit = self._entries.get(phone)
         if hit is not None and hit[0] > self._clock():
             return hit[1]
@@ -49,9 +50,14 @@ class LookupCache:
             contact = await self._search(phone)
         except CrmError as exc:
             log.warning("SearchPBX for %s failed: %s", phone, exc)
-            return None  # not cached: the next ring tries again
+            raise  # not cached: the next ring tries again
         self._store(phone, contact)
         return contact
+
+    def __contains__(self, phone: str) -> bool:
+        """True when the CRM answered for ``phone`` (a contact or "none") and it is still fresh."""
+        hit = self._entries.get(phone)
+        return hit is not None and hit[0] > self._clock()
 
     def _store(self, phone: str, contact: Contact | None) -> None:
         self._entries[phone] = (self._clock() + self._ttl, contact)
@@ -77,11 +83,17 @@ class PopupAssistant:
         phone = event.phone or ""
         try:
             if self._settings.lookup:
-                contact = await self.cache.get(phone)
+                try:
+                    contact = await self.cache.get(phone)
+                except CrmError:
+                    # not "not in the CRM": nobody knows, the CRM did not answer (logged above)
+                    log.info("ringing: %s for extension %s: the CRM could not be asked who it is", phone,
+                             event.agent or "?")
+                    contact = None
                 if contact:
                     log.info("ringing: %s for extension %s is %s (%s)", phone, event.agent or "?",
                              contact.get("name") or "?", contact.get("module") or "?")
-                else:
+                elif contact is None and phone in self.cache:
                     log.info("ringing: %s for extension %s is not in the CRM", phone, event.agent or "?")
             if event.agent in self._settings.open_browser_for and event.call_id not in self._opened_calls:
                 self._opened_calls.append(event.call_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -16,6 +17,9 @@ CRM_KEYS = frozenset({
 POPUP_KEYS = frozenset({"max_age", "stale_event", "lookup", "lookup_ttl", "finglish", "open_browser_for"})
 
 FINGLISH_MODES = (0, 1, 2, 3, 4, 5)
+#: requests in flight to one CRM; a PHP site behind one web server gains nothing beyond this
+MAX_CONCURRENCY = 64
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 
 @dataclass(slots=True)
@@ -50,14 +54,11 @@ class CrmSettings:
         method = section.get("method", str, "POST").upper()
         if method not in ("POST", "GET"):
             raise section.error(f"'{_name(section, 'method')}' must be POST or GET, not {method!r}", "method")
-        timeout = section.get("timeout", (int, float), 10.0)
-        retry_initial = section.get("retry_initial", (int, float), 1.0)
-        retry_max = section.get("retry_max", (int, float), 300.0)
-        concurrency = section.get("concurrency", int, 8)
-        for key, value in (("timeout", timeout), ("retry_initial", retry_initial), ("retry_max", retry_max),
-                           ("concurrency", concurrency)):
-            if value <= 0:
-                raise section.error(f"'{_name(section, key)}' must be above zero, not {value}", key)
+        number = (int, float)
+        timeout = section.get("timeout", number, 10.0, minimum=0.1, maximum=600, unit="seconds")
+        retry_initial = section.get("retry_initial", number, 1.0, minimum=0.01, maximum=3600, unit="seconds")
+        retry_max = section.get("retry_max", number, 300.0, minimum=0.01, maximum=86400, unit="seconds")
+        concurrency = section.get("concurrency", int, 8, minimum=1, maximum=MAX_CONCURRENCY)
         if retry_max < retry_initial:
             raise section.error(f"'{_name(section, 'retry_max')}' must not be below retry_initial",
                                 "retry_max")
@@ -93,11 +94,8 @@ class PopupSettings:
     @classmethod
     def from_section(cls, section: Section) -> PopupSettings:
         section.check_keys(POPUP_KEYS)
-        max_age = section.get("max_age", (int, float), 60.0)
-        lookup_ttl = section.get("lookup_ttl", (int, float), 300.0)
-        for key, value in (("max_age", max_age), ("lookup_ttl", lookup_ttl)):
-            if value < 0:
-                raise section.error(f"'{_name(section, key)}' must not be negative, not {value}", key)
+        max_age = section.get("max_age", (int, float), 60.0, minimum=0, maximum=3600, unit="seconds")
+        lookup_ttl = section.get("lookup_ttl", (int, float), 300.0, minimum=0, maximum=86400, unit="seconds")
         return cls(
             max_age=float(max_age),
             stale_event=section.get("stale_event", str, "in-progress",
@@ -114,11 +112,17 @@ def _secretkey(section: Section) -> str:
         raise section.error(f"set only one of '{_name(section, 'secretkey')}' and 'secretkey_env'",
                             "secretkey_env")
     if "secretkey_env" in section:
-        variable = section.get("secretkey_env", str)
+        variable = section.written("secretkey_env")
+        # Never echo this value: a secret pasted here by mistake would end up on the screen and in logs.
+        if not isinstance(variable, str) or not _ENV_NAME.fullmatch(variable):
+            raise section.error(f"'{_name(section, 'secretkey_env')}' must be the NAME of an environment "
+                                "variable (letters, digits, _); to write the key itself use 'secretkey'",
+                                "secretkey_env")
         value = os.environ.get(variable, "")
         if not value:
-            raise section.error(f"environment variable {variable} (named by "
-                                f"'{_name(section, 'secretkey_env')}') is not set or empty", "secretkey_env")
+            raise section.error(f"the environment variable named by '{_name(section, 'secretkey_env')}' "
+                                "is not set or empty (set it for the service, or use 'secretkey')",
+                                "secretkey_env")
         return value
     if "secretkey" not in section:
         raise section.error(f"'{_name(section, 'secretkey')}' (or secretkey_env) is required", None)

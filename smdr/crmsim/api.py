@@ -187,8 +187,11 @@ class SimApp:
 
     def _calls(self, query: Mapping[str, str]) -> dict[str, Any]:
         limit = _limit(query)
-        return {"calls": self.store.calls(limit=limit, call_id=query.get("call_id")),
-                "popups": self.store.popups(limit=limit)}
+        calls = self.store.calls(limit=limit, call_id=query.get("call_id"))
+        for call in calls:  # the name the CRM would show on the call record
+            contact = self.contacts.find(call["phone"] or "")
+            call["contact"] = contact.name if contact else None
+        return {"calls": calls, "popups": self.store.popups(limit=limit)}
 
     def _inspect(self, build: Callable[[], dict[str, Any]]) -> Reply:
         try:

@@ -10,7 +10,7 @@ from typing import Final
 
 from .contacts import Contact
 
-LIVE_PAGE: Final = """<!doctype html>
+LIVE_PAGE: Final = r"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>crm-sim: ParsVT Generic PBX simulator</title>
@@ -25,9 +25,11 @@ h1 { font-size: 1.3em; margin: 0 0 .3em; } h2 { font-size: 1.1em; margin: 1.2em 
          min-width: 14em; }
 .popup .name { font-size: 1.15em; font-weight: bold; } .popup .unknown { color: #999; font-style: italic; }
 table { border-collapse: collapse; width: 100%; background: #fff; }
-th, td { border-bottom: 1px solid #ddd; padding: .25em .5em; text-align: start; white-space: nowrap; }
+th, td { border-bottom: 1px solid #ddd; padding: .25em .45em; text-align: start; white-space: nowrap; }
 th { background: #eee; position: sticky; top: 0; }
-td.events { white-space: normal; font-family: ui-monospace, monospace; font-size: .9em; }
+td.events { white-space: normal; font-family: ui-monospace, monospace; font-size: .85em; }
+td.contact { white-space: normal; max-width: 14em; } td.id { font-family: ui-monospace, monospace; color: #666; }
+td.num { text-align: end; } .filter { margin: .3em 0 .6em; } .filter input { width: 22em; padding: .2em .4em; }
 tr.ringing td { background: #fffbe6; } tr.answered td { background: #eefaf0; }
 tr.no_answer td, tr.busy td { background: #fdeeee; } tr.in-progress td { background: #eef4fd; }
 </style></head>
@@ -38,12 +40,28 @@ tr.no_answer td, tr.busy td { background: #fdeeee; } tr.in-progress td { backgro
 <h2>Popups (ringing)</h2>
 <div id="popups"><span class="muted">none yet</span></div>
 <h2>Calls <span class="muted" id="count"></span></h2>
-<table><thead><tr><th>#</th><th>call_id</th><th>event</th><th>direction</th><th>agent</th><th>phone</th>
-<th>duration</th><th>bill</th><th>start</th><th>end</th><th>line</th><th>gateway</th><th>updates</th>
-<th>events</th></tr></thead><tbody id="calls"></tbody></table>
+<div class="filter"><input id="filter" type="search" placeholder="filter: phone, name, extension, event…"
+ aria-label="filter the calls"> <span class="muted">times are the PBX's local time</span></div>
+<table><thead><tr><th>#</th><th>start</th><th>end</th><th>direction</th><th>event</th><th>ext</th>
+<th>phone</th><th>contact</th><th>talk</th><th>line</th><th>events received</th><th>call_id</th>
+</tr></thead><tbody id="calls"></tbody></table>
 <script>
 "use strict";
 const SHOWN = 200, POPUPS = 8;
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const ARROWS = {inbound: "← in", outbound: "→ out", internal: "↔ internal"};
+let lastCalls = [], lastTotal = 0;
+// "2026-11-21T08:21:00+03:30" -> "21 Nov 08:21:00": the wall time the PBX printed, in its own zone
+function wallTime(iso) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}:\d{2}:\d{2})/.exec(iso || "");
+  return m ? `${+m[3]} ${MONTHS[+m[2] - 1]} ${m[4]}` : (iso || "");
+}
+function clockTime(iso) { const m = /T(\d{2}:\d{2}:\d{2})/.exec(iso || ""); return m ? m[1] : (iso || ""); }
+function talk(seconds) {
+  const s = Number(seconds) || 0;
+  return s >= 3600 ? `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, "0")}:` +
+    String(s % 60).padStart(2, "0") : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
 document.getElementById("endpoint").textContent = location.origin + "/modules/ParsVT/ws/API/V2/PBX/Generic";
 function cell(row, text, cls) {
   const td = document.createElement("td"); td.dir = "auto";
@@ -61,21 +79,32 @@ function showPopups(popups) {
     const card = el("div", "popup");
     card.appendChild(p.contact ? el("div", "name", p.contact) : el("div", "name unknown", "unknown caller"));
     card.appendChild(el("div", "", p.phone + "  →  " + p.agent));
-    card.appendChild(el("div", "muted", p.time + "  " + p.call_id));
+    card.appendChild(el("div", "muted", clockTime(p.time)));
     box.appendChild(card);
   }
 }
 function showCalls(calls, total) {
+  lastCalls = calls; lastTotal = total;
+  const wanted = document.getElementById("filter").value.trim().toLowerCase();
   const body = document.getElementById("calls"); body.replaceChildren();
+  let shown = 0;
   for (const c of calls.slice().reverse()) {
+    const text = [c.phone, c.contact, c.agent, c.event, c.direction, c.linename, c.call_id].join(" ").toLowerCase();
+    if (wanted && !text.includes(wanted)) continue;
+    shown++;
     const row = document.createElement("tr"); row.className = c.event;
-    for (const v of [c.id, c.call_id, c.event, c.direction, c.agent, c.phone, c.duration, c.billduration,
-                     c.starttime, c.endtime, c.linename, c.gateway, c.updates]) cell(row, v);
+    cell(row, c.id, "num");
+    cell(row, wallTime(c.starttime)); cell(row, clockTime(c.endtime)); cell(row, ARROWS[c.direction] || c.direction);
+    cell(row, c.event); cell(row, c.agent); cell(row, c.phone); cell(row, c.contact || "", "contact");
+    cell(row, talk(c.duration), "num"); cell(row, c.linename);
     cell(row, c.events.join(" → "), "events");
+    const id = el("td", "id", (c.call_id || "").slice(0, 8)); id.title = c.call_id; row.appendChild(id);
     body.appendChild(row);
   }
-  document.getElementById("count").textContent =
-    total > calls.length ? `(newest ${calls.length} of ${total})` : `(${total})`;
+  const of = total > calls.length ? `newest ${calls.length} of ${total}` : `${total}`;
+  document.getElementById("count").textContent = wanted ? `(${shown} shown of ${of})` : `(${of})`;
+  // read by the browser test: the page must fit the window (1280 px) without a horizontal scroll bar
+  document.documentElement.dataset.scrollWidth = document.documentElement.scrollWidth;
 }
 async function refresh() {
   const state = document.getElementById("state");
@@ -98,6 +127,12 @@ async function refresh() {
     state.textContent = "simulator not reachable (down or stopped)"; state.className = "down";
   }
 }
+const filterBox = document.getElementById("filter");
+if (location.hash.startsWith("#filter=")) filterBox.value = decodeURIComponent(location.hash.slice(8));
+filterBox.addEventListener("input", () => {
+  history.replaceState(null, "", filterBox.value ? "#filter=" + encodeURIComponent(filterBox.value) : "#");
+  showCalls(lastCalls, lastTotal);
+});
 refresh(); setInterval(refresh, 1000);
 </script>
 </body></html>

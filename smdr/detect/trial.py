@@ -52,6 +52,8 @@ def run_trial(info: LayoutInfo, order: str, sample: Sample, reference: date | No
         except Exception as exc:  # noqa: BLE001 - a code parser's bug is a rejection, as in a source
             trial.rejected[index] = f"parser-error: {type(exc).__name__}: {exc}"
             continue
+        if isinstance(record, list):  # a code parser may give several records for one line
+            record = record[0] if record else None
         if record is not None:
             trial.records[index] = record
             continue

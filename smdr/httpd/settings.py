@@ -39,8 +39,8 @@ class HttpSettings:
             if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
                 raise section.error(f"'{section.prefix}.base_url' must be an http(s):// URL without a query, "
                                     f"as the CRM users' browsers reach this PC; not {base_url!r}", "base_url")
-        max_body = section.get("max_body", int, 64 * 1024)
-        timeout = section.get("request_timeout", (int, float), 10.0)
+        max_body = section.get("max_body", int, 64 * 1024, minimum=1, maximum=16 << 20, unit="bytes")
+        timeout = section.get("request_timeout", (int, float), 10.0, minimum=0.1, maximum=600, unit="seconds")
         for key, value in (("max_body", max_body), ("request_timeout", timeout)):
             if value <= 0:
                 raise section.error(f"'{section.prefix}.{key}' must be above zero, not {value}", key)

@@ -37,12 +37,14 @@ from ..errors import CrmAuthError, CrmError, CrmRejected
 from ..model import RINGING, CallEvent
 from .sink import Outbox
 from .store import OutboxRow
+from .upkeep import DeliveryMark, checkpoint_in_background, prune_in_background
 
 log = logging.getLogger("smdr.outbox")
 
 POPUP_LANE_SLOTS = EXTRA_CONNECTIONS
 POPUP_HOLD_BACK = 0.01  # seconds a call record waits for a popup request in flight
-CHECKPOINT_INTERVAL = 0.25  # seconds between background WAL checkpoints
+STORE_RETRY = 1.0  # seconds between tries to write delivery marks the disk refused
+PROBE_INTERVAL = 2.0  # seconds between two looks at a CRM that is down (once the backoff is longer)
 
 
 @dataclass(slots=True)
@@ -84,6 +86,12 @@ class Deliverer:
         self._paused_at = 0.0
         self._pause_flag_checked = False
         self._last_success = 0.0      # time.monotonic() of the last delivered event
+        self._outage_since = 0.0      # time.monotonic() the current outage was noticed
+        self._probe: asyncio.Task[None] | None = None
+        # Delivered (the CRM confirmed) but not yet marked on disk (a full disk): (id, record, sent, at).
+        # Kept here until written; no new delivery starts meanwhile, so nothing is sent twice.
+        self._unsaved_marks: list[DeliveryMark] = []
+        self._storage_gate = 0.0      # time.monotonic() before which the outbox is not tried again
         self._popups_sending = 0
         self._no_popup_sending = asyncio.Event()
         self._no_popup_sending.set()
@@ -101,8 +109,9 @@ class Deliverer:
                  self._crm.method, self._crm.concurrency)
         self._running = True
         watcher = asyncio.create_task(self._wake_on(stop))
-        checkpointer = asyncio.create_task(self._checkpoint_in_background())
-        pruner = asyncio.create_task(self._prune_in_background())
+        checkpointer = asyncio.create_task(checkpoint_in_background(self._store))
+        pruner = asyncio.create_task(prune_in_background(self._store, self._keep_seconds, self._prune_interval,
+                                                         self._clock))
         try:
             while not stop.is_set():
                 try:
@@ -119,9 +128,15 @@ class Deliverer:
         finally:
             self._outbox.remove_listener(self._on_emit)
             watcher.cancel()
+            if self._probe is not None:
+                self._probe.cancel()
             checkpointer.cancel()
             pruner.cancel()
             await self._finish_in_flight()
+            if not self._save_marks():
+                log.error("%d delivery mark(s) could not be written (the disk is full): those events go to "
+                          "the CRM once more after the restart (harmless: it updates the record of the "
+                          "call_id)", len(self._unsaved_marks))
             await asyncio.gather(checkpointer, pruner, return_exceptions=True)
             with contextlib.suppress(sqlite3.Error):  # the outbox may be closed already
                 self._store.defer_checkpoints(False)
@@ -141,6 +156,8 @@ class Deliverer:
 
     def _dispatch(self) -> None:
         now = self._clock()
+        if time.monotonic() < self._storage_gate or not self._save_marks():
+            return
         if self._paused:
             self._maybe_probe(now)
             return
@@ -169,6 +186,24 @@ class Deliverer:
             call_id = self._candidates.popleft()
             if call_id not in self._claimed:
                 self._start_call(call_id, popup=False)
+
+    def _save_marks(self) -> bool:
+        """Write the delivery marks the disk refused before; True when none is left."""
+        if not self._unsaved_marks:
+            return True
+        try:
+            self._store.mark_many_delivered(self._unsaved_marks)
+        except sqlite3.Error as exc:
+            self._storage_failed(exc)
+            return False
+        log.info("%d delivery mark(s) kept in memory are on disk", len(self._unsaved_marks))
+        self._unsaved_marks.clear()
+        self._outbox.storage_recovered()
+        return True
+
+    def _storage_failed(self, exc: sqlite3.Error) -> None:
+        self._storage_gate = time.monotonic() + STORE_RETRY
+        self._outbox.storage_failed(exc)
 
     def _maybe_probe(self, now: float) -> None:
         """While paused by auth: try one event after retry_max, or at once if `smdr outbox retry` ran."""
@@ -206,7 +241,7 @@ class Deliverer:
             self._popups_sending += 1
             self._no_popup_sending.clear()
         try:
-            while not self._stopping and (not self._paused or (probe and first)):
+            while not self._stopping and not self._unsaved_marks and (not self._paused or (probe and first)):
                 if not popup and not self._no_popup_sending.is_set():
                     # long enough for the popup's request to get onto the wire; never longer, or a slow
                     # CRM and frequent rings would starve the call records
@@ -233,7 +268,9 @@ class Deliverer:
                     release()
                 if not settled:
                     break
-        except Exception as exc:  # a bug or a database error: back off instead of spinning
+        except sqlite3.Error as exc:  # the outbox cannot be written (a full disk): one error, a pause
+            self._storage_failed(exc)
+        except Exception as exc:  # a bug: back off instead of spinning
             log.exception("delivery of call %s failed unexpectedly", call_id)
             self._note_failure(self._clock(), redact(f"internal error: {type(exc).__name__}: {exc}"))
         finally:
@@ -291,9 +328,19 @@ class Deliverer:
             else:
                 self.stats.failures += 1
             return False
-        self._store.mark_delivered(row.id, record_id, sent_event, self._clock())
         self.stats.delivered += 1
-        self._on_success()
+        settled_at = self._clock()
+        try:
+            self._store.mark_delivered(row.id, record_id, sent_event, settled_at)
+        except sqlite3.Error as exc:
+            self._unsaved_marks.append((row.id, record_id, sent_event, settled_at))
+            self._storage_failed(exc)
+            return False
+        if self._outbox.storage_problem is not None and not self._outbox.waiting:
+            self._outbox.storage_recovered()
+        log.info("call %s delivered: %s %s, agent %s, phone %s, %d s (CRM record %s)", row.call_id, event.direction,
+                 sent_event or event.event, event.agent or "-", event.phone or "-", event.duration, record_id)
+        self._on_success(started)
         return True
 
     def _note_failure(self, now: float, message: str) -> None:
@@ -304,14 +351,36 @@ class Deliverer:
         self._failures += 1
         delay = backoff_delay(self._failures, self._crm.retry_initial, self._crm.retry_max)
         self._gate_until = mono + delay
+        if delay > PROBE_INTERVAL and (self._probe is None or self._probe.done()):
+            self._probe = asyncio.create_task(self._probe_until_back())
         if self._failures == 1:
+            self._outage_since = mono
             self._store.record_error(message, now)
             log.warning("CRM unavailable: %s; events stay queued, retrying with backoff (up to %g s)",
                         message, self._crm.retry_max)
         else:
             log.debug("CRM still unavailable (%s); next try in %.1f s", message, delay)
 
-    def _on_success(self) -> None:
+    async def _probe_until_back(self) -> None:
+        """While the backoff is long: look at the CRM every PROBE_INTERVAL; once it answers, every queued
+        event is due and the gate opens. Only a delivered event ends the outage (see _on_success)."""
+        while self._failures and not self._stopping and time.monotonic() < self._gate_until:
+            await asyncio.sleep(PROBE_INTERVAL)
+            if not self._failures or self._stopping:
+                return
+            if await self._client.probe(min(self._crm.timeout, PROBE_INTERVAL)):
+                log.debug("the CRM answers again: sending the queued events")
+                try:
+                    self._store.clear_backoff()
+                except sqlite3.Error as exc:
+                    log.debug("could not clear the retry times: %s", exc)
+                self._gate_until = 0.0
+                self._wake.set()
+                return
+
+    def _on_success(self, started: float = float("inf")) -> None:
+        """An event was delivered; a request sent before the outage was noticed does not end it (its
+        answer left the CRM before it went down)."""
         self._last_success = time.monotonic()
         if not self._pause_flag_checked:
             self._pause_flag_checked = True
@@ -321,7 +390,7 @@ class Deliverer:
             self._paused = False
             self._store.clear_pause()
             log.info("the CRM accepts the secret key again: delivery resumed")
-        if self._failures:
+        if self._failures and started >= self._outage_since:
             self._failures, self._gate_until = 0, 0.0
             self._store.clear_backoff()
             log.info("CRM reachable again")
@@ -357,29 +426,6 @@ class Deliverer:
                 task.cancel()
             if late:
                 await asyncio.wait(late)
-
-    async def _checkpoint_in_background(self) -> None:
-        """WAL checkpoints (copy + fsync) in a worker thread, not after a commit on the event loop."""
-        self._store.defer_checkpoints(True)
-        while True:
-            await asyncio.sleep(CHECKPOINT_INTERVAL)
-            try:
-                await asyncio.to_thread(self._store.checkpoint_passive)
-            except (sqlite3.Error, OSError) as exc:  # the in-line checkpoint still bounds the WAL
-                log.debug("background checkpoint failed: %s", exc)
-
-    async def _prune_in_background(self) -> None:
-        """Delivered rows older than the keep time leave the outbox, so months of calls stay small."""
-        while True:
-            await asyncio.sleep(self._prune_interval)
-            try:
-                removed = await asyncio.to_thread(self._store.prune_settled, self._clock() - self._keep_seconds)
-            except (sqlite3.Error, OSError) as exc:
-                log.warning("could not prune delivered events from the outbox: %s", exc)
-                continue
-            if removed:
-                log.info("outbox: %d delivered event(s) older than %g days removed", removed,
-                         self._keep_seconds / 86400)
 
     async def _wake_on(self, stop: asyncio.Event) -> None:
         await stop.wait()

@@ -1,9 +1,14 @@
-"""``Outbox``: the EventSink at the end of the pipeline. An event is on disk before emit() returns."""
+"""``Outbox``: the EventSink at the end of the pipeline. An event is on disk before emit() returns, or,
+while the disk refuses it (full, failing), held in memory (bounded) and written as soon as it can be."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import sqlite3
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,19 +19,34 @@ log = logging.getLogger("smdr.outbox")
 
 # Called synchronously after each commit with (row id, event); the Deliverer uses it as its wake-up.
 EmitListener = Callable[[int, CallEvent], None]
+# Told the storage problem (a short text) when it starts, None when it is over: the status flag.
+StorageStatus = Callable[[str | None], None]
+
+MEMORY_LIMIT = 20_000      # events held in memory while the disk refuses them (~30 MB)
+STORE_RETRY_SECONDS = 1.0  # how often a refused disk is tried again
 
 
 class Outbox:
     """Durable queue of call events for the CRM (see ``OutboxStore.open`` for what survives what)."""
 
-    def __init__(self, store: OutboxStore, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: OutboxStore, *, clock: Callable[[], float] = time.time,
+                 memory_limit: int = MEMORY_LIMIT, on_storage: StorageStatus | None = None) -> None:
         self.store = store
         self._clock = clock
         self._listeners: list[EmitListener] = []
+        self.memory_limit = memory_limit
+        self.waiting: deque[tuple[CallEvent, float]] = deque()  # accepted, not on disk yet, in order
+        self.dropped = 0  # events past the memory bound while the disk refused them
+        self.storage_problem: str | None = None
+        self._on_storage = on_storage
+        self._retrying: asyncio.Task[None] | None = None
+        self._waiting_states: dict[str, str] = {}  # source states that wait with the events
+        self._states: dict[str, str] = {}  # the last state given per source (as committed or waiting)
 
     @classmethod
-    def open(cls, path: str | Path, *, fsync_each_commit: bool = False) -> Outbox:
-        return cls(OutboxStore.open(path, fsync_each_commit=fsync_each_commit))
+    def open(cls, path: str | Path, *, fsync_each_commit: bool = False,
+             on_storage: StorageStatus | None = None) -> Outbox:
+        return cls(OutboxStore.open(path, fsync_each_commit=fsync_each_commit), on_storage=on_storage)
 
     @property
     def path(self) -> Path:
@@ -35,12 +55,119 @@ class Outbox:
     async def emit(self, event: CallEvent) -> None:
         # A plain synchronous commit: with WAL and synchronous=NORMAL it is one write() of a few
         # pages (tens of microseconds), cheaper than handing it to a thread and back.
-        event_id = self.store.insert(event, self._clock())
+        if self.waiting:
+            self._hold(event)  # behind the ones already waiting: a call's events stay in order
+            return
+        try:
+            event_id = self.store.insert(event, self._clock())
+        except sqlite3.Error as exc:
+            self.storage_failed(exc)
+            self._hold(event)
+            return
+        self._notify(event_id, event)
+
+    async def commit_chunk(self, source: str, events: list[CallEvent], state: str) -> None:
+        """A chunk's events and the source's state after it (journal position, open calls), in one
+        transaction: after a kill, both are there or neither."""
+        self._states[source] = state
+        if not self.waiting:
+            now = self._clock()
+            try:
+                ids = self.store.insert_many([(event, now) for event in events], {source: state}, now)
+            except sqlite3.Error as exc:
+                self.storage_failed(exc)
+            else:
+                for event_id, event in zip(ids, events):
+                    self._notify(event_id, event)
+                return
+        for event in events:
+            self._hold(event)
+        self._waiting_states[source] = state
+        self._start_retrying()
+
+    def source_state(self, source: str) -> str | None:
+        """The state last committed for ``source`` (None: never, e.g. an outbox of an older smdr)."""
+        if source in self._states:
+            return self._states[source]
+        try:
+            return self.store.source_state(source)
+        except sqlite3.Error as exc:
+            log.warning("cannot read the saved state of %s from the outbox: %s", source, exc)
+            return None
+
+    def _hold(self, event: CallEvent) -> None:
+        if len(self.waiting) >= self.memory_limit:
+            self.dropped += 1
+            if self.dropped == 1:
+                log.error("%d call events wait in memory for the disk: the bound is reached; further events "
+                          "are counted, not kept, until the disk takes them again", len(self.waiting))
+            return
+        self.waiting.append((event, self._clock()))
+        self._start_retrying()
+
+    def _start_retrying(self) -> None:
+        if self._retrying is None or self._retrying.done():
+            self._retrying = asyncio.get_running_loop().create_task(self._retry_until_stored())
+
+    def storage_failed(self, exc: Exception) -> None:
+        """The outbox could not be written (a full disk): one error for the whole episode, the flag set."""
+        if self.storage_problem is not None:
+            return
+        self.storage_problem = f"cannot write the outbox: {exc}"
+        log.error("%s (%s). The sources keep reading; up to %d call events wait in memory and are written as "
+                  "soon as there is room; `smdr outbox status` shows it", self.storage_problem, self.path,
+                  self.memory_limit)
+        if self._on_storage is not None:
+            self._on_storage(self.storage_problem)
+
+    async def _retry_until_stored(self) -> None:
+        while self.waiting or self._waiting_states:
+            await asyncio.sleep(STORE_RETRY_SECONDS)
+            self.store_waiting()
+
+    def store_waiting(self) -> bool:
+        """Write the events held in memory, in one transaction; True when none is left."""
+        if not self.waiting and not self._waiting_states:
+            return True
+        batch, states = list(self.waiting), dict(self._waiting_states)
+        try:
+            ids = self.store.insert_many(batch, states, self._clock())
+        except sqlite3.Error as exc:
+            self.storage_failed(exc)
+            return False
+        for _ in batch:
+            self.waiting.popleft()
+        for source, state in states.items():
+            if self._waiting_states.get(source) == state:
+                del self._waiting_states[source]
+        self.storage_recovered(len(batch))
+        for event_id, (event, _) in zip(ids, batch):
+            self._notify(event_id, event)
+        return True
+
+    def storage_recovered(self, from_memory: int = 0) -> None:
+        """A write went through: the end of the episode, if there was one."""
+        if self.storage_problem is None:
+            return
+        lost, self.dropped = self.dropped, 0
+        log.warning("the outbox can be written again: %d call event(s) written from memory%s", from_memory,
+                    f"; {lost} beyond the memory bound were lost" if lost else "")
+        self.storage_problem = None
+        if self._on_storage is not None:
+            self._on_storage(None)
+
+    def _notify(self, event_id: int, event: CallEvent) -> None:
         for listener in tuple(self._listeners):
             try:
                 listener(event_id, event)
             except Exception:  # the event is committed; a listener's bug must not make emit() fail
                 log.exception("outbox listener failed for event %d", event_id)
+
+    def backlog(self) -> int:
+        return self.store.counts()["queued"] + len(self.waiting)
+
+    def in_memory(self) -> int:
+        return len(self.waiting)
 
     def add_listener(self, listener: EmitListener) -> None:
         self._listeners.append(listener)
@@ -50,6 +177,13 @@ class Outbox:
             self._listeners.remove(listener)
 
     async def aclose(self) -> None:
+        if self._retrying is not None:
+            self._retrying.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retrying
+        if self.waiting and not self.store_waiting():
+            log.error("%d call event(s) could not be written before the stop (the disk is still full): they "
+                      "are lost unless the capture is replayed", len(self.waiting))
         self.close()
 
     def close(self) -> None:

@@ -26,8 +26,8 @@ STATES: Final = (QUEUED, DELIVERED, DEAD, SUPERSEDED)
 
 OUTBOX_FILE: Final = "outbox.sqlite3"
 DEFAULT_AUTOCHECKPOINT_PAGES: Final = 1000  # SQLite's default: ~4 MB of WAL
-DEFERRED_AUTOCHECKPOINT_PAGES: Final = 16000
-WAL_SIZE_LIMIT: Final = 8 * 1024 * 1024
+DEFERRED_AUTOCHECKPOINT_PAGES: Final = 2000  # ~8 MB: the WAL's bound when background checkpoints lag
+WAL_SIZE_LIMIT: Final = 4 * 1024 * 1024
 SCHEMA_VERSION: Final = 1
 
 _SCHEMA = f"""
@@ -53,6 +53,11 @@ CREATE VIEW IF NOT EXISTS dead_letters AS
     SELECT id, call_id, event, payload, last_error AS reason, attempts, created_at, settled_at AS failed_at
     FROM events WHERE state = '{DEAD}';
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS source_state (  -- a live source's committed journal position and open calls
+    source TEXT PRIMARY KEY,
+    state TEXT NOT NULL,                     -- JSON, see smdr.journal and smdr.pipeline
+    saved_at REAL NOT NULL
+);
 """
 
 _COLUMNS = ("id, call_id, event, payload, state, created_at, attempts, next_attempt_at, last_error, "
@@ -177,6 +182,28 @@ class OutboxStore:
             "INSERT INTO events (call_id, event, payload, created_at) VALUES (?, ?, ?, ?)",
             (event.call_id, event.event, payload, now))
         return int(cursor.lastrowid or 0)
+
+    def insert_many(self, events: list[tuple[CallEvent, float]],
+                    source_states: dict[str, str] | None = None, now: float = 0.0) -> list[int]:
+        """Insert (event, accepted at) pairs, and set the sources' states, in one transaction; the row
+        ids, in order."""
+        ids = []
+        with self._transaction():
+            for event, accepted_at in events:
+                ids.append(self.insert(event, accepted_at))
+            for source, state in (source_states or {}).items():
+                self.conn.execute("INSERT OR REPLACE INTO source_state VALUES (?, ?, ?)", (source, state, now))
+        return ids
+
+    def source_state(self, source: str) -> str | None:
+        row = self.conn.execute("SELECT state FROM source_state WHERE source = ?", (source,)).fetchone()
+        return row[0] if row else None
+
+    def mark_many_delivered(self, marks: list[tuple[int, str, str | None, float]]) -> None:
+        """(event id, record id, sent event, settled at) for each, in one transaction."""
+        with self._transaction():
+            for event_id, record_id, sent_event, settled_at in marks:
+                self.mark_delivered(event_id, record_id, sent_event, settled_at)
 
     def head_of_call(self, call_id: str) -> OutboxRow | None:
         """The oldest queued event of the call: the only one of that call that may be sent now."""
@@ -337,7 +364,21 @@ class _Transaction:
         self.conn.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
-        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        if exc_type is None:
+            try:
+                self.conn.execute("COMMIT")
+                return
+            except sqlite3.Error:
+                self._rollback()
+                raise
+        self._rollback()
+
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # SQLite has rolled back already (a full disk)
 
 
 def outbox_path(data_dir: str | Path) -> Path:

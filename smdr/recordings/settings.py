@@ -35,7 +35,7 @@ class RecordingSettings:
             raise section.error(f"'{section.prefix}.pattern': {exc}", "pattern") from None
         numbers = {}
         for key in ("poll", "settle", "window"):
-            value = section.get(key, (int, float), _DEFAULTS[key])
+            value = section.get(key, (int, float), _DEFAULTS[key], maximum=86400, unit="seconds")
             if value < 0 or (key == "poll" and value == 0):
                 raise section.error(f"'{section.prefix}.{key}' must be above zero, not {value}", key)
             numbers[key] = float(value)

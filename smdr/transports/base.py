@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,9 +26,18 @@ class Transport(ABC):
 
     #: False for finite sources (file replay): read_stream ends at EOF instead of reconnecting.
     reconnects: bool = True
+    #: The longest wait between two attempts to reopen, whatever the backoff has grown to (None: no
+    #: limit). A local device that is missing costs nothing to look for, and comes back at once.
+    reopen_at_most_every: float | None = None
 
     def __init__(self, url: str) -> None:
         self.url = url
+
+    def capture_identity(self) -> str | None:
+        """For a replayed capture: what identifies it (a resumed replay must be of the same one); None
+        for a live source. Such a transport also has ``start_offset`` (bytes skipped at open) and
+        ``size``."""
+        return None
 
     @property
     def display_url(self) -> str:
@@ -83,13 +92,16 @@ class Backoff:
         self.attempt = 0
 
 
-async def read_stream(transport: Transport, backoff: Backoff | None = None) -> AsyncIterator[bytes | None]:
+async def read_stream(transport: Transport, backoff: Backoff | None = None,
+                      on_link: Callable[[str, str], None] | None = None) -> AsyncIterator[bytes | None]:
     """Yield the transport's bytes forever, reopening it after a loss.
 
     Yields ``LINK_LOST`` (None) after a connection that delivered bytes is lost, so that the framer
     can set aside a half-received record. Ends only for finite transports (``reconnects`` False).
+    ``on_link(state, reason)`` hears "up", "down" and "ended" (for the status page).
     """
     backoff = backoff or Backoff()
+    tell = on_link or _ignore
     state = "closed"
     while True:
         try:
@@ -100,9 +112,11 @@ async def read_stream(transport: Transport, backoff: Backoff | None = None) -> A
             if state != "failing":
                 log.warning("%s: cannot open (%s); retrying with backoff", transport.display_url, exc)
                 state = "failing"
-            await asyncio.sleep(backoff.next_delay())
+            tell("down", str(exc))
+            await asyncio.sleep(_reopen_delay(transport, backoff))
             continue
         log.info("%s: connected", transport.display_url)
+        tell("up", "")
         state = "open"
         opened_at = time.monotonic()
         got_bytes = False
@@ -114,14 +128,26 @@ async def read_stream(transport: Transport, backoff: Backoff | None = None) -> A
         except TransportClosed as exc:
             await transport.close()
             if not transport.reconnects:
+                tell("ended", "")
                 return
+            tell("down", str(exc))
             if time.monotonic() - opened_at >= STABLE_LINK:
                 backoff.reset()  # a peer that accepts, sends a line and hangs up must not make us spin
             log.warning("%s: link lost (%s); reconnecting", transport.display_url, exc)
             state = "lost"
             if got_bytes:
                 yield LINK_LOST
-            await asyncio.sleep(backoff.next_delay())
+            await asyncio.sleep(_reopen_delay(transport, backoff))
         except BaseException:
             await transport.close()
             raise
+
+
+def _reopen_delay(transport: Transport, backoff: Backoff) -> float:
+    delay = backoff.next_delay()
+    cap = transport.reopen_at_most_every
+    return delay if cap is None else min(delay, cap)
+
+
+def _ignore(state: str, reason: str) -> None:
+    pass

@@ -17,6 +17,7 @@ the same times, and the same decisions of the timers, as the line did.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 import time
 from collections.abc import Iterator
@@ -34,6 +35,7 @@ PACES = ("flat", "baud", "timing")
 FLAT_CHUNK = 65536
 BITS_PER_BYTE = 10  # start + 8 data + stop: the usual 8N1 wire time
 BAUD_TICK_SECONDS = 0.01  # a paced chunk carries about this much wire time
+IDENTITY_BYTES = 65536  # a capture is known by its path and a hash of this many first bytes
 
 
 @dataclass(slots=True, frozen=True)
@@ -79,6 +81,30 @@ def read_timing_file(path: Path) -> list[TimingEntry]:
     return entries
 
 
+def _skip_timing(entries: list[TimingEntry], offset: int) -> tuple[list[TimingEntry], float]:
+    """The timing entries after the first ``offset`` bytes (a resumed replay), the first one cut, and
+    the seconds the skipped ones took."""
+    index, skipped = 0, 0.0
+    while offset > 0 and index < len(entries):
+        skipped += entries[index].delay
+        if entries[index].count > offset:
+            entries[index] = TimingEntry(0.0, entries[index].count - offset)
+            break
+        offset -= entries[index].count
+        index += 1
+    return entries[index:], skipped
+
+
+def recorded_start(timing: Path) -> datetime | None:
+    """The wall-clock start a journal segment's timing file carries (``H 0 START_TIME <iso>``)."""
+    try:
+        with timing.open(encoding="ascii", errors="replace") as handle:
+            fields = handle.readline().split()
+        return datetime.fromisoformat(fields[3]) if fields[:1] == ["H"] and fields[2:3] == ["START_TIME"] else None
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def path_from_url(target: str) -> Path:
     """``file://`` target -> path: ``relative/p``, ``/abs/p``, ``C:/x``; ``/C:/x`` -> ``C:/x``."""
     if re.match(r"^/[A-Za-z]:[/\\]", target):
@@ -114,6 +140,7 @@ class FileReplayTransport(Transport):
         default_chunk = max(1, round(self.baudrate / BITS_PER_BYTE * BAUD_TICK_SECONDS)) \
             if self.pace == "baud" else FLAT_CHUNK
         self.chunk_size = max(1, option_int(url, options, "chunk_size", default_chunk))
+        self.start_offset = 0  # bytes skipped at open: a resumed replay
         self.start = self._start_option(options.get("start"))
         self._file: IO[bytes] | None = None
         self._timing: Iterator[TimingEntry] | None = None
@@ -121,18 +148,36 @@ class FileReplayTransport(Transport):
         self._started = 0.0
         self._wire_seconds = 0.0  # when (after _started) the bytes delivered so far are due
 
+    def capture_identity(self) -> str | None:
+        try:
+            with self.path.open("rb") as handle:
+                head = handle.read(IDENTITY_BYTES)
+        except OSError:
+            return None
+        return f"{self.path.resolve()}|{hashlib.sha256(head).hexdigest()[:32]}"
+
+    @property
+    def size(self) -> int:
+        try:
+            return self.path.stat().st_size
+        except OSError:
+            return 0
+
     async def open(self) -> None:
         await self.close()
         self._file = self._open_file()
+        self._file.seek(self.start_offset)
         if self.pace == "timing":
             try:
                 entries = read_timing_file(self.timing_path)
             except TransportError:
                 await self.close()
                 raise
-            self._timing = iter(entries)
-            self._capture_start = self.start or (
+            remaining, skipped_delay = _skip_timing(list(entries), self.start_offset)
+            self._timing = iter(remaining)
+            start = self.start or recorded_start(self.timing_path) or (
                 datetime.fromtimestamp(self.path.stat().st_mtime) - timedelta(seconds=sum(e.delay for e in entries)))
+            self._capture_start = start + timedelta(seconds=skipped_delay)
         self._started = time.monotonic()
         self._wire_seconds = 0.0
 
@@ -148,13 +193,13 @@ class FileReplayTransport(Transport):
     def received_at(self, tz: Any) -> datetime:
         if self._capture_start is None:
             return datetime.now(tz)
-        return (self._capture_start + timedelta(seconds=self._wire_seconds * self.speed)).replace(tzinfo=tz)
+        return _in_zone(self._capture_start + timedelta(seconds=self._wire_seconds * self.speed), tz)
 
     def clock(self, tz: Any) -> datetime:
         if self._capture_start is None:
             return datetime.now(tz)
         played = (time.monotonic() - self._started) * self.speed
-        return (self._capture_start + timedelta(seconds=played)).replace(tzinfo=tz)
+        return _in_zone(self._capture_start + timedelta(seconds=played), tz)
 
     def _open_file(self) -> IO[bytes]:
         try:
@@ -205,3 +250,8 @@ class FileReplayTransport(Transport):
         file, self._file, self._timing = self._file, None, None
         if file is not None:
             file.close()
+
+
+def _in_zone(moment: datetime, tz: Any) -> datetime:
+    """A naive capture time is the PBX's local time; a journal's start is a real instant."""
+    return moment.astimezone(tz) if moment.tzinfo is not None else moment.replace(tzinfo=tz)

@@ -46,6 +46,7 @@ SERIAL_OPTION_NAMES = ("baudrate", "parity", "bytesize", "stopbits", "xonxoff", 
 OTHER_OPTION_NAMES = ("connect_timeout", "idle_timeout", "init")
 READ_CHUNK = 4096
 THREAD_READ_POLL_SECONDS = 0.2  # how long one blocking read waits in the reader-thread mode
+DEVICE_POLL_SECONDS = 0.25  # a missing local port (USB adapter unplugged) is looked for this often
 CLOSE_TIMEOUT_SECONDS = 3.0
 
 _PARITY_NAMES = {
@@ -60,6 +61,8 @@ _BYTESIZES = {5: serial.FIVEBITS, 6: serial.SIXBITS, 7: serial.SEVENBITS, 8: ser
 
 #: URL schemes whose pyserial objects have no file descriptor: read them with a thread.
 THREADED_SCHEMES = frozenset({"rfc2217"})
+#: the rates PBX SMDR ports and USB adapters offer; anything else is a typo (96000, 9601)
+STANDARD_BAUD_RATES = (300, 600, 1200, 2400, 4800, 9600, 14400, 19200, 28800, 38400, 57600, 115200, 230400)
 
 
 @dataclass(slots=True, frozen=True)
@@ -82,6 +85,9 @@ class SerialSettings:
         if not baud_text.isdigit() or int(baud_text) <= 0:
             raise TransportError(
                 f"{where}: baudrate={baud_text!r} must be a positive whole number, e.g. 9600")
+        if int(baud_text) not in STANDARD_BAUD_RATES:
+            raise TransportError(f"{where}: baudrate={baud_text} is not a rate a PBX port uses; one of "
+                                 f"{', '.join(map(str, STANDARD_BAUD_RATES))} (9600 is the most common)")
         parity_text = str(options.get("parity", "N")).strip().upper()
         if parity_text not in _PARITY_NAMES:
             raise TransportError(f"{where}: parity={parity_text!r} must be one of N, E, O, M, S")
@@ -141,6 +147,8 @@ class SerialTransport(Transport):
         self.idle_timeout = option_float(url, options, "idle_timeout", None)  # quiet this long = lost
         self.init = str(options.get("init") or "")
         self.threaded = self.scheme in THREADED_SCHEMES
+        if self.scheme == "serial":  # socket:// and rfc2217:// are network peers: they keep the backoff
+            self.reopen_at_most_every = DEVICE_POLL_SECONDS
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._port: serial.SerialBase | None = None  # reader-thread mode only

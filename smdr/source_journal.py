@@ -1,0 +1,92 @@
+"""A live source's raw journal and its committed state: what makes a kill -9 lose nothing that was read.
+
+Every chunk is appended to the journal (smdr.journal) before it is parsed. After a chunk that ends a
+line, its events and the source's state (the journal offset just after that line end, the line number,
+the open calls) go to the sink in one ``commit_chunk``: the outbox writes them in one SQLite transaction.
+On start, the state is read back: the open calls are restored (same call_id after the restart), and the
+journal after the committed offset, read but never committed, is parsed again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from . import tracker_state
+from .decoder import Decoder
+from .journal import Journal, last_line_end, read_after
+from .model import CallEvent
+from .sinks import EventSink
+
+log = logging.getLogger("smdr.journal")
+
+Deliver = Callable[[Callable[[], Awaitable[None]]], Awaitable[None]]
+
+
+class SourceJournal:
+    def __init__(self, name: str, journal: Journal, sink: EventSink, decoder: Decoder, deliver: Deliver) -> None:
+        self.name, self.journal, self.sink, self.decoder = name, journal, sink, decoder
+        self._deliver = deliver  # retries a sink call while the sink refuses it
+        self.read_offset = journal.end
+        self._open_text = "[]"
+
+    def restore(self) -> bool:
+        """Take back the committed state: True if there was one (else the caller uses the older
+        open-calls file). The journal after it is then given by ``unparsed``."""
+        text = self.sink.source_state(self.name)
+        if text is None:
+            return False
+        try:
+            state = json.loads(text)
+            offset, line, entries, saved_at = int(state["offset"]), int(state["line"]), state["open"], state["at"]
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("%s: the saved state is not usable (%s); the journal is not parsed again", self.name, exc)
+            return False
+        self.read_offset, self.decoder.position = offset, line
+        if time.time() - float(saved_at) <= tracker_state.MAX_AGE:
+            restored = tracker_state.restore_json(self.decoder.tracker, entries)
+            if restored:
+                log.info("%s: %d call(s) still open from before the restart", self.name, restored)
+        left = self.journal.end - offset
+        if left > 0:
+            log.warning("%s: %d byte(s) read before the restart were not committed: parsing them again from "
+                        "the journal", self.name, left)
+        return True
+
+    async def recover(self, now: Callable[[], datetime]) -> None:
+        """Parse again what the journal holds after the committed offset."""
+        for chunk, received_at in list(read_after(self.journal.directory, self.read_offset)):
+            await self.process(chunk, received_at or now(), append=False)
+        self.read_offset = self.journal.end
+
+    async def process(self, chunk: bytes, received_at: datetime, *, append: bool = True) -> list[CallEvent]:
+        """Journal ``chunk``, parse it and commit its events with the source's state; returns the events."""
+        if append:
+            self.read_offset = self.journal.append(chunk)
+        else:
+            self.read_offset += len(chunk)
+        events = self.decoder.feed(chunk, received_at)
+        cut = last_line_end(chunk)
+        if not cut:  # inside a line: nothing to commit yet
+            await self._emit_all(events)
+            return events
+        state = self._state(self.read_offset - len(chunk) + cut)
+        await self._deliver(lambda: self.sink.commit_chunk(self.name, events, state))
+        return events
+
+    async def _emit_all(self, events: list[CallEvent]) -> None:
+        for event in events:
+            await self._deliver(lambda event=event: self.sink.emit(event))
+
+    def _state(self, offset: int) -> str:
+        open_calls = tracker_state.to_json(self.decoder.tracker)
+        if open_calls or self._open_text != "[]":
+            self._open_text = json.dumps(open_calls, ensure_ascii=False)  # they are few
+        return (f'{{"offset": {offset}, "line": {self.decoder.position}, "at": {time.time():.3f}, '
+                f'"open": {self._open_text}}}')
+
+    def close(self) -> None:
+        self.journal.close()
