@@ -150,9 +150,8 @@ def startup(trees: dict[str, Path], work: Path, rounds: int) -> int:
         print(f"smdr {label} (ms):")
         everything = {**trees, **{k: ROOT for k in python}}
 
-        def measure(name: str, root: Path) -> float:
-            cmd = python[name] if name in python else [sys.executable, "-m", "smdr", *extra]
-            return 1000 * timed(cmd, root, work)
+        def measure(name: str, root: Path, extra: list[str] = extra) -> float:
+            return 1000 * timed(python.get(name, [sys.executable, "-m", "smdr", *extra]), root, work)
 
         report(interleave(rounds, everything, measure), "ms", higher_is_better=False)
     return 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from smdr.eventjson import EventJson
@@ -28,7 +28,7 @@ def events() -> list[CallEvent]:
                              text or None, start + timedelta(seconds=n), None if n % 3 else start, prov))
     out.append(CallEvent("bare", "outbound", "ringing"))  # every optional value absent, no provenance
     # the same instant in two zones, and both sides of New York's autumn change: each prints its own offset
-    utc = start.astimezone(timezone.utc)
+    utc = start.astimezone(UTC)
     autumn = datetime(2025, 11, 2, 1, 30, tzinfo=NEW_YORK)
     for n, when in enumerate((start, utc, autumn, autumn.replace(fold=1), start.replace(microsecond=250))):
         out.append(CallEvent(f"zone{n}", "inbound", "answered", starttime=when, endtime=when))

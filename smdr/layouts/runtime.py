@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import csv
 import re
-from operator import itemgetter
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from . import fields as conv
