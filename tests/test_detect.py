@@ -61,9 +61,22 @@ def test_every_fixture_directory_has_a_manifest_entry_per_stream():
     assert {s for s, _, _ in CASES} == streams and len(streams) >= 28
 
 
-@pytest.mark.parametrize("stream,layout,args", CASES, ids=[c[0].name for c in CASES])
+# A capture-first layout pops up anything with a number in it: a technician names it on purpose for a box
+# whose protocol is unknown; detection never recommends it.
+CATCH_ALL = {"callerid-capture-first"}
+DETECTABLE = [c for c in CASES if c[1] not in CATCH_ALL]
+
+
+@pytest.mark.parametrize("stream,layout,args", DETECTABLE, ids=[c[0].name for c in DETECTABLE])
 def test_every_fixture_is_detected_as_what_it_is(stream, layout, args):
     assert detected(stream, reference_of(args)) == expected(stream, layout, args)
+
+
+@pytest.mark.parametrize("stream,layout,args", [c for c in CASES if c[1] in CATCH_ALL],
+                         ids=[c[0].name for c in CASES if c[1] in CATCH_ALL])
+def test_a_capture_first_stream_is_not_detected_as_anything(stream, layout, args):
+    result = smdr_detect(str(stream))
+    assert result.returncode == 1 and "result: unknown" in result.stdout.decode()
 
 
 def test_the_cli_prints_the_result_its_evidence_and_the_config_lines_to_paste():
