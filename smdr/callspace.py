@@ -142,6 +142,11 @@ class SpaceSink:
         if routed is not None:
             await self.sink.emit(routed)
 
+    async def emit_many(self, events: list[CallEvent]) -> None:
+        while events:  # one by one, as emit: a retry after an error goes on with the rest
+            await self.emit(events[0])
+            del events[0]
+
     async def commit_chunk(self, source: str, events: list[CallEvent], state: str) -> None:
         routed = [r for r in (self.space.route(self.source, e, self.lines) for e in events) if r is not None]
         await self.sink.commit_chunk(source, routed, state)

@@ -14,6 +14,11 @@ class EventSink(Protocol):
 
     async def emit(self, event: CallEvent) -> None: ...
 
+    async def emit_many(self, events: list[CallEvent]) -> None:
+        """``emit`` of each, in order (the outbox: in one transaction). ``events`` is emptied as they
+        are taken, so that a caller retrying after an error goes on with the ones not taken yet."""
+        ...
+
     def backlog(self) -> int:
         """Events accepted but not yet where they go (the outbox's queue); 0 for a plain writer."""
         ...
@@ -42,6 +47,11 @@ class _WrittenAtOnce:
 
     async def emit(self, event: CallEvent) -> None:
         raise NotImplementedError
+
+    async def emit_many(self, events: list[CallEvent]) -> None:
+        while events:
+            await self.emit(events[0])
+            del events[0]
 
     def backlog(self) -> int:
         return 0

@@ -36,8 +36,8 @@ from ..crm.settings import CrmSettings, PopupSettings
 from ..errors import CrmAuthError, CrmError, CrmRejected
 from ..model import RINGING, CallEvent
 from .sink import Outbox
-from .store import OutboxRow
-from .upkeep import DeliveryMark, checkpoint_in_background, prune_in_background
+from .store import DeliveryMark, OutboxRow
+from .upkeep import prune_in_background
 
 log = logging.getLogger("smdr.outbox")
 
@@ -109,7 +109,6 @@ class Deliverer:
                  self._crm.method, self._crm.concurrency)
         self._running = True
         watcher = asyncio.create_task(self._wake_on(stop))
-        checkpointer = asyncio.create_task(checkpoint_in_background(self._store))
         pruner = asyncio.create_task(prune_in_background(self._store, self._keep_seconds, self._prune_interval,
                                                          self._clock))
         try:
@@ -130,16 +129,13 @@ class Deliverer:
             watcher.cancel()
             if self._probe is not None:
                 self._probe.cancel()
-            checkpointer.cancel()
             pruner.cancel()
             await self._finish_in_flight()
             if not self._save_marks():
                 log.error("%d delivery mark(s) could not be written (the disk is full): those events go to "
                           "the CRM once more after the restart (harmless: it updates the record of the "
                           "call_id)", len(self._unsaved_marks))
-            await asyncio.gather(checkpointer, pruner, return_exceptions=True)
-            with contextlib.suppress(sqlite3.Error):  # the outbox may be closed already
-                self._store.defer_checkpoints(False)
+            await asyncio.gather(pruner, return_exceptions=True)
 
     # --- scheduling --------------------------------------------------------------------------
 
@@ -216,12 +212,17 @@ class Deliverer:
             self._paused_at = now
             self._start_call(heads[0][1], popup=False, probe=True)
 
-    def _wait_time(self) -> float:
+    def _wait_time(self) -> float | None:
+        """Until the next look at the outbox; None: until woken (nothing is queued that is not being
+        sent, so only an emit or a finished call task can give work: no timer while idle)."""
         mono = time.monotonic()
-        if self._paused:
-            return self._poll
-        if mono < self._gate_until:
+        if not self._paused and mono < self._gate_until:
             return max(0.001, min(self._gate_until - mono, self._crm.retry_max))
+        try:
+            if len(self._claimed) >= self._crm.concurrency or not self._store.has_queued():
+                return None
+        except sqlite3.Error:
+            pass
         return self._poll
 
     def _start_call(self, call_id: str, *, popup: bool, probe: bool = False) -> None:
@@ -331,7 +332,7 @@ class Deliverer:
         self.stats.delivered += 1
         settled_at = self._clock()
         try:
-            self._store.mark_delivered(row.id, record_id, sent_event, settled_at)
+            await self._outbox.mark_delivered([(row.id, record_id, sent_event, settled_at)])
         except sqlite3.Error as exc:
             self._unsaved_marks.append((row.id, record_id, sent_event, settled_at))
             self._storage_failed(exc)

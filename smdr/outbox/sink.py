@@ -1,5 +1,7 @@
-"""``Outbox``: the EventSink at the end of the pipeline. An event is on disk before emit() returns, or,
-while the disk refuses it (full, failing), held in memory (bounded) and written as soon as it can be."""
+"""``Outbox``: the EventSink at the end of the pipeline. An event is committed (by the writer thread,
+smdr.outbox.writer) before emit() returns, or, while the disk refuses it (full, failing), held in memory
+(bounded) and written as soon as it can be. The caller waits for its commit without holding the event
+loop: other sources, popups and the delivery go on meanwhile."""
 
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..model import CallEvent
-from .store import OutboxStore
+from .store import DeliveryMark, OutboxStore, event_row, insert_rows, mark_rows_delivered, save_source_states
+from .writer import OutboxWriter
 
 log = logging.getLogger("smdr.outbox")
 
@@ -30,8 +33,11 @@ class Outbox:
     """Durable queue of call events for the CRM (see ``OutboxStore.open`` for what survives what)."""
 
     def __init__(self, store: OutboxStore, *, clock: Callable[[], float] = time.time,
-                 memory_limit: int = MEMORY_LIMIT, on_storage: StorageStatus | None = None) -> None:
+                 memory_limit: int = MEMORY_LIMIT, on_storage: StorageStatus | None = None,
+                 full_sync: bool = True) -> None:
         self.store = store
+        store.no_checkpoints_here()
+        self.writer = OutboxWriter(store.path, full_sync=full_sync)
         self._clock = clock
         self._listeners: list[EmitListener] = []
         self.memory_limit = memory_limit
@@ -44,46 +50,62 @@ class Outbox:
         self._states: dict[str, str] = {}  # the last state given per source (as committed or waiting)
 
     @classmethod
-    def open(cls, path: str | Path, *, fsync_each_commit: bool = False,
-             on_storage: StorageStatus | None = None) -> Outbox:
-        return cls(OutboxStore.open(path, fsync_each_commit=fsync_each_commit), on_storage=on_storage)
+    def open(cls, path: str | Path, *, full_sync: bool = True, on_storage: StorageStatus | None = None) -> Outbox:
+        """``full_sync`` (the default): a committed call event survives a power cut too (one fsync per
+        transaction, and a transaction holds every event that arrived meanwhile)."""
+        return cls(OutboxStore.open(path), on_storage=on_storage, full_sync=full_sync)
 
     @property
     def path(self) -> Path:
         return self.store.path
 
     async def emit(self, event: CallEvent) -> None:
-        # A plain synchronous commit: with WAL and synchronous=NORMAL it is one write() of a few
-        # pages (tens of microseconds), cheaper than handing it to a thread and back.
-        if self.waiting:
-            self._hold(event)  # behind the ones already waiting: a call's events stay in order
-            return
-        try:
-            event_id = self.store.insert(event, self._clock())
-        except sqlite3.Error as exc:
-            self.storage_failed(exc)
-            self._hold(event)
-            return
-        self._notify(event_id, event)
+        await self._write([event], None)
+
+    async def emit_many(self, events: list[CallEvent]) -> None:
+        """The events in one transaction (``events`` is emptied: see EventSink.emit_many)."""
+        batch = list(events)
+        events.clear()
+        await self._write(batch, None)
 
     async def commit_chunk(self, source: str, events: list[CallEvent], state: str) -> None:
         """A chunk's events and the source's state after it (journal position, open calls), in one
         transaction: after a kill, both are there or neither."""
         self._states[source] = state
-        if not self.waiting:
-            now = self._clock()
-            try:
-                ids = self.store.insert_many([(event, now) for event in events], {source: state}, now)
-            except sqlite3.Error as exc:
-                self.storage_failed(exc)
-            else:
-                for event_id, event in zip(ids, events):
-                    self._notify(event_id, event)
-                return
+        await self._write(events, {source: state})
+
+    async def _write(self, events: list[CallEvent], states: dict[str, str] | None) -> None:
+        if self.waiting or self._waiting_states:  # behind the ones already waiting: a call's events stay in order
+            self._hold_all(events, states)
+            return
+        now = self._clock()
+        rows = [event_row(event, now) for event in events]
+
+        def write(conn: sqlite3.Connection) -> list[int]:
+            ids = insert_rows(conn, rows)
+            if states:
+                save_source_states(conn, states, now)
+            return ids
+
+        try:
+            ids = await self.writer.submit(write)
+        except sqlite3.Error as exc:
+            self.storage_failed(exc)
+            self._hold_all(events, states)
+            return
+        for event_id, event in zip(ids, events):
+            self._notify(event_id, event)
+
+    async def mark_delivered(self, marks: list[DeliveryMark]) -> None:
+        """Delivery marks, in the writer's next transaction (with whatever else is queued)."""
+        await self.writer.submit(lambda conn: mark_rows_delivered(conn, marks), durable=False)
+
+    def _hold_all(self, events: list[CallEvent], states: dict[str, str] | None) -> None:
         for event in events:
             self._hold(event)
-        self._waiting_states[source] = state
-        self._start_retrying()
+        if states:
+            self._waiting_states.update(states)
+            self._start_retrying()
 
     def source_state(self, source: str) -> str | None:
         """The state last committed for ``source`` (None: never, e.g. an outbox of an older smdr)."""
@@ -123,15 +145,22 @@ class Outbox:
     async def _retry_until_stored(self) -> None:
         while self.waiting or self._waiting_states:
             await asyncio.sleep(STORE_RETRY_SECONDS)
-            self.store_waiting()
+            await self.store_waiting()
 
-    def store_waiting(self) -> bool:
+    async def store_waiting(self) -> bool:
         """Write the events held in memory, in one transaction; True when none is left."""
         if not self.waiting and not self._waiting_states:
             return True
-        batch, states = list(self.waiting), dict(self._waiting_states)
+        batch, states, now = list(self.waiting), dict(self._waiting_states), self._clock()
+        rows = [event_row(event, accepted_at) for event, accepted_at in batch]
+
+        def write(conn: sqlite3.Connection) -> list[int]:
+            ids = insert_rows(conn, rows)
+            save_source_states(conn, states, now)
+            return ids
+
         try:
-            ids = self.store.insert_many(batch, states, self._clock())
+            ids = await self.writer.submit(write)
         except sqlite3.Error as exc:
             self.storage_failed(exc)
             return False
@@ -181,10 +210,11 @@ class Outbox:
             self._retrying.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._retrying
-        if self.waiting and not self.store_waiting():
+        if (self.waiting or self._waiting_states) and not await self.store_waiting():
             log.error("%d call event(s) could not be written before the stop (the disk is still full): they "
                       "are lost unless the capture is replayed", len(self.waiting))
         self.close()
 
     def close(self) -> None:
+        self.writer.close()
         self.store.close()
