@@ -15,7 +15,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..model import CallEvent
-from .store import DeliveryMark, OutboxStore, event_row, insert_rows, mark_rows_delivered, save_source_states
+from .store import (
+    DeliveryMark,
+    OutboxStore,
+    encode_rows,
+    event_row,
+    insert_encoded,
+    mark_rows_delivered,
+    save_source_states,
+)
 from .writer import OutboxWriter
 
 log = logging.getLogger("smdr.outbox")
@@ -48,6 +56,7 @@ class Outbox:
         self._retrying: asyncio.Task[None] | None = None
         self._waiting_states: dict[str, str] = {}  # source states that wait with the events
         self._states: dict[str, str] = {}  # the last state given per source (as committed or waiting)
+        self._marks: tuple[list[DeliveryMark], asyncio.Future[None]] | None = None  # for the next hand-over
 
     @classmethod
     def open(cls, path: str | Path, *, full_sync: bool = True, on_storage: StorageStatus | None = None) -> Outbox:
@@ -79,10 +88,10 @@ class Outbox:
             self._hold_all(events, states)
             return
         now = self._clock()
-        rows = [event_row(event, now) for event in events]
+        count, encoded = len(events), encode_rows([event_row(event, now) for event in events])
 
         def write(conn: sqlite3.Connection) -> list[int]:
-            ids = insert_rows(conn, rows)
+            ids = insert_encoded(conn, count, encoded)
             if states:
                 save_source_states(conn, states, now)
             return ids
@@ -96,9 +105,22 @@ class Outbox:
         for event_id, event in zip(ids, events):
             self._notify(event_id, event)
 
-    async def mark_delivered(self, marks: list[DeliveryMark]) -> None:
-        """Delivery marks, in the writer's next transaction (with whatever else is queued)."""
-        await self.writer.submit(lambda conn: mark_rows_delivered(conn, marks), durable=False)
+    def mark_delivered(self, mark: DeliveryMark) -> asyncio.Future[None]:
+        """A delivery mark, done once committed. The marks given during one turn of the event loop go to
+        the writer as one job (one hand-over to its thread, not one per event)."""
+        if self._marks is None:
+            marks: list[DeliveryMark] = []
+            self._marks = (marks, asyncio.get_running_loop().create_future())
+            asyncio.get_running_loop().call_soon(self._hand_over_marks)
+        self._marks[0].append(mark)
+        return self._marks[1]
+
+    def _hand_over_marks(self) -> None:
+        assert self._marks is not None
+        marks, done = self._marks
+        self._marks = None
+        written = self.writer.submit(lambda conn: mark_rows_delivered(conn, marks), durable=False)
+        written.add_done_callback(lambda future: _copy_outcome(future, done))
 
     def _hold_all(self, events: list[CallEvent], states: dict[str, str] | None) -> None:
         for event in events:
@@ -152,10 +174,10 @@ class Outbox:
         if not self.waiting and not self._waiting_states:
             return True
         batch, states, now = list(self.waiting), dict(self._waiting_states), self._clock()
-        rows = [event_row(event, accepted_at) for event, accepted_at in batch]
+        encoded = encode_rows([event_row(event, accepted_at) for event, accepted_at in batch])
 
         def write(conn: sqlite3.Connection) -> list[int]:
-            ids = insert_rows(conn, rows)
+            ids = insert_encoded(conn, len(batch), encoded)
             save_source_states(conn, states, now)
             return ids
 
@@ -218,3 +240,14 @@ class Outbox:
     def close(self) -> None:
         self.writer.close()
         self.store.close()
+
+
+def _copy_outcome(source: asyncio.Future[None], target: asyncio.Future[None]) -> None:
+    if target.done():
+        return
+    if source.cancelled():
+        target.cancel()
+    elif source.exception() is not None:
+        target.set_exception(source.exception())  # type: ignore[arg-type]
+    else:
+        target.set_result(None)
