@@ -52,6 +52,8 @@ def main() -> int:
                         help="events sent by the keep-alive httpx loop (default 5000)")
     parser.add_argument("--popups", type=int, default=100, help="ringing events emitted during the drain")
     parser.add_argument("--server", choices=("auto", "crm-sim", "double"), default="auto")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="interleaved rounds: baseline, drain, ..., baseline; the ratio is of the medians")
     args = parser.parse_args()
 
     server, url, secret, kind = start_server(args.server)
@@ -59,25 +61,35 @@ def main() -> int:
         print(f"server: {kind} at {url}")
         print(f"parameters: events={args.events} concurrency={args.concurrency} method={args.method} "
               f"popups={args.popups} baseline_events={args.baseline_events} cpus={os.cpu_count()}")
-        events = [bench_event(index) for index in range(args.events)]
         settings = CrmSettings(url=url, secretkey=secret, method=args.method, concurrency=args.concurrency)
-        # the baseline runs before and after the drain (the figures are their mean), on call ids of its own
-        first = [bench_event(args.events + index) for index in range(args.baseline_events)]
-        second = [bench_event(args.events + args.baseline_events + index) for index in range(args.baseline_events)]
-        before = asyncio.run(keepalive_loop(first, url, secret, args.method, args.concurrency))
-        drain = asyncio.run(drain_outbox(events, settings, args.popups))
+        # baseline and drain interleaved (the machine's load changes), each on call ids of its own
+        baselines, drains = [], []
+        for round_index in range(args.rounds + 1):
+            first = 10_000_000 * (round_index + 1)
+            batch = [bench_event(first + index) for index in range(args.baseline_events)]
+            baselines.append(asyncio.run(keepalive_loop(batch, url, secret, args.method, args.concurrency)))
+            if round_index < args.rounds:
+                round_events = [bench_event(first + 5_000_000 + index) for index in range(args.events)]
+                drains.append(asyncio.run(drain_outbox(round_events, settings, args.popups if not round_index else 0)))
+        drain = drains[0]
         add_arrivals(drain, url)
-        after = asyncio.run(keepalive_loop(second, url, secret, args.method, args.concurrency))
-        baseline, baseline_cpu = (before[0] + after[0]) / 2, (before[1] + after[1]) / 2
+        baseline = statistics.median(rate for rate, _ in baselines)
+        baseline_rates = ", ".join(f"{rate:.0f}" for rate, _ in baselines)
+        baseline_cpu = statistics.median(cpu for _, cpu in baselines)
+        drain_rates = ", ".join(f"{d['events_per_s']:.0f}" for d in drains)
+        drain["events_per_s"] = statistics.median(d["events_per_s"] for d in drains)
+        drain["cpu_us"] = statistics.median(d["cpu_us"] for d in drains)
     finally:
         server.terminate()
         server.wait(10)
     print(f"queueing:  {drain['emitted_per_s']:9.0f} events/s into the outbox (emit_many, 200 per transaction)")
     print(f"outbox:    {drain['events_per_s']:9.0f} events/s  "
-          f"({args.events} events in {drain['seconds']:.2f} s, {drain['cpu_us']:.0f} us CPU per event, "
+          f"(median of {args.rounds} rounds of {args.events} events: "
+          f"{drain_rates}; {drain['cpu_us']:.0f} us CPU per event, "
           f"{drain['failures']} failed attempts)")
     print(f"baseline:  {baseline:9.0f} events/s  ({args.concurrency} tasks on one keep-alive httpx.AsyncClient, "
-          f"{args.baseline_events} events before and after, {baseline_cpu:.0f} us CPU per event)")
+          f"median of {len(baselines)} runs of {args.baseline_events} events: {baseline_rates}; "
+          f"{baseline_cpu:.0f} us CPU per event)")
     print(f"ratio:     {drain['events_per_s'] / baseline:9.2f}x the keep-alive httpx loop (target >= 0.9x)")
     for key, what in (("busy_sent", "during the drain: emit -> request written to the socket"),
                       ("busy_arrived", "during the drain: emit -> request read by the CRM server"),

@@ -13,13 +13,13 @@ Design:
   whole CRM; a refused secret pauses all delivery with one error; an invalid record becomes a dead
   letter and the call's next event follows.
 - Nothing is written while a request is in flight, so after a crash the event is still queued and is
-  sent again: at least once, harmless since the CRM updates its record by call_id.
+  sent again: at least once, harmless since the CRM updates its record by call_id. A call-record task
+  goes on with the next call at once; the delivery marks follow through the writer (smdr.outbox.marks).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sqlite3
 import time
@@ -35,15 +35,16 @@ from ..crm.popup import PopupAssistant
 from ..crm.settings import CrmSettings, PopupSettings
 from ..errors import CrmAuthError, CrmError, CrmRejected
 from ..model import RINGING, CallEvent
+from .holdback import PopupHoldBack
+from .marks import DeliveryMarks, when_written
 from .outage import CrmOutage
 from .sink import Outbox
-from .store import DeliveryMark, OutboxRow
+from .store import OutboxRow
 from .upkeep import prune_in_background
 
 log = logging.getLogger("smdr.outbox")
 
 POPUP_LANE_SLOTS = EXTRA_CONNECTIONS
-POPUP_HOLD_BACK = 0.01  # seconds a call record waits for a popup request in flight
 STORE_RETRY = 1.0  # seconds between tries to write delivery marks the disk refused
 
 
@@ -84,14 +85,9 @@ class Deliverer:
         self._paused = False          # the secret was refused
         self._paused_at = 0.0
         self._pause_flag_checked = False
-        # Delivered (the CRM confirmed) but not yet marked on disk (a full disk): (id, record, sent, at).
-        # Kept here until written; no new delivery starts meanwhile, so nothing is sent twice.
-        self._unsaved_marks: list[DeliveryMark] = []
-        self._marks_in_flight: set[asyncio.Future[None]] = set()
+        self._marks = DeliveryMarks(outbox, self._storage_failed)
         self._storage_gate = 0.0      # time.monotonic() before which the outbox is not tried again
-        self._popups_sending = 0
-        self._no_popup_sending = asyncio.Event()
-        self._no_popup_sending.set()
+        self._hold_back = PopupHoldBack()
         self._running = False
         # Listening from construction on: a ringing emitted before run() has started still gets its
         # local popup, and its delivery is picked up first when run() starts.
@@ -127,12 +123,11 @@ class Deliverer:
             self._outage.cancel()
             pruner.cancel()
             await self._finish_in_flight()
-            if self._marks_in_flight:
-                await asyncio.wait(self._marks_in_flight)
+            await self._marks.settle()
             if not self._save_marks():
                 log.error("%d delivery mark(s) could not be written (the disk is full): those events go to "
                           "the CRM once more after the restart (harmless: it updates the record of the "
-                          "call_id)", len(self._unsaved_marks))
+                          "call_id)", len(self._marks.unsaved))
             await asyncio.gather(pruner, return_exceptions=True)
 
     # --- scheduling --------------------------------------------------------------------------
@@ -180,18 +175,7 @@ class Deliverer:
                 self._start_call(call_id, popup=False)
 
     def _save_marks(self) -> bool:
-        """Write the delivery marks the disk refused before; True when none is left."""
-        if not self._unsaved_marks:
-            return True
-        try:
-            self._store.mark_many_delivered(self._unsaved_marks)
-        except sqlite3.Error as exc:
-            self._storage_failed(exc)
-            return False
-        log.info("%d delivery mark(s) kept in memory are on disk", len(self._unsaved_marks))
-        self._unsaved_marks.clear()
-        self._outbox.storage_recovered()
-        return True
+        return self._marks.save_unsaved(self._store.mark_many_delivered)
 
     def _storage_failed(self, exc: sqlite3.Error) -> None:
         self._storage_gate = time.monotonic() + STORE_RETRY
@@ -242,7 +226,7 @@ class Deliverer:
         self._wake.set()
 
     def _next_candidate(self) -> str | None:
-        if (self._stopping or self._paused or self._unsaved_marks or self._outage.gated()
+        if (self._stopping or self._paused or self._marks.unsaved or self._outage.gated()
                 or time.monotonic() < self._storage_gate or len(self._cdr_tasks) > self._crm.concurrency):
             return None
         refilled = False
@@ -269,39 +253,28 @@ class Deliverer:
         first = True
         last_sent = 0  # the events sent, their marks not yet committed: still queued on disk
         marks: list[asyncio.Future[None]] = []
-        # Until its ringing event is settled, a popup task holds back the CDR tasks: on one event
-        # loop every step of its request otherwise waits behind theirs (milliseconds each).
-        holding_back = popup
-        if holding_back:
-            self._popups_sending += 1
-            self._no_popup_sending.clear()
+        # until its ringing event is on the wire, a popup task holds the call-record tasks back
+        release = self._hold_back.popup_started() if popup else None
         try:
-            while not self._stopping and not self._unsaved_marks and (not self._paused or (probe and first)):
-                if not popup and not self._no_popup_sending.is_set():
-                    # long enough for the popup's request to get onto the wire; never longer, or a slow
-                    # CRM and frequent rings would starve the call records
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._no_popup_sending.wait(), POPUP_HOLD_BACK)
+            while not self._stopping and not self._marks.unsaved and (not self._paused or (probe and first)):
+                if not popup:
+                    await self._hold_back.wait()
                     if self._stopping:
                         break
                 now = self._clock()
                 if self._outage.gated() and not (first and (popup or probe)):
                     break
-                row = self._store.head_of_call(call_id, after_id=last_sent)
+                heads = self._store.heads_of_call(call_id, after_id=last_sent)  # one look for two
+                row = heads[0] if heads else None
                 if row is None or (now < row.next_attempt_at <= now + self._horizon and not probe):
                     break
                 first = False
-                release = None
-                if holding_back and row.event == RINGING:
-                    def release() -> None:  # the popup is on the wire: call records may go on
-                        nonlocal holding_back
-                        if holding_back:
-                            holding_back = False
-                            self._popup_sent()
-                settled = await self._deliver(row, now, marks, on_sent=release)
-                if release is not None:
-                    release()
-                if not settled:
+                # the popup's request is on the wire (or settled): call records may go on
+                on_sent = release if release is not None and row.event == RINGING else None
+                settled = await self._deliver(row, now, marks, on_sent=on_sent)
+                if on_sent is not None:
+                    on_sent()
+                if not settled or len(heads) == 1:  # an event queued meanwhile: once the claim is released
                     break
                 last_sent = row.id
         except sqlite3.Error as exc:  # the outbox cannot be written (a full disk): one error, a pause
@@ -310,31 +283,14 @@ class Deliverer:
             log.exception("delivery of call %s failed unexpectedly", call_id)
             self._note_failure(self._clock(), redact(f"internal error: {type(exc).__name__}: {exc}"))
         finally:
-            if holding_back:
-                self._popup_sent()
-            self._release_when_written(call_id, marks)
-
-    def _release_when_written(self, call_id: str, marks: list[asyncio.Future[None]]) -> None:
-        left = sum(1 for mark in marks if not mark.done())
-        if not left:
-            self._claimed.discard(call_id)
-            return
-
-        def written(_: asyncio.Future[None]) -> None:
-            nonlocal left
-            left -= 1
-            if not left:
+            if release is not None:
+                release()
+            if not when_written(marks, lambda: self._release(call_id)):
                 self._claimed.discard(call_id)
-                self._wake.set()
 
-        for mark in marks:
-            if not mark.done():
-                mark.add_done_callback(written)
-
-    def _popup_sent(self) -> None:
-        self._popups_sending -= 1
-        if not self._popups_sending:
-            self._no_popup_sending.set()
+    def _release(self, call_id: str) -> None:
+        self._claimed.discard(call_id)
+        self._wake.set()
 
     # --- one event -----------------------------------------------------------------------------
 
@@ -380,27 +336,11 @@ class Deliverer:
             return False
         self.stats.delivered += 1
         mark = (row.id, record_id, sent_event, self._clock())
-        written = self._outbox.mark_delivered(mark)
-        written.add_done_callback(lambda future: self._mark_written(mark, future))
-        self._marks_in_flight.add(written)
-        written.add_done_callback(self._marks_in_flight.discard)
-        marks.append(written)
+        marks.append(self._marks.add(mark))
         log.info("call %s delivered: %s %s, agent %s, phone %s, %d s (CRM record %s)", row.call_id, event.direction,
                  sent_event or event.event, event.agent or "-", event.phone or "-", event.duration, record_id)
         self._on_success(started)
         return True
-
-    def _mark_written(self, mark: DeliveryMark, written: asyncio.Future[None]) -> None:
-        error = None if written.cancelled() else written.exception()
-        if error is None:
-            if self._outbox.storage_problem is not None and not self._outbox.waiting:
-                self._outbox.storage_recovered()
-            return
-        self._unsaved_marks.append(mark)  # delivered: kept here until written, never sent again
-        if isinstance(error, sqlite3.Error):
-            self._storage_failed(error)
-        else:
-            log.error("a delivery mark could not be written: %s", error)
 
     def _note_failure(self, now: float, message: str) -> None:
         self.stats.failures += 1

@@ -15,15 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..model import CallEvent
-from .store import (
-    DeliveryMark,
-    OutboxStore,
-    encode_rows,
-    event_row,
-    insert_encoded,
-    mark_rows_delivered,
-    save_source_states,
-)
+from .rows import DeliveryMark, encode_rows, event_row, insert_encoded, mark_rows_delivered, save_source_states
+from .store import OutboxStore
 from .writer import OutboxWriter
 
 log = logging.getLogger("smdr.outbox")

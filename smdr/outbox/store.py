@@ -17,16 +17,13 @@ from typing import Final
 
 from ..errors import SmdrError
 from ..model import RINGING, CallEvent
+from .rows import DELIVERED, QUEUED, DeliveryMark, event_row, insert_rows, mark_rows_delivered
 
-QUEUED: Final = "queued"
-DELIVERED: Final = "delivered"
 DEAD: Final = "dead"
 SUPERSEDED: Final = "superseded"
 STATES: Final = (QUEUED, DELIVERED, DEAD, SUPERSEDED)
 
 OUTBOX_FILE: Final = "outbox.sqlite3"
-DEFAULT_AUTOCHECKPOINT_PAGES: Final = 1000  # SQLite's default: ~4 MB of WAL
-DEFERRED_AUTOCHECKPOINT_PAGES: Final = 2000  # ~8 MB: the WAL's bound when background checkpoints lag
 WAL_SIZE_LIMIT: Final = 4 * 1024 * 1024
 SCHEMA_VERSION: Final = 1
 
@@ -180,10 +177,14 @@ class OutboxStore:
     def head_of_call(self, call_id: str, after_id: int = 0) -> OutboxRow | None:
         """The oldest queued event of the call (after ``after_id``: those sent, their marks not yet
         committed): the only one of that call that may be sent now."""
-        row = self.conn.execute(
-            f"SELECT {_COLUMNS} FROM events WHERE call_id = ? AND state = '{QUEUED}' AND id > ? ORDER BY id LIMIT 1",
-            (call_id, after_id)).fetchone()
-        return OutboxRow(*row) if row else None
+        heads = self.heads_of_call(call_id, after_id, 1)
+        return heads[0] if heads else None
+
+    def heads_of_call(self, call_id: str, after_id: int = 0, limit: int = 2) -> list[OutboxRow]:
+        """The call's oldest queued events after ``after_id``: the second tells whether there is more."""
+        return [OutboxRow(*row) for row in self.conn.execute(
+            f"SELECT {_COLUMNS} FROM events WHERE call_id = ? AND state = '{QUEUED}' AND id > ? ORDER BY id LIMIT ?",
+            (call_id, after_id, limit))]
 
     def later_event_id(self, call_id: str, after_id: int) -> int | None:
         row = self.conn.execute(
@@ -349,56 +350,6 @@ class _Transaction:
                 self.conn.execute("ROLLBACK")
             except sqlite3.Error:
                 pass  # SQLite has rolled back already (a full disk)
-
-
-#: (call_id, event, payload JSON, accepted at): an events row as the writer thread inserts it
-EventRow = tuple[str, str, str, float]
-#: (event id, CRM record id, event sent, settled at): a delivery the CRM confirmed, to be marked on disk
-DeliveryMark = tuple[int, str, str | None, float]
-
-
-def event_row(event: CallEvent, now: float) -> EventRow:
-    return event.call_id, event.event, json.dumps(event.to_dict(), ensure_ascii=False), now
-
-
-def encode_rows(rows: list[EventRow]) -> str:
-    """The rows as one JSON text for ``insert_encoded``: made on the event loop, where the CPU is spent
-    anyway (in the writer thread it would only fight the loop for the GIL)."""
-    return json.dumps(rows, ensure_ascii=False)
-
-
-_INSERT_ENCODED = ("INSERT INTO events (call_id, event, payload, created_at) SELECT json_extract(value, '$[0]'), "
-                   "json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]') "
-                   "FROM json_each(?) ORDER BY key")
-
-
-def insert_encoded(conn: sqlite3.Connection, count: int, encoded: str) -> list[int]:
-    """Insert ``count`` rows given by ``encode_rows`` (inside the caller's transaction); their ids, in order.
-
-    One statement for the whole batch: the sqlite3 module lets go of the GIL around every statement,
-    and taking it back costs up to a switch interval (5 ms) while the event loop is busy, so one
-    statement per row would make a burst's transaction last seconds. The ids of one INSERT are
-    consecutive (AUTOINCREMENT, and this transaction is the only writer)."""
-    if not count:
-        return []
-    last = int(conn.execute(_INSERT_ENCODED, (encoded,)).lastrowid or 0)
-    return list(range(last - count + 1, last + 1))
-
-
-def insert_rows(conn: sqlite3.Connection, rows: list[EventRow]) -> list[int]:
-    return insert_encoded(conn, len(rows), encode_rows(rows))
-
-
-def save_source_states(conn: sqlite3.Connection, states: dict[str, str], now: float) -> None:
-    conn.executemany("INSERT OR REPLACE INTO source_state VALUES (?, ?, ?)",
-                     [(source, state, now) for source, state in states.items()])
-
-
-def mark_rows_delivered(conn: sqlite3.Connection, marks: list[DeliveryMark]) -> None:
-    conn.executemany(
-        f"UPDATE events SET state = '{DELIVERED}', settled_at = ?, record_id = ?, sent_event = ?, "
-        f"attempts = attempts + 1, last_error = NULL WHERE id = ? AND state = '{QUEUED}'",
-        [(settled_at, record_id, sent_event, event_id) for event_id, record_id, sent_event, settled_at in marks])
 
 
 def outbox_path(data_dir: str | Path) -> Path:
