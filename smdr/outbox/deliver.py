@@ -35,7 +35,7 @@ from ..crm.popup import PopupAssistant
 from ..crm.settings import CrmSettings, PopupSettings
 from ..errors import CrmAuthError, CrmError, CrmRejected
 from ..model import RINGING, CallEvent
-from .holdback import PopupHoldBack
+from .holdback import PopupHoldBack, Releaser
 from .marks import DeliveryMarks, when_written
 from .outage import CrmOutage
 from .sink import Outbox
@@ -92,6 +92,7 @@ class Deliverer:
         # Listening from construction on: a ringing emitted before run() has started still gets its
         # local popup, and its delivery is picked up first when run() starts.
         outbox.add_listener(self._on_emit)
+        outbox.add_ringing_hook(self._ringing_coming)
 
     @property
     def paused(self) -> bool:
@@ -119,6 +120,7 @@ class Deliverer:
                 self._wake.clear()
         finally:
             self._outbox.remove_listener(self._on_emit)
+            self._outbox.remove_ringing_hook(self._ringing_coming)
             watcher.cancel()
             self._outage.cancel()
             pruner.cancel()
@@ -142,6 +144,10 @@ class Deliverer:
                 return
             self._ringing_waiting = True
         self._wake.set()
+
+    def _ringing_coming(self, event: CallEvent) -> Releaser | None:
+        """A ringing event is being committed: call records wait (briefly) from now, not from its task."""
+        return None if self._paused or self._stopping else self._hold_back.popup_started()
 
     def _dispatch(self) -> None:
         now = self._clock()
@@ -208,16 +214,18 @@ class Deliverer:
     def _start_call(self, call_id: str, *, popup: bool, probe: bool = False) -> None:
         self._claimed.add(call_id)
         tasks = self._popup_tasks if popup else self._cdr_tasks
-        task = asyncio.create_task(self._drive_call(call_id, popup=popup, probe=probe))
+        # from now until its ringing event is on the wire, a popup holds the call-record tasks back
+        release = self._hold_back.popup_started() if popup else None
+        task = asyncio.create_task(self._drive_call(call_id, popup=popup, probe=probe, release=release))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
 
-    async def _drive_call(self, call_id: str, *, popup: bool, probe: bool) -> None:
+    async def _drive_call(self, call_id: str, *, popup: bool, probe: bool, release: Releaser | None) -> None:
         """Send the call's queued events; a call-record task then goes on with the next candidate call
         (no new task, no round through the dispatcher: the connection is not left idle meanwhile)."""
         current: str | None = call_id
         while current is not None:
-            await self._send_call(current, popup=popup, probe=probe)
+            await self._send_call(current, popup=popup, probe=probe, release=release)
             current = None if popup or probe else self._next_candidate()
         # leave the busy set before waking the dispatcher (a done-callback would run after it looked)
         task = asyncio.current_task()
@@ -247,14 +255,12 @@ class Deliverer:
         heads = self._store.ready_heads(now, limit, horizon=self._horizon)
         self._candidates.extend(call_id for _, call_id in heads if call_id not in self._claimed)
 
-    async def _send_call(self, call_id: str, *, popup: bool, probe: bool) -> None:
+    async def _send_call(self, call_id: str, *, popup: bool, probe: bool, release: Releaser | None) -> None:
         """Send the call's queued events in order until none is due or one fails. The call stays
         claimed until the delivery marks of what was sent are on disk."""
         first = True
         last_sent = 0  # the events sent, their marks not yet committed: still queued on disk
         marks: list[asyncio.Future[None]] = []
-        # until its ringing event is on the wire, a popup task holds the call-record tasks back
-        release = self._hold_back.popup_started() if popup else None
         try:
             while not self._stopping and not self._marks.unsaved and (not self._paused or (probe and first)):
                 if not popup:

@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
-from ..model import CallEvent
+from ..model import RINGING, CallEvent
 from .rows import DeliveryMark, encode_rows, event_row, insert_encoded, mark_rows_delivered, save_source_states
 from .store import OutboxStore
 from .writer import OutboxWriter
@@ -23,6 +23,9 @@ log = logging.getLogger("smdr.outbox")
 
 # Called synchronously after each commit with (row id, event); the Deliverer uses it as its wake-up.
 EmitListener = Callable[[int, CallEvent], None]
+# Called when a ringing event is handed to the writer, before its commit; what it returns is called
+# once the commit is over (the Deliverer holds call records back meanwhile).
+RingingHook = Callable[[CallEvent], Callable[[], None] | None]
 # Told the storage problem (a short text) when it starts, None when it is over: the status flag.
 StorageStatus = Callable[[str | None], None]
 
@@ -41,6 +44,7 @@ class Outbox:
         self.writer = OutboxWriter(store.path, full_sync=full_sync)
         self._clock = clock
         self._listeners: list[EmitListener] = []
+        self._ringing_hooks: list[RingingHook] = []
         self.memory_limit = memory_limit
         self.waiting: deque[tuple[CallEvent, float]] = deque()  # accepted, not on disk yet, in order
         self.dropped = 0  # events past the memory bound while the disk refused them
@@ -80,6 +84,15 @@ class Outbox:
         if self.waiting or self._waiting_states:  # behind the ones already waiting: a call's events stay in order
             self._hold_all(events, states)
             return
+        releases = [hook(event) for event in events if event.event == RINGING for hook in self._ringing_hooks]
+        try:
+            await self._write_now(events, states)
+        finally:
+            for release in releases:
+                if release is not None:
+                    release()
+
+    async def _write_now(self, events: list[CallEvent], states: dict[str, str] | None) -> None:
         now = self._clock()
         count, encoded = len(events), encode_rows([event_row(event, now) for event in events])
 
@@ -219,6 +232,13 @@ class Outbox:
     def remove_listener(self, listener: EmitListener) -> None:
         if listener in self._listeners:
             self._listeners.remove(listener)
+
+    def add_ringing_hook(self, hook: RingingHook) -> None:
+        self._ringing_hooks.append(hook)
+
+    def remove_ringing_hook(self, hook: RingingHook) -> None:
+        if hook in self._ringing_hooks:
+            self._ringing_hooks.remove(hook)
 
     async def aclose(self) -> None:
         if self._retrying is not None:
