@@ -11,6 +11,7 @@ from contextlib import suppress
 from . import __version__
 from .config import Settings
 from .cti.dialing import Dialers, can_dial
+from .cti.gis_recordings import CACHE_DIR, GisRecordingLinks, provides_recordings
 from .cti.makecall import MakeCall
 from .datalock import DataDirLock
 from .decoder import DecoderStats
@@ -21,7 +22,7 @@ from .monitor.state import SiteStatus
 from .pipeline import SourceSpec, run_source
 from .quarantine import Quarantine
 from .sinks import EventSink, JsonlSink
-from .transports import open_url
+from .transports import open_url, transport_class, url_scheme
 from .transports.base import Backoff
 
 log = logging.getLogger("smdr.run")
@@ -56,12 +57,15 @@ async def _run_locked(settings: Settings, once: bool, stop: asyncio.Event, route
     recordings = _start_recordings(settings, sink, router, http.base_url if http is not None else "", stop) if (
         settings.recordings is not None) else None
     sinks = _source_sinks(settings, sink)
+    pbx_recordings = _pbx_recordings(settings, router, http.base_url) if http is not None else None
+    if pbx_recordings is not None:
+        sinks = {name: pbx_recordings.sink(name, source_sink) for name, source_sink in sinks.items()}
     dialers = Dialers()
     if settings.click_to_call is not None:
         MakeCall(settings.click_to_call, dialers).add_routes(router)
     sources = [asyncio.create_task(_supervise(spec, sinks[spec.name], quarantine, stop, restart=not once,
-                                              dialers=dialers, from_start=from_start, status=status),
-                                              name=spec.name)
+                                              dialers=dialers, from_start=from_start, status=status,
+                                              recordings=pbx_recordings), name=spec.name)
                for spec in settings.sources]
     if background is not None:
         background.add_done_callback(_report_unexpected_end)
@@ -109,21 +113,27 @@ async def _run_locked(settings: Settings, once: bool, stop: asyncio.Event, route
 
 async def _supervise(spec: SourceSpec, sink: EventSink, quarantine: Quarantine, stop: asyncio.Event, *,
                      restart: bool, dialers: Dialers | None = None, from_start: bool = False,
-                     status: SiteStatus | None = None) -> DecoderStats | None:
+                     status: SiteStatus | None = None,
+                     recordings: GisRecordingLinks | None = None) -> DecoderStats | None:
     """Run one source; if it fails (a bug, a resource error), say so and start it again with backoff.
-    A source whose transport can place calls (TAPI, GIS) is click-to-call's dialer while it runs."""
+    A source whose transport can place calls (TAPI, GIS) is click-to-call's dialer while it runs; one
+    that hands out its PBX's recordings (GIS) serves them through ``recordings``."""
     backoff = Backoff(initial=1.0, cap=300.0)
     while not stop.is_set():
         try:
             transport = open_url(spec.url, **spec.transport_options)
             if dialers is not None and can_dial(transport):
                 dialers.add(spec.name, transport)  # type: ignore[arg-type]
+            if recordings is not None and provides_recordings(transport):
+                recordings.add(spec.name, transport)  # type: ignore[arg-type]
             try:
                 return await run_source(spec, sink, quarantine=quarantine, stop=stop, transport=transport,
                                         from_start=from_start, status=status)
             finally:
                 if dialers is not None:
                     dialers.remove(spec.name)
+                if recordings is not None:
+                    recordings.remove(spec.name)
         except Exception as exc:
             if not restart:
                 raise
@@ -165,6 +175,17 @@ def _source_sinks(settings: Settings, sink: EventSink) -> dict[str, EventSink]:
     spaces = {name: CallSpace(name, window) for name, window in settings.call_spaces.items()}
     return {spec.name: SpaceSink(spaces[spec.call_space], spec.name, sink, spec.space_lines)
             if spec.call_space else sink for spec in settings.sources}
+
+
+def _pbx_recordings(settings: Settings, router: Router, base_url: str) -> GisRecordingLinks | None:
+    """Links to recordings a PBX keeps itself (GIS), when a source's transport can hand them out."""
+    if not any(provides_recordings(transport_class(url_scheme(spec.url))) for spec in settings.sources):
+        return None
+    from .httpd import LinkSigner
+
+    links = GisRecordingLinks(LinkSigner.for_data_dir(settings.data_dir), base_url, settings.data_dir / CACHE_DIR)
+    links.add_routes(router)
+    return links
 
 
 def _start_recordings(settings: Settings, sink: EventSink, router: Router, base_url: str,

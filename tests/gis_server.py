@@ -1,9 +1,10 @@
-"""A fake GIS API (gisapi.php) on 127.0.0.1 for the tests: call records by window, DIAL, bad days.
+"""A fake GIS API (gisapi.php) on 127.0.0.1 for the tests: call records by window, DIAL, recordings, bad days.
 
     with FakeGis(key="k", tenant="t") as gis:
         gis.records = [...]                  # Asterisk-style CDR dicts with 'calldate'
         gis.faults = ["error", "html", "slow"]   # the next requests misbehave, one fault each
         gis.requests                         # every query received (dicts), in order
+        gis.audio = {"1768383605.1": b"RIFF..."}  # info=recording answers (audio/wav); others: JSON error
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class FakeGis:
         self.slow_seconds = slow_seconds
         self.shape = shape          # object: {"cdrs": [...]}; list: [...]
         self.dial_answer: Any = {"status": "ok", "id": "1768383605.77"}
+        self.audio: dict[str, bytes] = {}
         self.lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -34,7 +36,7 @@ class FakeGis:
         assert self._server is not None
         return f"gis://127.0.0.1:{self._server.server_address[1]}/pbx/gisapi.php?tls=0"
 
-    def answer(self, query: dict[str, str]) -> tuple[int, str, str]:
+    def answer(self, query: dict[str, str]) -> tuple[int, str, str | bytes]:
         with self.lock:
             self.requests.append(query)
             fault = self.faults.pop(0) if self.faults else ""
@@ -49,6 +51,11 @@ class FakeGis:
         kind = query.get("reqtype", "").lower()
         if kind == "dial":
             return 200, "application/json", json.dumps(self.dial_answer)
+        if kind == "info" and query.get("info") == "recording":
+            audio = self.audio.get(query.get("id", ""))
+            if audio is None:
+                return 200, "application/json", json.dumps({"status": "error", "error": "no such recording"})
+            return 200, "audio/wav", audio
         if kind == "info" and query.get("info") == "cdrs":
             start, end = query["start"], query["end"]
             with self.lock:
@@ -64,7 +71,7 @@ class FakeGis:
             def do_GET(self) -> None:
                 query = dict(parse_qsl(urlsplit(self.path).query))
                 status, kind, body = fake.answer(query)
-                data = body.encode("utf-8")
+                data = body if isinstance(body, bytes) else body.encode("utf-8")
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", kind)
@@ -89,6 +96,7 @@ class FakeGis:
 
 
 def cdr(n: int, calldate: str, *, src: str = "09121234567", dst: str = "201", billsec: int = 30,
-        disposition: str = "ANSWERED") -> dict[str, Any]:
+        disposition: str = "ANSWERED", recordingfile: str = "") -> dict[str, Any]:
     return {"calldate": calldate, "src": src, "dst": dst, "duration": str(billsec + 5), "billsec": str(billsec),
-            "disposition": disposition, "uniqueid": f"1768383605.{n}", "channel": f"SIP/trunk-{n:08x}"}
+            "disposition": disposition, "uniqueid": f"1768383605.{n}", "channel": f"SIP/trunk-{n:08x}",
+            "recordingfile": recordingfile}

@@ -139,7 +139,7 @@ def test_version_and_verbosity_after_the_verb(tmp_path: Path) -> None:
     debug = run_smdr("run", "--config", str(write_file(tmp_path / "s.yaml", SOURCE)), "--once", "-v", cwd=tmp_path)
     assert debug.returncode == 0, debug.stderr
     assert " DEBUG " in debug.stderr
-    silent = run_smdr("run", "--config", str(tmp_path / "s.yaml"), "--once", "-qq", cwd=tmp_path)
+    silent = run_smdr("run", "--config", str(tmp_path / "s.yaml"), "--once", "--from-start", "-qq", cwd=tmp_path)
     assert silent.returncode == 0 and " INFO " not in silent.stderr and " WARNING " not in silent.stderr
 
 

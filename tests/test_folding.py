@@ -98,3 +98,22 @@ def test_the_seeded_call_id_hash_is_the_documented_one() -> None:
     ids = CallIds("pbx")
     for raw, occurrence in (("21/11/26 08:21AM   110 09 <I>0261 ", 0), ("x", 3), ("۰۹۱۲", 1)):
         assert ids(raw, occurrence) == make_call_id("pbx", raw, occurrence)
+
+
+def test_the_span_worked_out_inline_in_add_is_the_span_method_s() -> None:
+    from datetime import datetime
+
+    from smdr.folding import SingleFold
+    from smdr.layouts.record import ANSWERED_STAGE, FINAL_STAGE, RINGING_STAGE, Record
+
+    fold = SingleFold("pbx", "x", Localizer(zone("Asia/Tehran")))
+    checked = 0
+    for n, (stage, time_is_end, unknown) in enumerate(
+            (s, e, u) for s in (RINGING_STAGE, ANSWERED_STAGE, FINAL_STAGE) for e in (True, False)
+            for u in ((), ("duration",))):
+        rec = Record(raw=f"record {n}", when=datetime(2026, 1, 14, 9, n), direction="inbound", stage=stage,
+                     time_is_end=time_is_end, ring=5, duration=70, held=3, unknown=unknown)
+        event, = fold.add(rec)
+        assert (event.starttime, event.endtime) == fold.span(rec), (stage, time_is_end, unknown)
+        checked += 1
+    assert checked == 12

@@ -74,7 +74,7 @@ def test_the_unit_is_valid_and_its_exec_start_runs(tmp_path: Path, site: Path) -
         _out, err = process.communicate(timeout=10)
     assert err == ""  # everything went to the log file
     log = log_file.read_text(encoding="utf-8")
-    assert f"smdr {__version__} starting" in log and "pbx: 40 records, 32 events" in log
+    assert f"smdr {__version__} starting" in log and "pbx: 40 lines read = " in log and "; 32 events" in log
 
 
 def test_an_existing_unit_is_not_overwritten(tmp_path: Path, site: Path) -> None:

@@ -66,6 +66,10 @@ def run(args: argparse.Namespace) -> int:
         with print_lock:
             print(line, flush=True)
 
+    # the handlers go in before the "listening" line: whoever reads it may stop us at once
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda signum, frame: stop.set())
+                for sig in (signal.SIGINT, signal.SIGTERM)}
     sim = CrmSimServer(options, log=None if args.quiet else say)
     try:
         sim.start()
@@ -80,9 +84,6 @@ def run(args: argparse.Namespace) -> int:
         if options.down_for:
             say(f"down for the first {options.down_for:g} s (connections refused)")
 
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda signum, frame: stop.set())
-                for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         while not stop.wait(0.5):
             pass

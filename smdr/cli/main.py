@@ -10,29 +10,27 @@ import sys
 
 from .. import __version__
 from ..errors import SmdrError
+from .commands import COMMANDS, named_in
 
 # Each module defines register(subparsers) adding its parser with set_defaults(func=run);
 # run(args) returns the exit code.
-COMMANDS = ("init", "check", "run", "status", "parse", "detect", "record", "play", "ports", "devices", "layouts",
-            "outbox", "quarantine", "recordings", "crm_sim", "demo", "service")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = "") -> argparse.ArgumentParser:
+    """The whole command line (``only=""``), or with only the command ``only`` in full (None: none) and
+    the others by name and help line: start-up then imports one command's module, not all of them."""
     parser = argparse.ArgumentParser(
         prog="smdr", description="PBX SMDR/CDR and caller-ID connector for the CRM",
         epilog="`smdr COMMAND --help` tells more about each command. -v and -q work before or after it.")
     parser.add_argument("--version", action="version", version=f"smdr {__version__}")
     _add_verbosity(parser, 0)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"smdr.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"smdr.cli.{name}":
-                raise
-            continue  # command not built yet
-        module.register(sub)
+    for name, (module_name, help_line) in COMMANDS.items():
+        if only == "" or name == only:
+            importlib.import_module(f"smdr.cli.{module_name}").register(sub)
+        else:
+            sub.add_parser(name, help=help_line)
     for command in _subparsers(parser):
         _add_verbosity(command, argparse.SUPPRESS)
     _describe_from_help(parser)
@@ -91,7 +89,8 @@ def setup_logging(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(only=named_in(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
+import gc
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +15,7 @@ import yaml
 from .. import config, devices
 from ..decoder import Decoder
 from ..detect import Sample, detect, read_sample, sample_of
+from ..eventjson import EventJson
 from ..journal import read_after, segments
 from ..model import CDR_FIELDS, CallEvent
 from ..normalize import PhoneRules
@@ -61,6 +62,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.path != "-" and Path(args.path).is_dir() and not segments(Path(args.path)):
+        # only a source's journal is read as a folder
+        raise IsADirectoryError(21, "Is a directory (and not a source's journal: data_dir/journal/NAME)", args.path)
     timezone, phone, site_phone, layout_dirs = "Asia/Tehran", PhoneRules(), None, None
     if args.config:
         settings = config.load(args.config, need_sources=False)
@@ -112,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
                       parser_options=options, layout_dirs=layout_dirs)
     quarantine = Quarantine(args.quarantine)
     decoder = make_decoder(spec, quarantine)
+    gc.freeze()  # modules, layouts, the compiled parser: kept to the end, so the collector leaves them be
     out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
     writer = _writer(args.format, out)
     timing = Path(args.timing) if args.timing else Path(f"{args.path}.timing")
@@ -210,7 +215,8 @@ def _feed(path: str, decoder: Decoder, write, head: bytes = b"") -> None:
 
 def _writer(fmt: str, out: IO[str]):
     if fmt == "jsonl":
-        return lambda event: out.write(json.dumps(event.to_dict(), ensure_ascii=False) + "\n")
+        line = EventJson().line
+        return lambda event: out.write(line(event) + "\n")
     if fmt == "csv":
         rows = csv.writer(out)
         rows.writerow(CDR_FIELDS)

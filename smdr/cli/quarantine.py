@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("quarantine", help="records no layout could parse: their files, purge",
                                    description="The quarantine: raw records no layout could parse.")
     where = data_dir_options()
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True, help="status or purge")
     actions.add_parser("status", parents=[where], help="the quarantine files, their sizes and dates")
     purge = actions.add_parser("purge", parents=[where],
                                help="delete rotated quarantine files (never the current one)")

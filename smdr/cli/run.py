@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 
 from .. import config, daemon
 
@@ -23,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = config.load(args.config)
+    gc.freeze()  # what start-up made lives for the whole run: the collector need not walk it again and again
     try:
         return asyncio.run(daemon.run(settings, once=args.once, from_start=args.from_start))
     except KeyboardInterrupt:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -129,6 +131,41 @@ class GisClient:
 
     async def extension_state(self, extension: str) -> Any:
         return await self.get(reqtype="info", info="extstate", ext=extension)
+
+    async def download_recording(self, recording_id: str, target: Path, *, limit: int) -> str:
+        """``info=recording&id=..``: the audio streamed into ``target`` (written as ``target.part``, renamed
+        when complete); returns its Content-Type. An answer that is not audio (JSON, an HTML page, text) or
+        is larger than ``limit`` bytes is a GisError and leaves no file."""
+        query = {"key": self.credentials.key, "tenant": self.credentials.tenant, "reqtype": "INFO",
+                 "info": "recording", "id": recording_id}
+        partial = target.with_name(target.name + ".part")
+        self.requests += 1
+        try:
+            async with self._client.stream("GET", self.url, params=query) as response:
+                kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+                if response.status_code != 200 or kind.startswith(("text/", "application/json")):
+                    head = (await response.aread())[:120].decode("utf-8", "replace")
+                    raise GisError(f"recording {recording_id}: HTTP {response.status_code} {kind or 'no type'}: "
+                                   f"{self.credentials.scrub(head)!r}")
+                size = 0
+                with partial.open("wb") as out:
+                    async for chunk in response.aiter_bytes(64 * 1024):
+                        size += len(chunk)
+                        if size > limit:
+                            raise GisError(f"recording {recording_id} is larger than {limit} bytes")
+                        out.write(chunk)
+                if size == 0:
+                    raise GisError(f"recording {recording_id}: an empty answer")
+                os.replace(partial, target)
+                return kind or "application/octet-stream"
+        except httpx.HTTPError as exc:
+            self.failures += 1
+            raise GisError(self.credentials.scrub(f"{type(exc).__name__}: {exc}")) from None
+        except GisError:
+            self.failures += 1
+            raise
+        finally:
+            partial.unlink(missing_ok=True)
 
     async def dial(self, extension: str, number: str, **options: str) -> Any:
         return await self.get(reqtype="DIAL", source=extension, dest=number, account="SOURCE", **options)

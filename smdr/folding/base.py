@@ -71,9 +71,24 @@ class Fold:
             out: list[CallEvent] | None = None) -> list[CallEvent]:
         """The events this record gives (usually one), appended to ``out`` when given."""
         events: list[CallEvent] = [] if out is None else out
-        if not self.is_reprint(rec):
-            start, end = self.span(rec)
-            self.fold(rec, start, end, Provenance(self.source, self.layout, rec.raw, position, received_at), events)
+        if self.is_reprint(rec):
+            return events
+        # span(rec), written out: this runs for every record, and a call costs as much as the arithmetic
+        when = self._local.get(rec.when)
+        if when is None:
+            when = self.localize(rec.when)
+        stage = rec.stage
+        if stage == RINGING_STAGE:
+            start, end = when, None
+        elif rec.time_is_end:
+            start = when if "duration" in rec.unknown else when - seconds(
+                rec.duration + rec.ring + rec.held)
+            end = when if stage == FINAL_STAGE else None
+        elif stage == FINAL_STAGE and "duration" not in rec.unknown:
+            start, end = when, when + seconds(rec.duration + rec.ring + rec.held)
+        else:
+            start, end = when, None
+        self.fold(rec, start, end, Provenance(self.source, self.layout, rec.raw, position, received_at), events)
         return events
 
     # -- what a strategy implements ------------------------------------------------------------
@@ -94,7 +109,8 @@ class Fold:
     # -- shared parts --------------------------------------------------------------------------
     def identity(self, rec: Record) -> str:
         """What the call_id is made of: the record as printed, plus its resolved time when the PBX
-        printed no date (the same Avaya CM line on two days is two calls)."""
+        printed no date (the same Avaya CM line on two days is two calls). A dated record's identity is
+        its ``raw``: the hot path reads that directly."""
         return rec.raw if rec.dated else f"{rec.raw}\x1f{rec.when.isoformat()}"
 
     def is_reprint(self, rec: Record) -> bool:
@@ -108,32 +124,33 @@ class Fold:
             self._latest = latest = rec.when
         elif rec.when < latest:
             self._stepped_back = self._seq
-        before = self._seen.get(self.identity(rec))
+        before = self._seen.get(rec.raw if rec.dated else self.identity(rec))
         if before is not None and (before[2] < latest or before[1] < self._stepped_back):
             self.reprints += 1
             return True
         return False
 
     def new_call_id(self, rec: Record) -> str:
-        key = self.identity(rec)
-        count = self._note_seen(key, 1)
-        return self._call_id(key, count)
+        key = rec.raw if rec.dated else self.identity(rec)
+        return self._call_id(key, self._note_seen(key, 1))
 
     def remember_seen(self, rec: Record) -> None:
         """A record folded into a call is seen too: its reprint must not open a call."""
-        self._note_seen(self.identity(rec), 0)
+        self._note_seen(rec.raw if rec.dated else self.identity(rec), 0)
 
     def _note_seen(self, key: str, opens: int) -> int:
         """Note ``key`` as seen now; returns how many calls it opened before."""
         seen = self._seen
-        count = seen[key][0] if key in seen else 0
+        before = seen.get(key)
+        count = 0 if before is None else before[0]
         if len(seen) >= _MAX_SEEN:  # keep the newer half (dicts keep insertion order)
             self._seen = seen = dict(list(seen.items())[_MAX_SEEN // 2:])
         seen[key] = (count + opens, self._seq, self._latest or datetime.min)
         return count
 
     def span(self, rec: Record) -> tuple[datetime, datetime | None]:
-        """Start and end, aware in the configured zone (the printed minute is localized once, cached)."""
+        """Start and end, aware in the configured zone (the printed minute is localized once, cached).
+        ``add`` works the same out inline; tests/test_folding.py checks that the two agree."""
         when = self._local.get(rec.when)
         if when is None:
             when = self.localize(rec.when)

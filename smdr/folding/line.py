@@ -69,15 +69,13 @@ class LineFold(Fold):
             if open_calls:
                 self._close_moved_on(open_calls, start, events)
         final = rec.stage == FINAL_STAGE
-        call = OpenCall(self.new_call_id(rec), line, rec.phone or "", rec.direction, start, end, rec.stage,
-                        rec.event, rec.duration if final else 0, rec.agent, provenance, ring=rec.ring)
-        if line:
-            self._remember(line, call)
-        events.append(CallEvent(
-            call.call_id, call.direction, rec.event, call.agent, call.phone or None, call.talk,
-            rec.billduration, self.gateway, line or rec.linename, None, start, end if final else None,
-            provenance))
-        return
+        call_id, talk = self.new_call_id(rec), rec.duration if final else 0
+        if line:  # a call without a line is never folded: nothing to remember of it
+            self._remember(line, OpenCall(call_id, line, rec.phone or "", rec.direction, start, end, rec.stage,
+                                          rec.event, talk, rec.agent, provenance, ring=rec.ring))
+        events.append(CallEvent(call_id, rec.direction, rec.event, rec.agent, rec.phone or None, talk,
+                                rec.billduration, self.gateway, line or rec.linename, None, start,
+                                end if final else None, provenance))
 
     def _match_open(self, calls: list[OpenCall], rec: Record, start: datetime) -> OpenCall | None:
         """Rules 1 and 3: the open call on this line that started with this record."""

@@ -18,6 +18,15 @@ def content_type(path: Path) -> str:
     return _AUDIO_TYPES.get(suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
 
+def suffix_for(kind: str) -> str:
+    """The file suffix that ``content_type`` reads back as ``kind`` (``.bin`` for an unknown type)."""
+    kind = kind.split(";")[0].strip().lower()
+    for suffix, known in _AUDIO_TYPES.items():
+        if known == kind:
+            return suffix
+    return mimetypes.guess_extension(kind) or ".bin"
+
+
 def file_response(request: Request, path: Path) -> Response:
     """200 with the whole file, 206 with the requested range, 416 for a range that is malformed or
     outside the file. A list of ranges (``bytes=0-1,5-9``) is answered with the whole file, as RFC 9110

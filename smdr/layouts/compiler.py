@@ -38,6 +38,7 @@ class _Generator:
     def __init__(self, spec: LayoutSpec, date_order: str) -> None:
         self.spec, self.date_order = spec, date_order
         self.lines: list[str] = []
+        self.prelude: list[str] = []  # module-level names the function uses, made once at compile time
 
     def emit(self, text: str, indent: int = 1) -> None:
         self.lines.append("    " * indent + text)
@@ -61,14 +62,14 @@ class _Generator:
         self._outputs()
         self._rules()
         self._build()
-        return "\n".join(self.lines) + "\n"
+        return "\n".join(self.prelude + self.lines) + "\n"
 
     def _skips(self) -> None:
         for skip in self.spec.skips:
             if skip.op == "blank":
                 if not skip.value:
                     continue
-                test = "not t.strip()"
+                test = "not t"  # t is right-stripped: empty exactly when the record is blank
             elif skip.op == "startswith":
                 test = f"t.lstrip().startswith({tuple(v.lstrip() for v in skip.value)!r})"
             elif skip.op == "contains":
@@ -118,8 +119,11 @@ class _Generator:
                 start = None
         if not gaps:
             return
-        test = " or ".join(f"s[{a}:{b}] != {' ' * (b - a)!r}" for a, b in gaps)
-        self.emit(f"if {test}:")
+        # one C call for all of them: the single blank columns by index, wider gaps by slice
+        items = ", ".join(str(a) if b - a == 1 else f"slice({a}, {b})" for a, b in gaps)
+        blank = tuple(" " * (b - a) for a, b in gaps)
+        self.prelude.append(f"_gaps = _itemgetter({items})")
+        self.emit(f"if _gaps(s) != {blank if len(gaps) > 1 else blank[0]!r}:")
         self.emit("raise RecordRejected('misaligned', 'text between the columns of the layout: the record "
                   "is not laid out as this layout says')", 2)
 
@@ -162,9 +166,10 @@ class _Generator:
             self.emit("if when is None:")
             self.emit("when = _slow_datetime(r_datetime)", 2)
         elif "date" in fields:
-            self.emit("when = _when.get((r_date, r_time))")
+            key = self._when_key()
+            self.emit(f"when = _when.get({key})")
             self.emit("if when is None:")
-            self.emit("when = _slow_when(r_date, r_time)", 2)
+            self.emit(f"when = _slow_when(r_date, r_time, {key})", 2)
         elif "time" not in fields:  # time_from: received: no time of day printed (Avaya CM LSU)
             self.emit("when = _ctx.received_moment()")
         else:  # no date printed: the last date record's, or the received date (midnight noticed)
@@ -190,6 +195,16 @@ class _Generator:
                 self.emit(f"f_{f.name} = _phone(r_{f.name})")
             else:
                 self.emit(f"f_{f.name} = r_{f.name}.strip()")
+
+    def _when_key(self) -> str:
+        """The memo key of a record's date and time: one string where the columns are fixed (the two
+        fields and the blank between them in one slice when nothing else lies there), else a pair."""
+        if self.spec.format != "fixed":
+            return "(r_date, r_time)"
+        fields = self.spec.fields
+        first, last = min(fields["date"].first, fields["time"].first), max(fields["date"].last, fields["time"].last)
+        inside = [f for f in fields.values() if f.name not in ("date", "time") and f.first <= last and f.last >= first]
+        return "r_date + r_time" if inside else f"s[{first}:{last + 1}]"
 
     def _outputs(self) -> None:
         spec = self.spec
@@ -220,8 +235,10 @@ class _Generator:
         body_indent = 3 if tests else 2
         if tests:
             self.emit(f"if {' and '.join(tests)}:", 2)
+        used = {part[1:-1] for value in rule.assignments.values() if isinstance(value, str)
+                for part in re.findall(r"\{[^{}]*\}", value)}
         for (rr, c) in sorted(set(groups.values())):
-            for g in [g for g, pos in groups.items() if pos == (rr, c)]:
+            for g in [g for g, pos in groups.items() if pos == (rr, c) and g in used]:
                 self.emit(f"g_{g} = (m{rr}_{c}.group({g!r}) or '').strip()", body_indent)
         for key, value in rule.assignments.items():
             self.emit(f"o_{key} = {self._value(key, value, groups)}", body_indent)
@@ -283,7 +300,16 @@ class _Generator:
                 exprs.append(repr(part))
         if key in _INT_OUTPUTS:
             return self._int_sum(key, parts, groups)
-        return " + ".join(e if e.startswith("'") or e.startswith('"') else f"str({e})" for e in exprs)
+        return " + ".join(e if e.startswith(("'", '"')) or self._is_text(e) else f"str({e})" for e in exprs)
+
+    def _is_text(self, expr: str) -> bool:
+        """A generated name that always holds a str (a regex group, a text field or output)."""
+        kind, _, name = expr.partition("_")
+        if kind == "g":
+            return True
+        if kind == "f":
+            return self.spec.fields[name].type not in _INT_TYPES
+        return kind == "o" and name not in _INT_OUTPUTS and name not in ("billduration", "continues", "more")
 
     def _int_sum(self, key: str, parts: list[str], groups: dict[str, Any]) -> str:
         """``'{a}'`` or ``'{a} + {b}'``: the seconds of one reference, or of several added up (IP Office:

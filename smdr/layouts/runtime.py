@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import re
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from . import fields as conv
@@ -26,7 +27,7 @@ def namespace(spec: LayoutSpec, order: str, ctx: ParserContext, skipped: dict[st
     ns: dict[str, Any] = {
         "Record": Record, "RecordRejected": RecordRejected, "_skipped": skipped,
         "_default_event": _DEFAULT_EVENT, "_csv_reader": csv.reader, "_header": {}, "_ctx": ctx,
-        "_json_record": json_record, "_json_at": value_at,
+        "_json_record": json_record, "_json_at": value_at, "_itemgetter": itemgetter,
     }
     for i, record in enumerate(spec.date_records):
         ns[f"_dr{i}"] = re.compile(record.pattern)
@@ -55,9 +56,9 @@ def namespace(spec: LayoutSpec, order: str, ctx: ParserContext, skipped: dict[st
                 ns[f"_rx{r}_{c}"] = re.compile(cond.value)
     if spec.format == "regex":
         ns["_pattern"] = re.compile(spec.pattern or "")
-    when_cache: dict[tuple[str, str], datetime] = {}
+    when_cache: dict[object, datetime] = {}
 
-    def slow_when(date_text: str, time_text: str) -> datetime:
+    def slow_when(date_text: str, time_text: str, key: object) -> datetime:
         cache = True
         try:
             day = conv.parse_date(date_text, order)
@@ -77,7 +78,7 @@ def namespace(spec: LayoutSpec, order: str, ctx: ParserContext, skipped: dict[st
         if cache:
             if len(when_cache) >= _CACHE_LIMIT:
                 when_cache.clear()
-            when_cache[(date_text, time_text)] = value
+            when_cache[key] = value
         return value
 
     ns["_when"], ns["_slow_when"] = when_cache, slow_when

@@ -21,6 +21,7 @@ import logging
 import os
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from ..backoff import backoff_delay
@@ -28,6 +29,8 @@ from ..cti.dialing import DialError, DialResult
 from ..cti.gis_api import GisClient, GisCredentials, GisError, record_uid, records_in
 from ..cti.seen_store import SeenStore
 from ..errors import TransportClosed, TransportError
+from ..layouts.jsoncut import parse_path, value_at
+from ..model import CallEvent
 from ..normalize import zone
 from .base import Transport
 from .urls import merge_options, option_bool, option_float, parse_url
@@ -35,13 +38,15 @@ from .urls import merge_options, option_bool, option_float, parse_url
 log = logging.getLogger("smdr.transport.gis")
 
 GIS_OPTIONS = ("key", "tenant", "tls", "interval", "overlap", "backfill", "tz", "timeout", "id_field", "records",
-               "info", "state_path", "dial", "autoanswer", "recording")
+               "info", "state_path", "dial", "autoanswer", "recording", "recordings", "recording_field",
+               "recording_id_field")
 KEY_ENV, TENANT_ENV = "SMDR_GIS_KEY", "SMDR_GIS_TENANT"
 _CURSOR = "window_end"
 
 
 class GisTransport(Transport):
     keeps_state = True   # the config gives it a state_path in the data directory
+    recordings = True    # hands out the PBX's recordings by id (``recordings=0``: not)
 
     def __init__(self, url: str, **overrides: Any) -> None:
         super().__init__(url)
@@ -63,6 +68,9 @@ class GisTransport(Transport):
         self.can_dial = option_bool(url, options, "dial", True)
         self.dial_options = {name: "yes" for name in ("autoanswer", "recording")
                              if option_bool(url, options, name, False)}
+        self.recordings = option_bool(url, options, "recordings", True)
+        self.recording_field = parse_path(str(options.get("recording_field") or "recordingfile"))
+        self.recording_id_field = parse_path(str(options.get("recording_id_field") or ""))
         self._client: GisClient | None = None
         self._seen: SeenStore | None = None
         self._handed: list[str] = []          # ids of the chunk read() returned last
@@ -155,6 +163,28 @@ class GisTransport(Transport):
         seen, self._seen = self._seen, None
         if seen is not None:
             seen.close()
+
+    # -- recordings (served through smdr.cti.gis_recordings) -------------------------------------
+
+    def recording_id(self, event: CallEvent) -> str | None:
+        """The id to fetch the recording of this event's record by, or None when the record names none."""
+        if not self.recordings or event.provenance is None:
+            return None
+        try:
+            record = json.loads(event.provenance.raw)
+        except ValueError:
+            return None
+        if not isinstance(record, dict) or value_at(record, self.recording_field).strip() in ("", "0", "false"):
+            return None
+        if self.recording_id_field:
+            return value_at(record, self.recording_id_field).strip() or None
+        return record_uid(record, self.id_field)
+
+    async def download_recording(self, recording_id: str, target: Path, *, limit: int) -> str:
+        client = self._client
+        if client is None:
+            raise GisError("the GIS source is not connected")
+        return await client.download_recording(recording_id, target, limit=limit)
 
     # -- the dialer ------------------------------------------------------------------------------
 

@@ -1,0 +1,161 @@
+"""Before/after: this checkout against an earlier commit, interleaved in one run, as median ratios.
+
+    python bench/compare.py engine  [--baseline REF] [-n 300000] [--rounds 5]
+    python bench/compare.py jsonl   [--baseline REF] [-n 300000] [--rounds 5]
+    python bench/compare.py startup [--baseline REF] [--rounds 15]
+
+The machine is shared (2 cores, other work running), so an absolute figure says little from one run
+to the next. Each round runs the baseline (``git archive REF`` into a temporary folder) and this
+checkout one after the other, in fresh processes, alternating which goes first; the figure is the
+median of the rounds and the ratio is new/baseline of those medians. Time is CPU time (the
+process's user + system seconds), not wall time: on a loaded machine wall time mostly measures the
+wait for a core, CPU time what the code costs.
+
+- engine: bytes -> call events (framer, compiled layout, normalizer, fold) over a KX-TDA stream of
+  ``-n`` call records (bench/panasonic_stream.py seed 1), call records per second (the fastest of
+  three passes in each process).
+- jsonl: ``smdr parse FILE --layout panasonic-kx-tda -o FILE.jsonl`` on the same stream, the whole
+  process (start-up included), call records per second; the two outputs must be byte-identical.
+- startup: ``smdr --help`` and ``smdr parse`` of a 10-line capture, milliseconds, beside
+  ``python -c pass`` measured in the same rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+from io import BytesIO
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import panasonic_stream
+
+LAYOUT = "panasonic-kx-tda"
+# run in a child with the tree under test first on sys.path: prints call records and seconds
+ENGINE_CHILD = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from smdr.pipeline import SourceSpec, make_decoder
+best = float("inf")
+for _ in range(3):  # the fastest of three passes: the one least disturbed by the machine's other work
+    decoder = make_decoder(SourceSpec(name="bench", url="", layout=sys.argv[3]))
+    start = time.process_time()
+    with open(sys.argv[2], "rb") as handle:
+        while chunk := handle.read(1 << 16):
+            decoder.feed(chunk)
+    decoder.finish()
+    best = min(best, time.process_time() - start)
+stats = decoder.stats
+print(stats.records - sum(stats.skipped.values()) - sum(stats.quarantined.values()), best)
+"""
+
+def export(ref: str, into: Path) -> Path:
+    data = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=BytesIO(data)) as archive:
+        archive.extractall(into, filter="data")
+    return into
+
+
+def env_for(root: Path) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": ""}
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(cmd: list[str], root: Path, cwd: Path) -> float:
+    """CPU seconds (user + system) the command used."""
+    start = children_cpu()
+    subprocess.run(cmd, check=True, env=env_for(root), cwd=cwd, stdout=subprocess.DEVNULL)
+    return children_cpu() - start
+
+
+def engine_rate(root: Path, path: Path) -> float:
+    out = subprocess.run([sys.executable, "-c", ENGINE_CHILD, str(root), str(path), LAYOUT], check=True,
+                         capture_output=True, text=True, env=env_for(root), cwd=root).stdout.split()
+    return int(out[0]) / float(out[1])
+
+
+def jsonl_rate(root: Path, path: Path, records: int) -> float:
+    out = path.with_name(f"{root.name}.jsonl")
+    cmd = [sys.executable, "-m", "smdr", "parse", str(path), "--layout", LAYOUT, "--source", "bench", "-o", str(out)]
+    return records / timed(cmd, root, root)
+
+
+def interleave(rounds: int, trees: dict[str, Path], measure) -> dict[str, list[float]]:
+    results: dict[str, list[float]] = {name: [] for name in trees}
+    for name, root in trees.items():  # warm-up, not counted: byte-code caches, page cache
+        measure(name, root)
+    for r in range(rounds):
+        order = list(trees) if r % 2 == 0 else list(reversed(trees))
+        for name in order:
+            results[name].append(measure(name, trees[name]))
+    return results
+
+
+def report(results: dict[str, list[float]], unit: str, higher_is_better: bool = True) -> None:
+    medians = {name: statistics.median(values) for name, values in results.items()}
+    for name, values in results.items():
+        print(f"{name:>10}: median {medians[name]:12,.1f} {unit}   runs: " + " ".join(f"{v:,.1f}" for v in values))
+    if "baseline" in medians and "new" in medians:
+        ratio = medians["new"] / medians["baseline"]
+        print(f"ratio new/baseline: {ratio:.3f}" + ("" if higher_is_better else f"  ({1 / ratio:.2f}x faster)"))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=("engine", "jsonl", "startup"))
+    parser.add_argument("--baseline", default="8b367f5",
+                        help="git ref to compare with (default: main before the issue 11 engine work)")
+    parser.add_argument("-n", "--records", type=int, default=300_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        trees = {"baseline": export(args.baseline, work / "baseline"), "new": ROOT}
+        print(f"baseline {args.baseline} vs this checkout, {args.rounds} interleaved rounds")
+        if args.what == "startup":
+            return startup(trees, work, args.rounds)
+        path = work / "stream.smdr"
+        panasonic_stream.write(path, args.records, seed=1)
+        if args.what == "engine":
+            report(interleave(args.rounds, trees, lambda _n, root: engine_rate(root, path)), "records/s")
+            return 0
+        report(interleave(args.rounds, trees, lambda _n, root: jsonl_rate(root, path, args.records)), "records/s")
+        same = path.with_name("baseline.jsonl").read_bytes() == path.with_name(f"{ROOT.name}.jsonl").read_bytes()
+        print(f"outputs byte-identical: {same}")
+        return 0 if same else 1
+
+
+def startup(trees: dict[str, Path], work: Path, rounds: int) -> int:
+    capture = work / "ten.smdr"
+    with open(capture, "wb") as handle:
+        handle.write(b"".join(list(panasonic_stream.generate(8, seed=1))))
+    lines = capture.read_bytes().splitlines()
+    print(f"capture: {len(lines)} lines")
+    python = {"python -c pass": [sys.executable, "-c", "pass"]}
+    cases = {"--help": ["--help"], "parse 10 lines": ["parse", str(capture), "--layout", LAYOUT, "--source", "x"]}
+    for label, extra in cases.items():
+        print(f"smdr {label} (ms):")
+        everything = {**trees, **{k: ROOT for k in python}}
+
+        def measure(name: str, root: Path, extra: list[str] = extra) -> float:
+            return 1000 * timed(python.get(name, [sys.executable, "-m", "smdr", *extra]), root, work)
+
+        report(interleave(rounds, everything, measure), "ms", higher_is_better=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""Start-up: ``smdr --help`` lists every command without importing them; ``smdr X`` imports X only."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from smdr.cli.commands import COMMANDS, named_in
+from smdr.cli.main import build_parser
+
+
+def test_the_command_table_says_what_each_module_registers() -> None:
+    parser = build_parser()  # every module in full
+    action = next(a for a in parser._actions if a.dest == "command")
+    registered = {choice.dest: choice.help for choice in action._choices_actions}
+    assert registered == {name: help_line for name, (_module, help_line) in COMMANDS.items()}
+
+
+def test_the_command_is_the_first_word_that_is_not_an_option() -> None:
+    assert named_in(["-v", "parse", "x.smdr", "--layout", "run"]) == "parse"
+    assert named_in(["--help"]) is None
+    assert named_in(["parsee"]) is None
+    assert named_in(["--", "parse"]) is None
+
+
+def loaded_after(argv: list[str]) -> set[str]:
+    code = ("import sys\nfrom smdr.cli.main import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+            "print(' '.join(sorted(sys.modules)), file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=60)
+    return set(done.stderr.split()[-1000:])
+
+
+def test_help_imports_no_command_and_a_command_imports_only_its_own() -> None:
+    top = loaded_after(["--help"])
+    assert "smdr.cli.main" in top
+    assert not {f"smdr.cli.{module}" for module, _ in COMMANDS.values()} & top
+    assert not {"httpx", "asyncio", "yaml"} & top
+    layouts = loaded_after(["layouts", "--help"])
+    assert "smdr.cli.layouts" in layouts and "smdr.cli.run" not in layouts and "smdr.cli.crm_sim" not in layouts
