@@ -39,6 +39,14 @@ class EventSink(Protocol):
     async def aclose(self) -> None: ...
 
 
+async def emit_one_by_one(sink: EventSink, events: list[CallEvent]) -> None:
+    """``emit_many`` for a sink with no transaction: each taken from ``events`` once emitted, so a retry
+    after an error goes on with the rest."""
+    while events:
+        await sink.emit(events[0])
+        del events[0]
+
+
 class _WrittenAtOnce:
     """A sink that keeps nothing back (no queue) and the sources' states in memory only: it has no
     transaction to put them in, so a restart does not parse the journal again."""
@@ -49,9 +57,7 @@ class _WrittenAtOnce:
         raise NotImplementedError
 
     async def emit_many(self, events: list[CallEvent]) -> None:
-        while events:
-            await self.emit(events[0])
-            del events[0]
+        await emit_one_by_one(self, events)
 
     def backlog(self) -> int:
         return 0
