@@ -1,6 +1,7 @@
 """Popup latency benchmark: a ringing record on the serial line -> its ProcessCDR at the CRM.
 
     python bench/popup.py [-n 1000] [--pause-ms 20-50] [--backlog 2000] [--backlog-popups 300] [--tapi-popups 300]
+                          [--burst 100000] [--burst-popups 300]
 
 Starts the CRM simulator (``smdr crm-sim``), a socat pseudo-terminal pair standing in for the PBX's
 serial cable, and the connector (``smdr run``) reading the far end as ``serial://<pty>?baudrate=9600``.
@@ -16,6 +17,11 @@ its buffer when the link comes back), and while the connector is still deliverin
 behind the backlog. Only the popups that reached crm-sim before the last backlog event did are counted
 as "during the backlog".
 
+Phase 4 (``--burst``): a second source of the same connector (``tcp-listen://``) receives 100,000
+answered CDRs in one TCP stream (a PBX dumping its buffer after a link outage) while ringing records
+go on arriving on the serial source. Counted "during the burst": popups written from the burst's first
+byte until the outbox holds all of the burst's events. Its ratio is against phase 1 (same run).
+
 A pseudo-terminal moves bytes at memory speed whatever baud rate is set; a real 9600 baud line would
 add the record's wire time (printed for reference) before its last byte is in, which the figures here
 do not include because they start at the last byte. Prints figures only; nothing is asserted.
@@ -30,11 +36,14 @@ import random
 import re
 import shutil
 import signal
+import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import termios
+import threading
 import time
 import urllib.request
 from datetime import datetime, timedelta
@@ -97,6 +106,7 @@ class Bench:
         self.pty_fd: int | None = None
         self.connector: subprocess.Popen | None = None
         self.connector_log = workdir / "connector.log"
+        self.burst_port = _free_port()
 
     def start_crmsim(self) -> None:
         out = open(self.workdir / "crm-sim.out", "w+", encoding="utf-8")
@@ -142,6 +152,9 @@ class Bench:
             "  - name: pbx\n"
             "    device: panasonic-kx-tda\n"
             f"    url: serial://{far}?baudrate={BAUD}\n"
+            "  - name: burst\n"
+            "    device: panasonic-kx-tda\n"
+            f"    url: tcp-listen://127.0.0.1:{self.burst_port}\n"
             "crm:\n"
             f"  url: http://127.0.0.1:{self.port}{ENDPOINT_PATH}\n"
             f"  secretkey: \"{SECRET}\"\n", encoding="utf-8")
@@ -216,6 +229,12 @@ class Bench:
                     process.wait(5)
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def _env() -> dict[str, str]:
     path = os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))
     return {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path}
@@ -282,6 +301,64 @@ def tapi_phase(bench: Bench, workdir: Path, count: int, pause: tuple[float, floa
         print(f"  p50 TAPI / p50 serial (phase 1, same run): {statistics.median(values) / serial_p50:.2f}")
 
 
+def outbox_events(workdir: Path, gateway: str) -> int:
+    """How many events of ``gateway`` the connector's outbox holds (a reader beside its writer)."""
+    path = workdir / "data" / "outbox.sqlite3"
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    try:
+        row = conn.execute("SELECT COUNT(*) FROM events WHERE json_extract(payload, '$.gateway') = ?",
+                           (gateway,)).fetchone()
+        return int(row[0])
+    finally:
+        conn.close()
+
+
+def burst_phase(bench: Bench, workdir: Path, count: int, popups: int, first_index: int,
+                pause: tuple[float, float], rng: random.Random, idle: list[float]) -> None:
+    """Phase 4: popups on the serial source while the tcp-listen source ingests ``count`` records."""
+    before = bench.stored()
+    data = backlog_records(count, datetime.now() - timedelta(days=2))
+    ingested = threading.Event()
+    times: dict[str, float] = {}
+
+    def send() -> None:
+        with socket.create_connection(("127.0.0.1", bench.burst_port), timeout=30) as sock:
+            times["first_byte"] = time.time()
+            sock.sendall(data)
+            times["last_byte"] = time.time()
+            deadline = time.monotonic() + SETTLE_TIMEOUT * 5
+            while time.monotonic() < deadline and outbox_events(workdir, "burst") < count:
+                time.sleep(0.05)
+            times["ingested"] = time.time()
+            ingested.set()
+            time.sleep(0.5)  # the connector reads the end of the stream as a lost link; no matter here
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    written: dict[str, float] = {}
+    index = first_index
+    while not ingested.is_set() and len(written) < popups:
+        record, phone = ringing_record(index, datetime.now())
+        written[phone] = bench.write(record)
+        index += 1
+        time.sleep(rng.uniform(*pause))
+    sender.join(SETTLE_TIMEOUT * 6)
+    settled = bench.wait_for(before["popups"] + len(written))
+    values = latencies(bench.get("/events")["events"][before["events"]:], written)
+    end = times.get("ingested", time.time())
+    during = [ms for phone, ms in values.items() if written[phone] <= end]
+    print(f"phase 4: {count} answered CDRs in one TCP stream on a second source (tcp-listen), ringing records "
+          f"on the serial one meanwhile")
+    print(f"  burst: sent in {times.get('last_byte', end) - times.get('first_byte', end):.1f} s, all "
+          f"{count} in the outbox {end - times.get('first_byte', end):.1f} s after its first byte"
+          f"{'' if settled else ' [timed out waiting for the popups]'}")
+    report("  popups written during the burst's ingest:", during, len(written))
+    if during and idle:
+        print(f"  p99 during the burst / p99 idle (phase 1, same run): "
+              f"{percentile(during, .99) / percentile(idle, .99):.2f}; "
+              f"p50: {percentile(during, .50) / percentile(idle, .50):.2f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", "--popups", type=int, default=1000, help="ringing records in phase 1 (default 1000)")
@@ -293,6 +370,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="crm-sim latency in phase 2, so that the backlog lasts (default 60)")
     parser.add_argument("--tapi-popups", type=int, default=300,
                         help="incoming calls through the fake tapi32 (tapi:// source), 0: skip (default 300)")
+    parser.add_argument("--burst", type=int, default=100_000,
+                        help="answered CDRs a second source receives in one burst in phase 4, 0: skip "
+                             "(default 100000)")
+    parser.add_argument("--burst-popups", type=int, default=300,
+                        help="at most this many ringing records during the burst (default 300)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, outbox, crm db)")
     args = parser.parse_args(argv)
@@ -359,6 +441,11 @@ def main(argv: list[str] | None = None) -> int:
         print()
         if args.tapi_popups:
             tapi_phase(bench, workdir, args.tapi_popups, pause, rng, statistics.median(phase1.values()))
+            print()
+        if args.burst:
+            bench.set_latency(0)
+            burst_phase(bench, workdir, args.burst, args.burst_popups, args.popups + args.backlog_popups, pause,
+                        rng, list(phase1.values()))
             print()
         print(f"connector log, outbox and crm-sim db in {workdir}" if args.keep else "")
     finally:

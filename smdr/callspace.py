@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 
 from .evidence import line_key, same_line, same_number
 from .model import FINAL_EVENTS, RINGING, UNKNOWN_PHONE, CallEvent
-from .sinks import EventSink
+from .sinks import EventSink, emit_one_by_one
 
 DEFAULT_WINDOW = 150.0
 _MAX_CALLS = 4096
@@ -141,6 +141,9 @@ class SpaceSink:
         routed = self.space.route(self.source, event, self.lines)
         if routed is not None:
             await self.sink.emit(routed)
+
+    async def emit_many(self, events: list[CallEvent]) -> None:
+        await emit_one_by_one(self, events)
 
     async def commit_chunk(self, source: str, events: list[CallEvent], state: str) -> None:
         routed = [r for r in (self.space.route(self.source, e, self.lines) for e in events) if r is not None]

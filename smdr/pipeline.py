@@ -67,8 +67,10 @@ def make_decoder(spec: SourceSpec, quarantine: Quarantine | None = None) -> Deco
                    max_record=spec.max_record, fold=info.fold, context=context)
 
 
-async def _emit(sink: EventSink, event: CallEvent, source: str) -> None:
-    await _deliver(lambda: sink.emit(event), source)
+async def _emit(sink: EventSink, events: list[CallEvent], source: str) -> None:
+    pending = list(events)  # emit_many takes them from this list: a retry goes on with the rest
+    if pending:
+        await _deliver(lambda: sink.emit_many(pending), source)
 
 
 async def _deliver(call: Callable[[], Awaitable[None]], source: str) -> None:
@@ -160,27 +162,24 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
                 watcher.got_bytes(len(chunk), now)
                 watcher.got_records(decoder.position, decoder.events, now)
                 watcher.check_clock(events, received)
-            for event in events:
-                if status is not None:
+            if status is not None:
+                for event in events:
                     status.saw_event(spec.name, event)
-                if journal is None:
-                    await _emit(sink, event, spec.name)
+            if journal is None:
+                await _emit(sink, events, spec.name)
             if replay is not None:
                 replay.advanced(chunk, decoder.position, durable=not sink.in_memory())
-        for event in decoder.finish():
-            await _emit(sink, event, spec.name)
+        await _emit(sink, decoder.finish(), spec.name)
         if decoder.tick_interval:  # a finite replay: what the timers decide once the line is quiet
             settled = transport.clock(tz) + timedelta(seconds=decoder.settle_seconds)
-            for event in decoder.tick(settled):
-                await _emit(sink, event, spec.name)
+            await _emit(sink, decoder.tick(settled), spec.name)
         if replay is not None:
             replay.finished(decoder.position, durable=not sink.in_memory())
 
     async def tick(interval: float) -> None:
         while True:
             await asyncio.sleep(interval)
-            for event in decoder.tick(transport.clock(tz)):
-                await _emit(sink, event, spec.name)
+            await _emit(sink, decoder.tick(transport.clock(tz)), spec.name)
 
     task = asyncio.create_task(consume(), name=f"source {spec.name}")
     ticker = asyncio.create_task(tick(decoder.tick_interval), name=f"timer {spec.name}") if (

@@ -14,6 +14,11 @@ class EventSink(Protocol):
 
     async def emit(self, event: CallEvent) -> None: ...
 
+    async def emit_many(self, events: list[CallEvent]) -> None:
+        """``emit`` of each, in order (the outbox: in one transaction). ``events`` is emptied as they
+        are taken, so that a caller retrying after an error goes on with the ones not taken yet."""
+        ...
+
     def backlog(self) -> int:
         """Events accepted but not yet where they go (the outbox's queue); 0 for a plain writer."""
         ...
@@ -34,6 +39,14 @@ class EventSink(Protocol):
     async def aclose(self) -> None: ...
 
 
+async def emit_one_by_one(sink: EventSink, events: list[CallEvent]) -> None:
+    """``emit_many`` for a sink with no transaction: each taken from ``events`` once emitted, so a retry
+    after an error goes on with the rest."""
+    while events:
+        await sink.emit(events[0])
+        del events[0]
+
+
 class _WrittenAtOnce:
     """A sink that keeps nothing back (no queue) and the sources' states in memory only: it has no
     transaction to put them in, so a restart does not parse the journal again."""
@@ -42,6 +55,9 @@ class _WrittenAtOnce:
 
     async def emit(self, event: CallEvent) -> None:
         raise NotImplementedError
+
+    async def emit_many(self, events: list[CallEvent]) -> None:
+        await emit_one_by_one(self, events)
 
     def backlog(self) -> int:
         return 0

@@ -78,8 +78,9 @@ class SourceJournal:
         return events
 
     async def _emit_all(self, events: list[CallEvent]) -> None:
-        for event in events:
-            await self._deliver(lambda event=event: self.sink.emit(event))
+        pending = list(events)  # emit_many takes them from this list: a retry goes on with the rest
+        if pending:
+            await self._deliver(lambda: self.sink.emit_many(pending))
 
     def _state(self, offset: int) -> str:
         open_calls = tracker_state.to_json(self.decoder.tracker)

@@ -203,3 +203,11 @@ def test_metrics_text_format() -> None:
     assert 'smdr_quarantined_total{kind="rejected"} 2' in text and "smdr_uptime_seconds 5.5" in text
     assert "smdr_source_clock_offset_seconds{" not in text  # no record yet: no sample, not a zero
     json.dumps(snapshot)
+
+
+def test_the_silence_check_says_when_it_is_next_due_and_never_without_an_alarm() -> None:
+    source = SourceStatus("pbx", "tcp://pbx:2300", "panasonic-kx-tda", silent_after=600)
+    assert source.check_silence(now=1000.0 + 100, started=1000.0) == pytest.approx(500)
+    assert source.check_silence(now=1000.0 + 601, started=1000.0) == 600  # raised: next after bytes and silence
+    quiet = SourceStatus("pbx", "tcp://pbx:2300", "panasonic-kx-tda")  # no silent_minutes: no timer at all
+    assert quiet.check_silence(now=5000.0, started=1000.0) is None

@@ -22,7 +22,7 @@ from urllib.parse import quote, quote_plus, urlsplit
 import httpx
 
 from ..errors import CrmAuthError, CrmRejected, CrmUnavailable
-from ..model import CallEvent
+from ..model import RINGING, CallEvent
 from ..transports.urls import redact as redact_url
 from .settings import CrmSettings
 
@@ -87,20 +87,30 @@ def redact(text: str) -> str:
 class GenericClient:
     """ProcessCDR / SearchPBX client. One instance per process; close it with ``aclose()``."""
 
-    def __init__(self, settings: CrmSettings, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, settings: CrmSettings, *,
+                 transport_factory: Callable[[httpx.Limits], httpx.AsyncBaseTransport] | None = None) -> None:
         REDACTOR.add(settings.secretkey)
         credentials = urlsplit(settings.url).password
         if credentials:  # https://user:password@crm/...: the password is a secret too
             REDACTOR.add(credentials)
         self.settings = settings
         self._base = settings.url.rstrip("/")
-        pool = settings.concurrency + EXTRA_CONNECTIONS
-        self._http = httpx.AsyncClient(
+        # Two pools: the call records' (crm.concurrency connections) and the popups' (ringing, SearchPBX),
+        # so a popup never waits for a connection a call record holds. httpcore looks at every connection
+        # of a pool for every request: a pool no larger than its traffic needs is also the cheaper one.
+        self._http = self._pool(settings, settings.concurrency, transport_factory)
+        self._popup_http = self._pool(settings, EXTRA_CONNECTIONS, transport_factory)
+
+    @staticmethod
+    def _pool(settings: CrmSettings, size: int,
+              transport_factory: Callable[[httpx.Limits], httpx.AsyncBaseTransport] | None) -> httpx.AsyncClient:
+        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+        return httpx.AsyncClient(
             timeout=httpx.Timeout(settings.timeout),
-            limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
+            limits=limits,
             verify=_tls_verification(settings),
             follow_redirects=False,  # a redirect would resend the secret somewhere we did not configure
-            transport=transport,
+            transport=transport_factory(limits) if transport_factory is not None else None,
             headers={"User-Agent": "smdr-connector"},
         )
 
@@ -124,7 +134,7 @@ class GenericClient:
                                   unknown_agent=self.settings.unknown_agent)
         if event_name is not None:
             fields["event"] = event_name
-        body = await self._call("ProcessCDR", fields, on_sent)
+        body = await self._call("ProcessCDR", fields, on_sent, popup=event.event == RINGING)
         if body.get("success") is not True:
             _raise_refusal("ProcessCDR", body)
         record_id = body.get("result")
@@ -135,7 +145,7 @@ class GenericClient:
 
     async def search(self, phone: str, finglish: int = 0) -> dict[str, Any] | None:
         """SearchPBX: the CRM's record for ``phone``, or None when nothing matches."""
-        body = await self._call("SearchPBX", {"phone": phone, "finglish": str(finglish)})
+        body = await self._call("SearchPBX", {"phone": phone, "finglish": str(finglish)}, popup=True)
         if body.get("success") is False:
             _raise_refusal("SearchPBX", body)
         result = body.get("result")
@@ -152,6 +162,7 @@ class GenericClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        await self._popup_http.aclose()
 
     async def __aenter__(self) -> GenericClient:
         return self
@@ -159,16 +170,17 @@ class GenericClient:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    async def _call(self, method: str, fields: dict[str, str],
-                    on_sent: Callable[[], None] | None = None) -> dict[str, Any]:
+    async def _call(self, method: str, fields: dict[str, str], on_sent: Callable[[], None] | None = None, *,
+                    popup: bool = False) -> dict[str, Any]:
         form = {"secretkey": self.settings.secretkey, **fields}
         url = f"{self._base}/{method}"
         extensions = {"trace": _sent_tracer(on_sent)} if on_sent is not None else None
+        http = self._popup_http if popup else self._http
         try:
             if self.settings.method == "GET":
-                response = await self._http.get(url, params=form, extensions=extensions)
+                response = await http.get(url, params=form, extensions=extensions)
             else:
-                response = await self._http.post(url, data=form, extensions=extensions)
+                response = await http.post(url, data=form, extensions=extensions)
         except httpx.TimeoutException as exc:
             raise CrmUnavailable(f"{method}: no answer within {self.settings.timeout:g} s "
                                  f"({type(exc).__name__})") from None

@@ -25,7 +25,7 @@ from urllib.parse import quote
 from ..httpd import HttpError, LinkSigner, Request, Response, Router
 from ..httpd.files import file_response, suffix_for
 from ..model import FINAL_EVENTS, CallEvent
-from ..sinks import EventSink
+from ..sinks import EventSink, emit_one_by_one
 from .gis_api import GisError
 
 log = logging.getLogger("smdr.gis.recordings")
@@ -170,6 +170,9 @@ class LinkingSink:
 
     async def emit(self, event: CallEvent) -> None:
         await self.inner.emit(self.links.linked(self.source, event))
+
+    async def emit_many(self, events: list[CallEvent]) -> None:
+        await emit_one_by_one(self, events)
 
     async def commit_chunk(self, source: str, events: list[CallEvent], state: str) -> None:
         await self.inner.commit_chunk(source, [self.links.linked(self.source, e) for e in events], state)

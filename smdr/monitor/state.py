@@ -88,15 +88,20 @@ class SourceStatus:
                             self.name, printed.isoformat(timespec="minutes"), received.isoformat(timespec="minutes"),
                             span(abs(offset)), self.clock_tolerance / 60)
 
-    def check_silence(self, now: float, started: float) -> None:
-        if not self.live or not self.silent_after or self.silent:
-            return
+    def check_silence(self, now: float, started: float) -> float | None:
+        """Raise the alarm if it is due; the seconds until it could next be due (None: never)."""
+        if not self.live or not self.silent_after:
+            return None
+        if self.silent:  # the next alarm needs bytes first, then silent_after of silence
+            return self.silent_after
         heard = self.last_byte_at or started
-        if now - heard >= self.silent_after:
-            self.silent = True
-            log.warning("%s: no byte from the PBX for %s (silent_minutes %.0f): check the link and that the PBX "
-                        "prints call records (link %s)", self.name, span(now - heard), self.silent_after / 60,
-                        self.link)
+        if now - heard < self.silent_after:
+            return heard + self.silent_after - now
+        self.silent = True
+        log.warning("%s: no byte from the PBX for %s (silent_minutes %.0f): check the link and that the PBX "
+                    "prints call records (link %s)", self.name, span(now - heard), self.silent_after / 60,
+                    self.link)
+        return self.silent_after
 
     def snapshot(self) -> dict[str, Any]:
         return {
@@ -138,13 +143,14 @@ class SiteStatus:
             "starttime": event.starttime.isoformat() if event.starttime else None})
 
     async def watch(self, stop: asyncio.Event, interval: float = WATCH_INTERVAL) -> None:
-        """The silence alarm, checked every ``interval`` seconds until ``stop``."""
+        """The silence alarm until ``stop``: checked when one could be due (at least ``interval`` apart),
+        never when no source has one (no timer on an idle connector)."""
         while not stop.is_set():
             now = time.time()
-            for source in self.sources.values():
-                source.check_silence(now, self.started)
+            due = [wait for wait in (source.check_silence(now, self.started) for source in self.sources.values())
+                   if wait is not None]
             try:
-                await asyncio.wait_for(stop.wait(), interval)
+                await asyncio.wait_for(stop.wait(), max(interval, min(due)) if due else None)
             except TimeoutError:
                 pass
 

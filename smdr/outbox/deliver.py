@@ -13,13 +13,13 @@ Design:
   whole CRM; a refused secret pauses all delivery with one error; an invalid record becomes a dead
   letter and the call's next event follows.
 - Nothing is written while a request is in flight, so after a crash the event is still queued and is
-  sent again: at least once, harmless since the CRM updates its record by call_id.
+  sent again: at least once, harmless since the CRM updates its record by call_id. A call-record task
+  goes on with the next call at once; the delivery marks follow through the writer (smdr.outbox.marks).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sqlite3
 import time
@@ -35,16 +35,17 @@ from ..crm.popup import PopupAssistant
 from ..crm.settings import CrmSettings, PopupSettings
 from ..errors import CrmAuthError, CrmError, CrmRejected
 from ..model import RINGING, CallEvent
+from .holdback import PopupHoldBack, Releaser
+from .marks import DeliveryMarks, when_written
+from .outage import CrmOutage
 from .sink import Outbox
 from .store import OutboxRow
-from .upkeep import DeliveryMark, checkpoint_in_background, prune_in_background
+from .upkeep import prune_in_background
 
 log = logging.getLogger("smdr.outbox")
 
 POPUP_LANE_SLOTS = EXTRA_CONNECTIONS
-POPUP_HOLD_BACK = 0.01  # seconds a call record waits for a popup request in flight
 STORE_RETRY = 1.0  # seconds between tries to write delivery marks the disk refused
-PROBE_INTERVAL = 2.0  # seconds between two looks at a CRM that is down (once the backoff is longer)
 
 
 @dataclass(slots=True)
@@ -79,26 +80,19 @@ class Deliverer:
         self._wake = asyncio.Event()
         self._stopping = False
         self._ringing_waiting = True  # at start, queued ringing events go before the backlog
-        self._failures = 0            # consecutive failed rounds: the shared backoff of the whole CRM
-        self._gate_until = 0.0        # no new calls start before this (time.monotonic()) while the CRM is down
+        self._outage = CrmOutage(self._store, client, crm, self._wake.set, lambda: self._stopping)
         self._horizon = crm.retry_max + 1  # a retry time further ahead: the clock was set back
         self._paused = False          # the secret was refused
         self._paused_at = 0.0
         self._pause_flag_checked = False
-        self._last_success = 0.0      # time.monotonic() of the last delivered event
-        self._outage_since = 0.0      # time.monotonic() the current outage was noticed
-        self._probe: asyncio.Task[None] | None = None
-        # Delivered (the CRM confirmed) but not yet marked on disk (a full disk): (id, record, sent, at).
-        # Kept here until written; no new delivery starts meanwhile, so nothing is sent twice.
-        self._unsaved_marks: list[DeliveryMark] = []
+        self._marks = DeliveryMarks(outbox, self._storage_failed)
         self._storage_gate = 0.0      # time.monotonic() before which the outbox is not tried again
-        self._popups_sending = 0
-        self._no_popup_sending = asyncio.Event()
-        self._no_popup_sending.set()
+        self._hold_back = PopupHoldBack()
         self._running = False
         # Listening from construction on: a ringing emitted before run() has started still gets its
         # local popup, and its delivery is picked up first when run() starts.
         outbox.add_listener(self._on_emit)
+        outbox.add_ringing_hook(self._ringing_coming)
 
     @property
     def paused(self) -> bool:
@@ -109,7 +103,6 @@ class Deliverer:
                  self._crm.method, self._crm.concurrency)
         self._running = True
         watcher = asyncio.create_task(self._wake_on(stop))
-        checkpointer = asyncio.create_task(checkpoint_in_background(self._store))
         pruner = asyncio.create_task(prune_in_background(self._store, self._keep_seconds, self._prune_interval,
                                                          self._clock))
         try:
@@ -127,19 +120,17 @@ class Deliverer:
                 self._wake.clear()
         finally:
             self._outbox.remove_listener(self._on_emit)
+            self._outbox.remove_ringing_hook(self._ringing_coming)
             watcher.cancel()
-            if self._probe is not None:
-                self._probe.cancel()
-            checkpointer.cancel()
+            self._outage.cancel()
             pruner.cancel()
             await self._finish_in_flight()
+            await self._marks.settle()
             if not self._save_marks():
                 log.error("%d delivery mark(s) could not be written (the disk is full): those events go to "
                           "the CRM once more after the restart (harmless: it updates the record of the "
-                          "call_id)", len(self._unsaved_marks))
-            await asyncio.gather(checkpointer, pruner, return_exceptions=True)
-            with contextlib.suppress(sqlite3.Error):  # the outbox may be closed already
-                self._store.defer_checkpoints(False)
+                          "call_id)", len(self._marks.unsaved))
+            await asyncio.gather(pruner, return_exceptions=True)
 
     # --- scheduling --------------------------------------------------------------------------
 
@@ -154,6 +145,10 @@ class Deliverer:
             self._ringing_waiting = True
         self._wake.set()
 
+    def _ringing_coming(self, event: CallEvent) -> Releaser | None:
+        """A ringing event is being committed: call records wait (briefly) from now, not from its task."""
+        return None if self._paused or self._stopping else self._hold_back.popup_started()
+
     def _dispatch(self) -> None:
         now = self._clock()
         if time.monotonic() < self._storage_gate or not self._save_marks():
@@ -161,7 +156,7 @@ class Deliverer:
         if self._paused:
             self._maybe_probe(now)
             return
-        if time.monotonic() < self._gate_until:
+        if self._outage.gated():
             return
         if self._ringing_waiting:
             self._ringing_waiting = False
@@ -179,27 +174,14 @@ class Deliverer:
                 if refilled:
                     break
                 refilled = True
-                limit = 4 * self._crm.concurrency + len(self._claimed)
-                heads = self._store.ready_heads(now, limit, horizon=self._horizon)
-                self._candidates.extend(call_id for _, call_id in heads if call_id not in self._claimed)
+                self._refill(now)
                 continue
             call_id = self._candidates.popleft()
             if call_id not in self._claimed:
                 self._start_call(call_id, popup=False)
 
     def _save_marks(self) -> bool:
-        """Write the delivery marks the disk refused before; True when none is left."""
-        if not self._unsaved_marks:
-            return True
-        try:
-            self._store.mark_many_delivered(self._unsaved_marks)
-        except sqlite3.Error as exc:
-            self._storage_failed(exc)
-            return False
-        log.info("%d delivery mark(s) kept in memory are on disk", len(self._unsaved_marks))
-        self._unsaved_marks.clear()
-        self._outbox.storage_recovered()
-        return True
+        return self._marks.save_unsaved(self._store.mark_many_delivered)
 
     def _storage_failed(self, exc: sqlite3.Error) -> None:
         self._storage_gate = time.monotonic() + STORE_RETRY
@@ -216,82 +198,112 @@ class Deliverer:
             self._paused_at = now
             self._start_call(heads[0][1], popup=False, probe=True)
 
-    def _wait_time(self) -> float:
+    def _wait_time(self) -> float | None:
+        """Until the next look at the outbox; None: until woken (nothing is queued that is not being
+        sent, so only an emit or a finished call task can give work: no timer while idle)."""
         mono = time.monotonic()
-        if self._paused:
-            return self._poll
-        if mono < self._gate_until:
-            return max(0.001, min(self._gate_until - mono, self._crm.retry_max))
+        if not self._paused and mono < self._outage.gate_until:
+            return max(0.001, min(self._outage.gate_until - mono, self._crm.retry_max))
+        try:
+            if len(self._claimed) >= self._crm.concurrency or not self._store.has_queued():
+                return None
+        except sqlite3.Error:
+            pass
         return self._poll
 
     def _start_call(self, call_id: str, *, popup: bool, probe: bool = False) -> None:
         self._claimed.add(call_id)
         tasks = self._popup_tasks if popup else self._cdr_tasks
-        task = asyncio.create_task(self._drive_call(call_id, popup=popup, probe=probe))
+        # from now until its ringing event is on the wire, a popup holds the call-record tasks back
+        release = self._hold_back.popup_started() if popup else None
+        task = asyncio.create_task(self._drive_call(call_id, popup=popup, probe=probe, release=release))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
 
-    async def _drive_call(self, call_id: str, *, popup: bool, probe: bool) -> None:
-        """Send the call's queued events in order until none is due or one fails."""
+    async def _drive_call(self, call_id: str, *, popup: bool, probe: bool, release: Releaser | None) -> None:
+        """Send the call's queued events; a call-record task then goes on with the next candidate call
+        (no new task, no round through the dispatcher: the connection is not left idle meanwhile)."""
+        current: str | None = call_id
+        while current is not None:
+            await self._send_call(current, popup=popup, probe=probe, release=release)
+            current = None if popup or probe else self._next_candidate()
+        # leave the busy set before waking the dispatcher (a done-callback would run after it looked)
+        task = asyncio.current_task()
+        self._cdr_tasks.discard(task)
+        self._popup_tasks.discard(task)
+        self._wake.set()
+
+    def _next_candidate(self) -> str | None:
+        if (self._stopping or self._paused or self._marks.unsaved or self._outage.gated()
+                or time.monotonic() < self._storage_gate or len(self._cdr_tasks) > self._crm.concurrency):
+            return None
+        refilled = False
+        while True:
+            if not self._candidates:
+                if refilled:
+                    return None
+                refilled = True
+                self._refill(self._clock())
+                continue
+            call_id = self._candidates.popleft()
+            if call_id not in self._claimed:
+                self._claimed.add(call_id)
+                return call_id
+
+    def _refill(self, now: float) -> None:
+        limit = 4 * self._crm.concurrency + len(self._claimed)
+        heads = self._store.ready_heads(now, limit, horizon=self._horizon)
+        self._candidates.extend(call_id for _, call_id in heads if call_id not in self._claimed)
+
+    async def _send_call(self, call_id: str, *, popup: bool, probe: bool, release: Releaser | None) -> None:
+        """Send the call's queued events in order until none is due or one fails. The call stays
+        claimed until the delivery marks of what was sent are on disk."""
         first = True
-        # Until its ringing event is settled, a popup task holds back the CDR tasks: on one event
-        # loop every step of its request otherwise waits behind theirs (milliseconds each).
-        holding_back = popup
-        if holding_back:
-            self._popups_sending += 1
-            self._no_popup_sending.clear()
+        last_sent = 0  # the events sent, their marks not yet committed: still queued on disk
+        marks: list[asyncio.Future[None]] = []
         try:
-            while not self._stopping and not self._unsaved_marks and (not self._paused or (probe and first)):
-                if not popup and not self._no_popup_sending.is_set():
-                    # long enough for the popup's request to get onto the wire; never longer, or a slow
-                    # CRM and frequent rings would starve the call records
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._no_popup_sending.wait(), POPUP_HOLD_BACK)
+            while not self._stopping and not self._marks.unsaved and (not self._paused or (probe and first)):
+                if not popup:
+                    await self._hold_back.wait()
                     if self._stopping:
                         break
                 now = self._clock()
-                if time.monotonic() < self._gate_until and not (first and (popup or probe)):
+                if self._outage.gated() and not (first and (popup or probe)):
                     break
-                row = self._store.head_of_call(call_id)
+                heads = self._store.heads_of_call(call_id, after_id=last_sent)  # one look for two
+                row = heads[0] if heads else None
                 if row is None or (now < row.next_attempt_at <= now + self._horizon and not probe):
                     break
                 first = False
-                release = None
-                if holding_back and row.event == RINGING:
-                    def release() -> None:  # the popup is on the wire: call records may go on
-                        nonlocal holding_back
-                        if holding_back:
-                            holding_back = False
-                            self._popup_sent()
-                settled = await self._deliver(row, now, on_sent=release)
-                if release is not None:
-                    release()
-                if not settled:
+                # the popup's request is on the wire (or settled): call records may go on
+                on_sent = release if release is not None and row.event == RINGING else None
+                settled = await self._deliver(row, now, marks, on_sent=on_sent)
+                if on_sent is not None:
+                    on_sent()
+                if not settled or len(heads) == 1:  # an event queued meanwhile: once the claim is released
                     break
+                last_sent = row.id
         except sqlite3.Error as exc:  # the outbox cannot be written (a full disk): one error, a pause
             self._storage_failed(exc)
         except Exception as exc:  # a bug: back off instead of spinning
             log.exception("delivery of call %s failed unexpectedly", call_id)
             self._note_failure(self._clock(), redact(f"internal error: {type(exc).__name__}: {exc}"))
         finally:
-            if holding_back:
-                self._popup_sent()
-            self._claimed.discard(call_id)
-            # leave the busy set before waking the dispatcher (a done-callback would run after it looked)
-            current = asyncio.current_task()
-            self._cdr_tasks.discard(current)
-            self._popup_tasks.discard(current)
-            self._wake.set()
+            if release is not None:
+                release()
+            if not when_written(marks, lambda: self._release(call_id)):
+                self._claimed.discard(call_id)
 
-    def _popup_sent(self) -> None:
-        self._popups_sending -= 1
-        if not self._popups_sending:
-            self._no_popup_sending.set()
+    def _release(self, call_id: str) -> None:
+        self._claimed.discard(call_id)
+        self._wake.set()
 
     # --- one event -----------------------------------------------------------------------------
 
-    async def _deliver(self, row: OutboxRow, now: float, on_sent: Callable[[], None] | None = None) -> bool:
-        """Send one event; True when it is settled (delivered, dead or superseded)."""
+    async def _deliver(self, row: OutboxRow, now: float, marks: list[asyncio.Future[None]],
+                       on_sent: Callable[[], None] | None = None) -> bool:
+        """Send one event; True when it is settled (delivered, dead or superseded). A delivery mark goes
+        to the outbox writer without waiting for it: its future is added to ``marks``."""
         try:
             event = row.call_event()
         except (ValueError, KeyError, TypeError) as exc:
@@ -323,21 +335,14 @@ class Deliverer:
             now = self._clock()
             delay = backoff_delay(row.attempts + 1, self._crm.retry_initial, self._crm.retry_max)
             self._store.mark_retry(row.id, str(exc), now + delay)
-            if started >= self._last_success:  # else an answer from before the CRM came back: old news
+            if started >= self._outage.last_success:  # else an answer from before the CRM came back: old news
                 self._note_failure(now, str(exc))
             else:
                 self.stats.failures += 1
             return False
         self.stats.delivered += 1
-        settled_at = self._clock()
-        try:
-            self._store.mark_delivered(row.id, record_id, sent_event, settled_at)
-        except sqlite3.Error as exc:
-            self._unsaved_marks.append((row.id, record_id, sent_event, settled_at))
-            self._storage_failed(exc)
-            return False
-        if self._outbox.storage_problem is not None and not self._outbox.waiting:
-            self._outbox.storage_recovered()
+        mark = (row.id, record_id, sent_event, self._clock())
+        marks.append(self._marks.add(mark))
         log.info("call %s delivered: %s %s, agent %s, phone %s, %d s (CRM record %s)", row.call_id, event.direction,
                  sent_event or event.event, event.agent or "-", event.phone or "-", event.duration, record_id)
         self._on_success(started)
@@ -345,43 +350,11 @@ class Deliverer:
 
     def _note_failure(self, now: float, message: str) -> None:
         self.stats.failures += 1
-        mono = time.monotonic()
-        if mono < self._gate_until:
-            return  # another request of the same round: the CRM is already known to be down
-        self._failures += 1
-        delay = backoff_delay(self._failures, self._crm.retry_initial, self._crm.retry_max)
-        self._gate_until = mono + delay
-        if delay > PROBE_INTERVAL and (self._probe is None or self._probe.done()):
-            self._probe = asyncio.create_task(self._probe_until_back())
-        if self._failures == 1:
-            self._outage_since = mono
-            self._store.record_error(message, now)
-            log.warning("CRM unavailable: %s; events stay queued, retrying with backoff (up to %g s)",
-                        message, self._crm.retry_max)
-        else:
-            log.debug("CRM still unavailable (%s); next try in %.1f s", message, delay)
-
-    async def _probe_until_back(self) -> None:
-        """While the backoff is long: look at the CRM every PROBE_INTERVAL; once it answers, every queued
-        event is due and the gate opens. Only a delivered event ends the outage (see _on_success)."""
-        while self._failures and not self._stopping and time.monotonic() < self._gate_until:
-            await asyncio.sleep(PROBE_INTERVAL)
-            if not self._failures or self._stopping:
-                return
-            if await self._client.probe(min(self._crm.timeout, PROBE_INTERVAL)):
-                log.debug("the CRM answers again: sending the queued events")
-                try:
-                    self._store.clear_backoff()
-                except sqlite3.Error as exc:
-                    log.debug("could not clear the retry times: %s", exc)
-                self._gate_until = 0.0
-                self._wake.set()
-                return
+        self._outage.failed(now, message)
 
     def _on_success(self, started: float = float("inf")) -> None:
         """An event was delivered; a request sent before the outage was noticed does not end it (its
         answer left the CRM before it went down)."""
-        self._last_success = time.monotonic()
         if not self._pause_flag_checked:
             self._pause_flag_checked = True
             if self._store.paused_by_auth:
@@ -390,10 +363,7 @@ class Deliverer:
             self._paused = False
             self._store.clear_pause()
             log.info("the CRM accepts the secret key again: delivery resumed")
-        if self._failures and started >= self._outage_since:
-            self._failures, self._gate_until = 0, 0.0
-            self._store.clear_backoff()
-            log.info("CRM reachable again")
+        self._outage.delivered(started)
         self._wake.set()
 
     def _on_auth_failure(self, message: str) -> None:

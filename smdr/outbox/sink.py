@@ -1,5 +1,7 @@
-"""``Outbox``: the EventSink at the end of the pipeline. An event is on disk before emit() returns, or,
-while the disk refuses it (full, failing), held in memory (bounded) and written as soon as it can be."""
+"""``Outbox``: the EventSink at the end of the pipeline. An event is committed (by the writer thread,
+smdr.outbox.writer) before emit() returns, or, while the disk refuses it (full, failing), held in memory
+(bounded) and written as soon as it can be. The caller waits for its commit without holding the event
+loop: other sources, popups and the delivery go on meanwhile."""
 
 from __future__ import annotations
 
@@ -12,13 +14,18 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
-from ..model import CallEvent
+from ..model import RINGING, CallEvent
+from .rows import DeliveryMark, encode_rows, event_row, insert_encoded, mark_rows_delivered, save_source_states
 from .store import OutboxStore
+from .writer import OutboxWriter
 
 log = logging.getLogger("smdr.outbox")
 
 # Called synchronously after each commit with (row id, event); the Deliverer uses it as its wake-up.
 EmitListener = Callable[[int, CallEvent], None]
+# Called when a ringing event is handed to the writer, before its commit; what it returns is called
+# once the commit is over (the Deliverer holds call records back meanwhile).
+RingingHook = Callable[[CallEvent], Callable[[], None] | None]
 # Told the storage problem (a short text) when it starts, None when it is over: the status flag.
 StorageStatus = Callable[[str | None], None]
 
@@ -30,10 +37,14 @@ class Outbox:
     """Durable queue of call events for the CRM (see ``OutboxStore.open`` for what survives what)."""
 
     def __init__(self, store: OutboxStore, *, clock: Callable[[], float] = time.time,
-                 memory_limit: int = MEMORY_LIMIT, on_storage: StorageStatus | None = None) -> None:
+                 memory_limit: int = MEMORY_LIMIT, on_storage: StorageStatus | None = None,
+                 full_sync: bool = True) -> None:
         self.store = store
+        store.no_checkpoints_here()
+        self.writer = OutboxWriter(store.path, full_sync=full_sync)
         self._clock = clock
         self._listeners: list[EmitListener] = []
+        self._ringing_hooks: list[RingingHook] = []
         self.memory_limit = memory_limit
         self.waiting: deque[tuple[CallEvent, float]] = deque()  # accepted, not on disk yet, in order
         self.dropped = 0  # events past the memory bound while the disk refused them
@@ -42,48 +53,87 @@ class Outbox:
         self._retrying: asyncio.Task[None] | None = None
         self._waiting_states: dict[str, str] = {}  # source states that wait with the events
         self._states: dict[str, str] = {}  # the last state given per source (as committed or waiting)
+        self._marks: tuple[list[DeliveryMark], asyncio.Future[None]] | None = None  # for the next hand-over
 
     @classmethod
-    def open(cls, path: str | Path, *, fsync_each_commit: bool = False,
-             on_storage: StorageStatus | None = None) -> Outbox:
-        return cls(OutboxStore.open(path, fsync_each_commit=fsync_each_commit), on_storage=on_storage)
+    def open(cls, path: str | Path, *, full_sync: bool = True, on_storage: StorageStatus | None = None) -> Outbox:
+        """``full_sync`` (the default): a committed call event survives a power cut too (one fsync per
+        transaction, and a transaction holds every event that arrived meanwhile)."""
+        return cls(OutboxStore.open(path), on_storage=on_storage, full_sync=full_sync)
 
     @property
     def path(self) -> Path:
         return self.store.path
 
     async def emit(self, event: CallEvent) -> None:
-        # A plain synchronous commit: with WAL and synchronous=NORMAL it is one write() of a few
-        # pages (tens of microseconds), cheaper than handing it to a thread and back.
-        if self.waiting:
-            self._hold(event)  # behind the ones already waiting: a call's events stay in order
-            return
-        try:
-            event_id = self.store.insert(event, self._clock())
-        except sqlite3.Error as exc:
-            self.storage_failed(exc)
-            self._hold(event)
-            return
-        self._notify(event_id, event)
+        await self._write([event], None)
+
+    async def emit_many(self, events: list[CallEvent]) -> None:
+        """The events in one transaction (``events`` is emptied: see EventSink.emit_many)."""
+        batch = list(events)
+        events.clear()
+        await self._write(batch, None)
 
     async def commit_chunk(self, source: str, events: list[CallEvent], state: str) -> None:
         """A chunk's events and the source's state after it (journal position, open calls), in one
         transaction: after a kill, both are there or neither."""
         self._states[source] = state
-        if not self.waiting:
-            now = self._clock()
-            try:
-                ids = self.store.insert_many([(event, now) for event in events], {source: state}, now)
-            except sqlite3.Error as exc:
-                self.storage_failed(exc)
-            else:
-                for event_id, event in zip(ids, events):
-                    self._notify(event_id, event)
-                return
+        await self._write(events, {source: state})
+
+    async def _write(self, events: list[CallEvent], states: dict[str, str] | None) -> None:
+        if self.waiting or self._waiting_states:  # behind the ones already waiting: a call's events stay in order
+            self._hold_all(events, states)
+            return
+        releases = [hook(event) for event in events if event.event == RINGING for hook in self._ringing_hooks]
+        try:
+            await self._write_now(events, states)
+        finally:
+            for release in releases:
+                if release is not None:
+                    release()
+
+    async def _write_now(self, events: list[CallEvent], states: dict[str, str] | None) -> None:
+        now = self._clock()
+        count, encoded = len(events), encode_rows([event_row(event, now) for event in events])
+
+        def write(conn: sqlite3.Connection) -> list[int]:
+            ids = insert_encoded(conn, count, encoded)
+            if states:
+                save_source_states(conn, states, now)
+            return ids
+
+        try:
+            ids = await self.writer.submit(write)
+        except sqlite3.Error as exc:
+            self.storage_failed(exc)
+            self._hold_all(events, states)
+            return
+        for event_id, event in zip(ids, events):
+            self._notify(event_id, event)
+
+    def mark_delivered(self, mark: DeliveryMark) -> asyncio.Future[None]:
+        """A delivery mark, done once committed. The marks given during one turn of the event loop go to
+        the writer as one job (one hand-over to its thread, not one per event)."""
+        if self._marks is None:
+            marks: list[DeliveryMark] = []
+            self._marks = (marks, asyncio.get_running_loop().create_future())
+            asyncio.get_running_loop().call_soon(self._hand_over_marks)
+        self._marks[0].append(mark)
+        return self._marks[1]
+
+    def _hand_over_marks(self) -> None:
+        assert self._marks is not None
+        marks, done = self._marks
+        self._marks = None
+        written = self.writer.submit(lambda conn: mark_rows_delivered(conn, marks), durable=False)
+        written.add_done_callback(lambda future: _copy_outcome(future, done))
+
+    def _hold_all(self, events: list[CallEvent], states: dict[str, str] | None) -> None:
         for event in events:
             self._hold(event)
-        self._waiting_states[source] = state
-        self._start_retrying()
+        if states:
+            self._waiting_states.update(states)
+            self._start_retrying()
 
     def source_state(self, source: str) -> str | None:
         """The state last committed for ``source`` (None: never, e.g. an outbox of an older smdr)."""
@@ -123,15 +173,22 @@ class Outbox:
     async def _retry_until_stored(self) -> None:
         while self.waiting or self._waiting_states:
             await asyncio.sleep(STORE_RETRY_SECONDS)
-            self.store_waiting()
+            await self.store_waiting()
 
-    def store_waiting(self) -> bool:
+    async def store_waiting(self) -> bool:
         """Write the events held in memory, in one transaction; True when none is left."""
         if not self.waiting and not self._waiting_states:
             return True
-        batch, states = list(self.waiting), dict(self._waiting_states)
+        batch, states, now = list(self.waiting), dict(self._waiting_states), self._clock()
+        encoded = encode_rows([event_row(event, accepted_at) for event, accepted_at in batch])
+
+        def write(conn: sqlite3.Connection) -> list[int]:
+            ids = insert_encoded(conn, len(batch), encoded)
+            save_source_states(conn, states, now)
+            return ids
+
         try:
-            ids = self.store.insert_many(batch, states, self._clock())
+            ids = await self.writer.submit(write)
         except sqlite3.Error as exc:
             self.storage_failed(exc)
             return False
@@ -176,15 +233,34 @@ class Outbox:
         if listener in self._listeners:
             self._listeners.remove(listener)
 
+    def add_ringing_hook(self, hook: RingingHook) -> None:
+        self._ringing_hooks.append(hook)
+
+    def remove_ringing_hook(self, hook: RingingHook) -> None:
+        if hook in self._ringing_hooks:
+            self._ringing_hooks.remove(hook)
+
     async def aclose(self) -> None:
         if self._retrying is not None:
             self._retrying.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._retrying
-        if self.waiting and not self.store_waiting():
+        if (self.waiting or self._waiting_states) and not await self.store_waiting():
             log.error("%d call event(s) could not be written before the stop (the disk is still full): they "
                       "are lost unless the capture is replayed", len(self.waiting))
         self.close()
 
     def close(self) -> None:
+        self.writer.close()
         self.store.close()
+
+
+def _copy_outcome(source: asyncio.Future[None], target: asyncio.Future[None]) -> None:
+    if target.done():
+        return
+    if source.cancelled():
+        target.cancel()
+    elif source.exception() is not None:
+        target.set_exception(source.exception())  # type: ignore[arg-type]
+    else:
+        target.set_result(None)

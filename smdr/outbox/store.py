@@ -17,16 +17,13 @@ from typing import Final
 
 from ..errors import SmdrError
 from ..model import RINGING, CallEvent
+from .rows import DELIVERED, QUEUED, DeliveryMark, event_row, insert_rows, mark_rows_delivered
 
-QUEUED: Final = "queued"
-DELIVERED: Final = "delivered"
 DEAD: Final = "dead"
 SUPERSEDED: Final = "superseded"
 STATES: Final = (QUEUED, DELIVERED, DEAD, SUPERSEDED)
 
 OUTBOX_FILE: Final = "outbox.sqlite3"
-DEFAULT_AUTOCHECKPOINT_PAGES: Final = 1000  # SQLite's default: ~4 MB of WAL
-DEFERRED_AUTOCHECKPOINT_PAGES: Final = 2000  # ~8 MB: the WAL's bound when background checkpoints lag
 WAL_SIZE_LIMIT: Final = 4 * 1024 * 1024
 SCHEMA_VERSION: Final = 1
 
@@ -105,13 +102,12 @@ class OutboxStore:
         self.conn, self.path = conn, path
 
     @classmethod
-    def open(cls, path: str | Path, *, create: bool = True, fsync_each_commit: bool = False) -> OutboxStore:
-        """Open (or create) the outbox file.
+    def open(cls, path: str | Path, *, create: bool = True) -> OutboxStore:
+        """Open (or create) the outbox file: WAL, synchronous=NORMAL on this connection.
 
-        Durability: WAL with synchronous=NORMAL. A commit is written to the WAL file before emit()
-        returns, so it survives a crash or kill of this process; it is not fsync'ed, so a power loss
-        or OS crash can lose the last commits (never corrupt the file). ``fsync_each_commit`` (FULL)
-        also survives power loss, at the cost of one fsync per event (milliseconds on many disks).
+        This connection reads, and makes the rare writes of ``smdr outbox`` and of delivery errors.
+        The daemon's call events and delivery marks go through ``OutboxWriter`` (its own thread and
+        connection, synchronous=FULL for call events: see there and the README for what survives what).
         """
         path = Path(path)
         if not create and not path.is_file():
@@ -120,7 +116,7 @@ class OutboxStore:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(f"PRAGMA synchronous={'FULL' if fsync_each_commit else 'NORMAL'}")
+            conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")  # the WAL shrinks back after a burst
             conn.executescript(_SCHEMA)
             version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
@@ -136,26 +132,13 @@ class OutboxStore:
     def close(self) -> None:
         self.conn.close()
 
-    # --- checkpoints off the event loop -------------------------------------------------------
+    # --- upkeep on connections of their own (worker threads) -----------------------------------
 
-    def defer_checkpoints(self, deferred: bool) -> None:
-        """With ``deferred``, ``checkpoint_passive`` (from a thread) is expected to do the work.
-
-        A checkpoint copies the WAL into the database and fsyncs it: milliseconds. Run after a commit
-        on this connection, it would stall the event loop (and a popup behind it). The raised
-        threshold still bounds the WAL when the background checkpoints cannot keep up (a
-        checkpoint made while commits go on cannot let the WAL restart; this one can).
-        """
-        pages = DEFERRED_AUTOCHECKPOINT_PAGES if deferred else DEFAULT_AUTOCHECKPOINT_PAGES
-        self.conn.execute(f"PRAGMA wal_autocheckpoint={pages}")
-
-    def checkpoint_passive(self) -> None:
-        """A PASSIVE checkpoint on a connection of its own: meant for a worker thread."""
-        conn = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
-        try:
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        finally:
-            conn.close()
+    def no_checkpoints_here(self) -> None:
+        """This connection (the event loop's) never checkpoints after its own rare commits: a checkpoint
+        copies the WAL into the database and fsyncs it (milliseconds), which would stall a popup. The
+        writer's checkpoint thread does it (smdr.outbox.writer)."""
+        self.conn.execute("PRAGMA wal_autocheckpoint=0")
 
     def prune_settled(self, older_than: float, batch: int = 5000) -> int:
         """Delete delivered and superseded rows settled before ``older_than`` (unix time), a batch per
@@ -177,40 +160,31 @@ class OutboxStore:
     # --- the delivery path -------------------------------------------------------------------
 
     def insert(self, event: CallEvent, now: float) -> int:
-        payload = json.dumps(event.to_dict(), ensure_ascii=False)
-        cursor = self.conn.execute(
-            "INSERT INTO events (call_id, event, payload, created_at) VALUES (?, ?, ?, ?)",
-            (event.call_id, event.event, payload, now))
-        return int(cursor.lastrowid or 0)
-
-    def insert_many(self, events: list[tuple[CallEvent, float]],
-                    source_states: dict[str, str] | None = None, now: float = 0.0) -> list[int]:
-        """Insert (event, accepted at) pairs, and set the sources' states, in one transaction; the row
-        ids, in order."""
-        ids = []
-        with self._transaction():
-            for event, accepted_at in events:
-                ids.append(self.insert(event, accepted_at))
-            for source, state in (source_states or {}).items():
-                self.conn.execute("INSERT OR REPLACE INTO source_state VALUES (?, ?, ?)", (source, state, now))
-        return ids
+        return insert_rows(self.conn, [event_row(event, now)])[0]
 
     def source_state(self, source: str) -> str | None:
         row = self.conn.execute("SELECT state FROM source_state WHERE source = ?", (source,)).fetchone()
         return row[0] if row else None
 
-    def mark_many_delivered(self, marks: list[tuple[int, str, str | None, float]]) -> None:
-        """(event id, record id, sent event, settled at) for each, in one transaction."""
+    def mark_many_delivered(self, marks: list[DeliveryMark]) -> None:
+        """On this connection, in one transaction (the marks a full disk refused to the writer)."""
         with self._transaction():
-            for event_id, record_id, sent_event, settled_at in marks:
-                self.mark_delivered(event_id, record_id, sent_event, settled_at)
+            mark_rows_delivered(self.conn, marks)
 
-    def head_of_call(self, call_id: str) -> OutboxRow | None:
-        """The oldest queued event of the call: the only one of that call that may be sent now."""
-        row = self.conn.execute(
-            f"SELECT {_COLUMNS} FROM events WHERE call_id = ? AND state = '{QUEUED}' ORDER BY id LIMIT 1",
-            (call_id,)).fetchone()
-        return OutboxRow(*row) if row else None
+    def has_queued(self) -> bool:
+        return self.conn.execute(f"SELECT 1 FROM events WHERE state = '{QUEUED}' LIMIT 1").fetchone() is not None
+
+    def head_of_call(self, call_id: str, after_id: int = 0) -> OutboxRow | None:
+        """The oldest queued event of the call (after ``after_id``: those sent, their marks not yet
+        committed): the only one of that call that may be sent now."""
+        heads = self.heads_of_call(call_id, after_id, 1)
+        return heads[0] if heads else None
+
+    def heads_of_call(self, call_id: str, after_id: int = 0, limit: int = 2) -> list[OutboxRow]:
+        """The call's oldest queued events after ``after_id``: the second tells whether there is more."""
+        return [OutboxRow(*row) for row in self.conn.execute(
+            f"SELECT {_COLUMNS} FROM events WHERE call_id = ? AND state = '{QUEUED}' AND id > ? ORDER BY id LIMIT ?",
+            (call_id, after_id, limit))]
 
     def later_event_id(self, call_id: str, after_id: int) -> int | None:
         row = self.conn.execute(
@@ -238,10 +212,7 @@ class OutboxStore:
         return row[0] if row else None
 
     def mark_delivered(self, event_id: int, record_id: str, sent_event: str | None, now: float) -> None:
-        self.conn.execute(
-            f"UPDATE events SET state = '{DELIVERED}', settled_at = ?, record_id = ?, sent_event = ?, "
-            f"attempts = attempts + 1, last_error = NULL WHERE id = ? AND state = '{QUEUED}'",
-            (now, record_id, sent_event, event_id))
+        mark_rows_delivered(self.conn, [(event_id, record_id, sent_event, now)])
 
     def mark_retry(self, event_id: int, error: str, next_attempt_at: float) -> None:
         self.conn.execute(

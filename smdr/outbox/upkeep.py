@@ -1,4 +1,4 @@
-"""The outbox's upkeep beside the delivery: WAL checkpoints in a worker thread, pruning of old rows."""
+"""The outbox's upkeep beside the delivery: pruning of old rows (checkpoints: smdr.outbox.writer)."""
 
 from __future__ import annotations
 
@@ -10,22 +10,6 @@ from collections.abc import Callable
 from .store import OutboxStore
 
 log = logging.getLogger("smdr.outbox")
-
-CHECKPOINT_INTERVAL = 0.25  # seconds between background WAL checkpoints
-
-#: (event id, CRM record id, event sent, settled at): a delivery the CRM confirmed, to be marked on disk
-DeliveryMark = tuple[int, str, str | None, float]
-
-
-async def checkpoint_in_background(store: OutboxStore) -> None:
-    """WAL checkpoints (copy + fsync) in a worker thread, not after a commit on the event loop."""
-    store.defer_checkpoints(True)
-    while True:
-        await asyncio.sleep(CHECKPOINT_INTERVAL)
-        try:
-            await asyncio.to_thread(store.checkpoint_passive)
-        except (sqlite3.Error, OSError) as exc:  # the in-line checkpoint still bounds the WAL
-            log.debug("background checkpoint failed: %s", exc)
 
 
 async def prune_in_background(store: OutboxStore, keep_seconds: float, interval: float,
