@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import tomllib
 from io import BytesIO
 from pathlib import Path
 
@@ -62,7 +63,30 @@ def export(ref: str, into: Path) -> Path:
     data = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
     with tarfile.open(fileobj=BytesIO(data)) as archive:
         archive.extractall(into, filter="data")
+    shadow_entry_points(into)
     return into
+
+
+def shadow_entry_points(root: Path) -> None:
+    """Give the exported tree its own ``smdr`` dist-info, first on PYTHONPATH.
+
+    The venv's installed metadata names this checkout's plugins (entry points such as smdr.callerid); an
+    older tree without those modules would fail to load them. importlib.metadata keeps the first
+    distribution of a name on sys.path, so this one, built from the tree's own pyproject, wins.
+    """
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    info = root / "smdr-0.0.0.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: smdr\nVersion: 0.0.0\n")
+    lines = []
+    for group, entries in project.get("entry-points", {}).items():
+        lines.append(f"[{group}]")
+        lines += [f"{name} = {target}" for name, target in entries.items()]
+    scripts = project.get("scripts", {})
+    if scripts:
+        lines.append("[console_scripts]")
+        lines += [f"{name} = {target}" for name, target in scripts.items()]
+    (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
 
 
 def env_for(root: Path) -> dict[str, str]:
