@@ -65,7 +65,17 @@ class MarkedList(list):
 
 
 class _Loader(yaml.SafeLoader):
-    pass
+    """The pure-Python loader: its errors carry the line and column that ``yamlerrors.explain`` needs."""
+
+
+#: libyaml's loader, where PyYAML was built with it: the same nodes ~20x faster, for files that load.
+#: A file it refuses is read again by ``_Loader``, so every error message comes from one loader.
+_FastLoader: type | None = None
+if getattr(yaml, "__with_libyaml__", False):
+    class _CLoader(yaml.CSafeLoader):  # type: ignore[name-defined,misc]
+        pass
+
+    _FastLoader = _CLoader
 
 
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> MarkedDict:
@@ -106,16 +116,23 @@ def as_written(value: Any) -> Any:
 
 
 def _written(node: yaml.Node, value: Any) -> str | None:
-    """The characters of a plain scalar that YAML turned into something else than text (021 -> 17)."""
-    if isinstance(node, yaml.ScalarNode) and node.style is None and value is not None \
+    """The characters of a plain scalar that YAML turned into something else than text (021 -> 17).
+
+    A plain scalar's style is None from the pure loader and "" from libyaml's."""
+    if isinstance(node, yaml.ScalarNode) and not node.style and value is not None \
             and not isinstance(value, str):
         return node.value
     return None
 
 
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
+for _loader in (_Loader, _FastLoader):
+    if _loader is not None:
+        _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
+        _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
 
+
+#: what the pure loader's reader refuses (a control character): such text skips libyaml
+_NON_PRINTABLE = yaml.reader.Reader.NON_PRINTABLE
 
 #: a config, layout or profile is a few KB; more is a wrong file (``--config /dev/zero``, a capture)
 MAX_FILE_BYTES = 1 << 20
@@ -127,6 +144,36 @@ def load_text(text: str, path: str) -> Section:
     if nul >= 0:
         raise ConfigError("a NUL byte: this is not a text file (a capture or a binary saved under this name?)",
                           path=path, line=text.count("\n", 0, nul) + 1)
+    data = _fast_load(text, path)
+    if data is None:
+        data = _load(text, path)
+    if data is None:
+        data = MarkedDict()
+    if not isinstance(data, MarkedDict):
+        raise ConfigError("the file must hold a mapping (key: value lines)", path=path, line=1)
+    return Section(data, path, "")
+
+
+def _fast_load(text: str, path: str) -> Any:
+    """The document through libyaml; None when it is not installed, or for anything it refuses (then
+    ``_load`` reads the file again and says what is wrong, where)."""
+    if _FastLoader is None or _NON_PRINTABLE.search(text):  # the pure loader names the character and line
+        return None
+    loader = _FastLoader(text)
+    loader.name = path
+    try:
+        node = loader.get_single_node()
+        if node is None or yamlerrors.expanded_size(node) > yamlerrors.MAX_NODES:
+            return None
+        return loader.construct_document(node)
+    except (yaml.YAMLError, ConfigError, RecursionError):
+        return None
+    finally:
+        loader.dispose()
+
+
+def _load(text: str, path: str) -> Any:
+    """The document through the pure-Python loader, every error a located ConfigError."""
     try:
         loader = _Loader(text)
     except yaml.reader.ReaderError as exc:  # a control character: checked before anything is parsed
@@ -148,11 +195,7 @@ def load_text(text: str, path: str) -> Section:
         raise ConfigError("nested too deeply to be a settings file", path=path) from None
     finally:
         loader.dispose()
-    if data is None:
-        data = MarkedDict()
-    if not isinstance(data, MarkedDict):
-        raise ConfigError("the file must hold a mapping (key: value lines)", path=path, line=1)
-    return Section(data, path, "")
+    return data
 
 
 def load(path: str | Path) -> Section:
