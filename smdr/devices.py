@@ -11,6 +11,7 @@ from .errors import ConfigError
 from .layouts.fields import DATE_ORDERS
 from .normalize import PhoneRules
 from .resources import yaml_files
+from .yamlnames import first_declaring
 
 LISTEN_HOST = "0.0.0.0"  # tcp-listen:// with no host: every interface (the PBX connects from the LAN)
 
@@ -102,6 +103,10 @@ def available(extra_dirs: list[str] | None = None) -> dict[str, Device]:
 
 
 def find(name: str, extra_dirs: list[str] | None = None) -> Device:
+    """The profile named ``name``, read from its own file (reading every profile only to say it is not there)."""
+    section = first_declaring("devices", "device", name, extra_dirs)
+    if section is not None:
+        return read_device(section)
     devices = available(extra_dirs)
     if name not in devices:
         raise ConfigError(f"no device profile named {name!r}; `smdr devices` lists them")

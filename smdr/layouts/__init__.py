@@ -23,6 +23,7 @@ from pathlib import Path
 from .. import yamlfile
 from ..errors import ConfigError, LayoutNotFound
 from ..resources import yaml_files
+from ..yamlnames import first_declaring
 from .compiler import CompiledLayout
 from .record import Parser, ParserContext, Record, RecordRejected
 from .spec import LayoutSpec, read_layout
@@ -61,11 +62,39 @@ class LayoutInfo:
         return self.factory(context)
 
 
-def read_layout_file(path: str | Path, known: dict[str, yamlfile.Section] | None = None) -> LayoutSpec:
-    return _read(yamlfile.load(path), known or _sections(None))
+class LayoutsByName:
+    """The layout files ``extends: NAME`` refers to, each read when it is first asked for (as ``_sections``
+    would find it, without reading every file)."""
+
+    __slots__ = ("extra_dirs", "found")
+
+    def __init__(self, extra_dirs: list[str] | None) -> None:
+        self.extra_dirs = extra_dirs
+        self.found: dict[str, yamlfile.Section | None] = {}
+
+    def get(self, name: str) -> yamlfile.Section | None:
+        if name not in self.found:
+            self.found[name] = first_declaring("parsers", "layout", name, self.extra_dirs)
+        return self.found[name]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
+
+    def __getitem__(self, name: str) -> yamlfile.Section:
+        section = self.get(name)
+        if section is None:
+            raise KeyError(name)
+        return section
 
 
-def _read(section: yamlfile.Section, known: dict[str, yamlfile.Section]) -> LayoutSpec:
+Known = dict[str, yamlfile.Section] | LayoutsByName
+
+
+def read_layout_file(path: str | Path, known: Known | None = None) -> LayoutSpec:
+    return _read(yamlfile.load(path), known if known is not None else LayoutsByName(None))
+
+
+def _read(section: yamlfile.Section, known: Known) -> LayoutSpec:
     merged = _resolve_extends(section, known, [])
     try:
         return read_layout(merged)
@@ -90,7 +119,7 @@ def _sections(extra_dirs: list[str] | None) -> dict[str, yamlfile.Section]:
     return sections
 
 
-def _resolve_extends(section: yamlfile.Section, known: dict[str, yamlfile.Section],
+def _resolve_extends(section: yamlfile.Section, known: Known,
                      chain: list[str]) -> yamlfile.Section:
     """``extends: NAME`` takes every key of layout NAME that this file does not set itself."""
     if "extends" not in section:
@@ -149,10 +178,18 @@ def _report_once(key: str, level: int, message: str, *args: object) -> None:
 
 
 def find(name: str, extra_dirs: list[str] | None = None) -> LayoutInfo:
-    """A layout by name, or by path to a YAML file (for a technician trying a layout of their own)."""
+    """A layout by name, or by path to a YAML file (for a technician trying a layout of their own).
+
+    A YAML layout is read from its file (and the files it extends) alone; only a name no YAML file
+    declares (a code parser, or a mistake) costs reading them all."""
+    known = LayoutsByName(extra_dirs)
     if name.endswith((".yaml", ".yml")) and Path(name).is_file():
-        spec = read_layout_file(name, _sections(extra_dirs))
+        spec = read_layout_file(name, known)
         return LayoutInfo(spec.name, spec.description, name, spec=spec)
+    section = known.get(name)
+    if section is not None:  # a YAML layout wins over a code parser of the same name, as in available()
+        spec = _read(section, known)
+        return LayoutInfo(spec.name, spec.description, section.path, spec=spec)
     layouts = available(extra_dirs)
     if name not in layouts:
         import difflib
