@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import devices, layouts, yamlfile
-from .crm.settings import CrmSettings
-from .cti.makecall import MakeCallSettings
 from .errors import ConfigError, TransportError
-from .httpd.settings import HttpSettings
 from .layouts.fields import DATE_ORDERS
 from .normalize import PhoneRules, zone
-from .pipeline import SourceSpec
 from .quarantine import QUARANTINE_FILE
-from .recordings.settings import RecordingSettings
-from .transports import open_url, transport_class, url_scheme
+from .source_spec import SourceSpec
+
+# The sections below are imported where a config has them: the transports bring the event loop, the
+# CRM client httpx, and `smdr parse --config` of a file needs neither.
+if TYPE_CHECKING:
+    from .cti.makecall import MakeCallSettings
+    from .httpd.settings import HttpSettings
+    from .recordings.settings import RecordingSettings
 
 TOP_KEYS = {"data_dir", "timezone", "phone", "sources", "output", "quarantine", "crm", "popup", "outbox",
             "layout_dirs", "device_dirs", "max_record", "http", "recordings", "call_spaces",
@@ -81,6 +84,8 @@ def from_section(root: yamlfile.Section, base_dir: Path, *, need_sources: bool =
         raise root.error("'sources' is empty: list at least one PBX (see smdr.example.yaml)", "sources")
     sources = [_source(s, timezone, phone_section, layout_dirs, device_dirs, max_record, base_dir, monitor)
                for s in source_sections]
+    if sources:
+        from .transports import transport_class, url_scheme
     for spec in sources:
         spec.state_path = data_dir / "state" / f"{_file_name(spec.name)}.json"
         spec.journal_dir = data_dir / "journal" / _file_name(spec.name)
@@ -97,7 +102,11 @@ def from_section(root: yamlfile.Section, base_dir: Path, *, need_sources: bool =
     quarantine = data_dir / QUARANTINE_FILE
     if "quarantine" in root:
         quarantine = base_dir / root.get("quarantine")
-    http = HttpSettings.from_section(root.section("http", optional=True)) if "http" in root else None
+    http = None
+    if "http" in root:
+        from .httpd.settings import HttpSettings
+
+        http = HttpSettings.from_section(root.section("http", optional=True))
     recordings = _recordings(root, base_dir, http)
     return Settings(str(root.path), data_dir, timezone, phone, sources, output, quarantine, root, layout_dirs,
                     http, recordings, _call_spaces(root, sources), _click_to_call(root, http),
@@ -111,6 +120,9 @@ def _click_to_call(root: yamlfile.Section, http: HttpSettings | None) -> MakeCal
     if http is None:
         raise section.error("click_to_call is a route of the connector's HTTP server: add an 'http:' section",
                             None)
+    from .crm.settings import CrmSettings
+    from .cti.makecall import MakeCallSettings
+
     crm_secret = CrmSettings.from_section(root.section("crm")).secretkey if "crm" in root else None
     return MakeCallSettings.from_section(section, crm_secret)
 
@@ -147,6 +159,8 @@ def _call_spaces(root: yamlfile.Section, sources: list[SourceSpec]) -> dict[str,
 def _recordings(root: yamlfile.Section, base_dir: Path, http: HttpSettings | None) -> RecordingSettings | None:
     if "recordings" not in root:
         return None
+    from .recordings.settings import RecordingSettings
+
     section = root.section("recordings")
     settings = RecordingSettings.from_section(section, base_dir)
     if "crm" not in root:
@@ -212,6 +226,8 @@ def _source(section: yamlfile.Section, timezone: str, phone_section: yamlfile.Se
             # password: 0123 is the text 0123 (YAML alone would make it the number 83)
             options["login_script" if key == "login" else key] = (
                 section.raw(key) if key == "idle_timeout" else yamlfile.as_written(section.written(key)))
+    from .transports import open_url
+
     try:
         open_url(url, **options)  # checks the URL and its options; opens nothing
     except TransportError as exc:

@@ -6,10 +6,14 @@ per ``call_id`` and updates it with each later event of the same call.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
+
+try:  # what hashlib.blake2b is, without importing hashlib: it loads OpenSSL for its other hashes (ms per start)
+    from _blake2 import blake2b
+except ImportError:  # a Python built without it
+    from hashlib import blake2b
 
 INBOUND: Final = "inbound"
 OUTBOUND: Final = "outbound"
@@ -152,7 +156,7 @@ def make_call_id(source: str, first_record: str, occurrence: int = 0) -> str:
     text = f"{source}\x1f{first_record.rstrip()}"
     if occurrence:
         text += f"\x1f{occurrence}"
-    return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=10).hexdigest()
+    return blake2b(text.encode("utf-8", "surrogateescape"), digest_size=10).hexdigest()
 
 
 class CallIds:
@@ -161,7 +165,7 @@ class CallIds:
     __slots__ = ("_seeded",)
 
     def __init__(self, source: str) -> None:
-        self._seeded = hashlib.blake2b(f"{source}\x1f".encode("utf-8", "surrogateescape"), digest_size=10)
+        self._seeded = blake2b(f"{source}\x1f".encode("utf-8", "surrogateescape"), digest_size=10)
 
     def __call__(self, first_record: str, occurrence: int = 0) -> str:
         h = self._seeded.copy()

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 from . import config
 from .errors import ConfigError, CrmAuthError, CrmError, CrmRejected, TransportClosed, TransportError
 from .layout_hint import better_layout
-from .pipeline import SourceSpec, make_decoder
 from .quarantine import Quarantine
+from .source_spec import SourceSpec, make_decoder
 from .transports import open_url, parse_url, redact
 
 API_PATH = "/modules/ParsVT/ws/API/V2/PBX/Generic"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from smdr.cli.commands import COMMANDS, named_in
 from smdr.cli.main import build_parser
@@ -37,3 +38,30 @@ def test_help_imports_no_command_and_a_command_imports_only_its_own() -> None:
     assert not {"httpx", "asyncio", "yaml"} & top
     layouts = loaded_after(["layouts", "--help"])
     assert "smdr.cli.layouts" in layouts and "smdr.cli.run" not in layouts and "smdr.cli.crm_sim" not in layouts
+
+
+#: what a live source needs and a capture parsed offline does not: the event loop, the transports, the
+#: CRM client, the outbox database, detection (every layout) and the plugin metadata of the layouts
+LIVE_ONLY = {"asyncio", "httpx", "smdr.transports", "smdr.crm", "smdr.pipeline", "sqlite3", "smdr.outbox",
+             "smdr.detect", "smdr.config"}
+
+
+def test_parsing_a_capture_with_a_named_layout_imports_nothing_a_live_source_needs(tmp_path) -> None:
+    fixture = Path(__file__).resolve().parent.parent / "fixtures" / "panasonic" / "kx-tda-a.smdr"
+    capture = tmp_path / "ten.smdr"
+    capture.write_bytes(b"".join(fixture.read_bytes().splitlines(keepends=True)[:10]))
+    out = tmp_path / "events.jsonl"
+    loaded = loaded_after(["parse", str(capture), "--layout", "panasonic-kx-tda", "-o", str(out)])
+    assert "smdr.cli.parse" in loaded and "smdr.layouts.compiler" in loaded
+    assert out.read_text().count('"call_id"') >= 3  # it did parse
+    assert not LIVE_ONLY & loaded, LIVE_ONLY & loaded
+
+
+def test_the_config_and_the_source_settings_import_no_event_loop_nor_http_client() -> None:
+    code = ("import sys\nimport smdr.config, smdr.source_spec\n"
+            "print(' '.join(sorted({'asyncio', 'httpx', 'smdr.transports', 'smdr.crm'} & set(sys.modules))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "", done.stdout + done.stderr
+    from smdr import pipeline, source_spec
+
+    assert pipeline.SourceSpec is source_spec.SourceSpec and pipeline.make_decoder is source_spec.make_decoder

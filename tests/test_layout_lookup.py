@@ -92,11 +92,11 @@ def test_a_layout_by_name_reads_its_own_file_and_what_it_extends(files_read: lis
 def test_a_user_file_of_another_file_name_still_replaces_the_bundled_layout(tmp_path: Path) -> None:
     write_file(tmp_path / "site-tda.yaml", renamed("panasonic-kx-tda"))
     info = layouts.find("panasonic-kx-tda", [str(tmp_path)])
-    assert info.origin == str(tmp_path / "site-tda.yaml") == layouts.available([str(tmp_path)])["panasonic-kx-tda"].origin
+    every = layouts.available([str(tmp_path)])
+    assert info.origin == str(tmp_path / "site-tda.yaml") == every["panasonic-kx-tda"].origin
     assert isinstance(info.compile(), CompiledLayout)
     # and what extends it now extends the site's file, as with every file read
-    assert layouts.find("panasonic-kx-tda-b", [str(tmp_path)]).spec == \
-        layouts.available([str(tmp_path)])["panasonic-kx-tda-b"].spec
+    assert layouts.find("panasonic-kx-tda-b", [str(tmp_path)]).spec == every["panasonic-kx-tda-b"].spec
 
 
 def test_a_name_written_in_a_form_the_text_does_not_show_is_found_too(tmp_path: Path) -> None:
@@ -108,9 +108,9 @@ def test_a_broken_file_is_reported_when_it_is_read_and_left_alone_when_it_is_not
     write_file(tmp_path / "acme.yaml", renamed("acme"))
     write_file(tmp_path / "broken.yaml", "layout: broken\nname:office\n")
     assert layouts.find("acme", [str(tmp_path)]).spec.name == "acme"
-    with pytest.raises(ConfigError, match="broken.yaml:2"):
+    with pytest.raises(ConfigError, match=r"broken\.yaml:2"):
         layouts.find("broken", [str(tmp_path)])
-    with pytest.raises(ConfigError, match="broken.yaml:2"):
+    with pytest.raises(ConfigError, match=r"broken\.yaml:2"):
         layouts.available([str(tmp_path)])  # as `smdr layouts` and detection read every file
 
 

@@ -36,9 +36,8 @@ BROKEN = [
     "- just\n- a list\n",
     "a: 1\n---\nb: 2\n",
     "deep: " + "[" * 1200 + "]" * 1200 + "\n",  # libyaml stops at 1000 levels, the pure loader goes on
-    "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
-    "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
-    "f: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n",
+    "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(  # an alias bomb: 9 ** 6 values
+        f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcde", "bcdef")),
 ]
 
 

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from .. import yamlfile
-from ..detect import MAX_BYTES, MAX_LINES, MIN_RECORDS
+from ..detect_limits import MAX_BYTES, MAX_LINES, MIN_RECORDS
 from ..normalize import PhoneRules
 
 DEFAULT_CONFIG = "smdr.yaml"

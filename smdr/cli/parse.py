@@ -3,28 +3,29 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import gc
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import yaml
 
-from .. import config, devices
 from ..decoder import Decoder
-from ..detect import Sample, detect, read_sample, sample_of
 from ..eventjson import EventJson
 from ..journal import read_after, segments
 from ..model import CDR_FIELDS, CallEvent
 from ..normalize import PhoneRules
-from ..pipeline import SourceSpec, make_decoder
 from ..quarantine import Quarantine, is_quarantine_path, read_quarantined
-from . import timed
-from .detect import summary, undecided
+from ..source_spec import SourceSpec, make_decoder
 from .options import add_detect_limits, add_normalization, iso_date, modified_date, phone_rules
 from .progress import Progress
+
+# Detection (every layout tried), timed replay (the file transport's timing reader), smdr.yaml and
+# device profiles are imported where they are used: a capture parsed with --layout needs none of them.
+if TYPE_CHECKING:
+    from ..detect import Sample
+    from ..devices import Device
 
 CHUNK = 1 << 16
 
@@ -67,12 +68,16 @@ def run(args: argparse.Namespace) -> int:
         raise IsADirectoryError(21, "Is a directory (and not a source's journal: data_dir/journal/NAME)", args.path)
     timezone, phone, site_phone, layout_dirs = "Asia/Tehran", PhoneRules(), None, None
     if args.config:
+        from .. import config
+
         settings = config.load(args.config, need_sources=False)
         timezone, phone, layout_dirs = settings.timezone, settings.phone, settings.layout_dirs
         site_phone = settings.root.section("phone", optional=True)
     layout, date_order = args.layout, args.date_order
     options: dict = {}
     if args.device:
+        from .. import devices
+
         device = devices.find(args.device)
         options.update(device.parser_options)
         layout = layout or device.layout
@@ -83,6 +88,9 @@ def run(args: argparse.Namespace) -> int:
         reference = modified_date(args.path)
     head = b""
     if not layout:
+        from ..detect import detect
+        from .detect import summary, undecided
+
         sample, head = _sample(args)
         found = detect(sample, extra_dirs=layout_dirs, min_records=args.min_records, reference=reference)
         problem = undecided(found)
@@ -122,6 +130,8 @@ def run(args: argparse.Namespace) -> int:
     timing = Path(args.timing) if args.timing else Path(f"{args.path}.timing")
     try:
         if args.path != "-" and (args.timing or timing.is_file()):
+            from . import timed
+
             timed.feed(Path(args.path), timing, args.start, decoder, writer)
         else:
             _feed(args.path, decoder, writer, head)
@@ -137,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _profile_phone(device: devices.Device, site_phone) -> PhoneRules:
+def _profile_phone(device: Device, site_phone) -> PhoneRules:
     """The profile's phone rules, the config's on top."""
     phone = device.phone_rules(PhoneRules())
     return PhoneRules.from_section(site_phone, phone) if site_phone is not None else phone
@@ -145,6 +155,8 @@ def _profile_phone(device: devices.Device, site_phone) -> PhoneRules:
 
 def _sample(args: argparse.Namespace) -> tuple[Sample, bytes]:
     """The head of the input for detection, and the bytes taken from standard input to get it."""
+    from ..detect import read_sample, sample_of
+
     if args.path == "-":
         return read_sample(sys.stdin.buffer, max_bytes=args.detect_bytes, max_lines=args.detect_lines)
     if _is_quarantine(args.path):
@@ -218,6 +230,8 @@ def _writer(fmt: str, out: IO[str]):
         line = EventJson().line
         return lambda event: out.write(line(event) + "\n")
     if fmt == "csv":
+        import csv
+
         rows = csv.writer(out)
         rows.writerow(CDR_FIELDS)
         return lambda event: rows.writerow(_values(event, CDR_FIELDS))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from .. import devices, layouts
+from ..detect_limits import MIN_RECORDS
 from ..devices import Device
 from ..errors import LayoutNotFound
 from ..layouts.fields import DATE_ORDERS
@@ -29,7 +30,6 @@ __all__ = ["Detection", "Candidate", "DateOrder", "Sample", "default_order", "de
 
 log = logging.getLogger("smdr.detect")
 
-MIN_RECORDS = 3       # fewer records read than this is "unknown": a few lines of anything can parse
 MIN_SHARE = 0.6       # the layout must read at least this share of the records it does not skip
 MIN_LINE_SHARE = 0.3  # ... and its records must be at least this share of all the lines
 PROBE_LINES = 200     # a layout that reads none of the first this many records, in any order, is left out

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from ..detect_limits import MAX_BYTES, MAX_LINES
 from ..framing import Framer
 
-MAX_BYTES = 64 * 1024
-MAX_LINES = 2000
+__all__ = ["MAX_BYTES", "MAX_LINES", "Sample", "read_sample", "sample_of"]
 
 
 @dataclass(slots=True)

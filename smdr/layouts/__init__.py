@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from pathlib import Path
 
 from .. import yamlfile
@@ -144,6 +143,8 @@ def _resolve_extends(section: yamlfile.Section, known: Known,
 
 def available(extra_dirs: list[str] | None = None) -> dict[str, LayoutInfo]:
     """Every layout by name: YAML files (user folders shadow bundled ones), then entry points."""
+    from importlib.metadata import entry_points  # tens of ms to import: only for the full list
+
     found: dict[str, LayoutInfo] = {}
     sections = _sections(extra_dirs)
     for name, section in sections.items():
