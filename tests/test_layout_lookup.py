@@ -125,3 +125,9 @@ def test_a_device_profile_in_a_user_folder_replaces_the_bundled_one(tmp_path: Pa
     write_file(tmp_path / "my-tda.yaml", "device: panasonic-kx-tda\nlayout: panasonic-kx-tda-b\n")
     assert devices.find("panasonic-kx-tda", [str(tmp_path)]).layout == "panasonic-kx-tda-b"
     assert devices.find("panasonic-kx-tda").layout == "panasonic-kx-tda"
+
+
+def test_a_file_saved_on_windows_shows_its_name_too(tmp_path: Path) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_bytes(b"\xef\xbb\xbfdescription: d\r\nlayout: acme  \r\nfields: []\r\n")
+    assert declared_name(path, "layout") == "acme"
