@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .framing import Framer, Overlong
-from .layouts.record import DEFAULT_EVENT, Parser, ParserContext, RecordRejected
+from .layouts.record import DEFAULT_EVENT, Parser, ParserContext, Record, RecordRejected
 from .model import CallEvent
 from .normalize import Localizer, PhoneRules
 from .quarantine import Quarantine
@@ -111,10 +111,13 @@ class Decoder:
             except Exception as exc:  # noqa: BLE001 - a code parser's bug must not stop the source
                 self._reject(line, "parser-error", f"{type(exc).__name__}: {exc}", position)
                 continue
-            if rec is None:
-                continue
-            if type(rec) is list:  # a code parser's line that ends several calls (a CTI provider restart)
-                if all([add(one, line, position, received_at, out) for one in rec]):
+            if type(rec) is not Record:
+                if rec is None:
+                    continue
+                if type(rec) is list:  # a code parser's line that ends several calls (a CTI provider restart)
+                    if all([add(one, line, position, received_at, out) for one in rec]):
+                        parsed += 1
+                elif add(rec, line, position, received_at, out):  # a code parser's own kind of record
                     parsed += 1
                 continue
             try:  # _add, written out: this runs for every record

@@ -17,11 +17,16 @@ from ..normalize import Localizer
 
 _MAX_SEEN = 4096  # records remembered for call ids and reprints: more than a PBX's call memory
 _CACHED_SECONDS = 4 * 3600
-_SECONDS = [timedelta(seconds=n) for n in range(_CACHED_SECONDS)]
+_SECONDS: dict[int, timedelta] = {}  # call lengths as they occur (below 4 h: bounded), not all built at import
 
 
 def seconds(n: int) -> timedelta:
-    return _SECONDS[n] if 0 <= n < _CACHED_SECONDS else timedelta(seconds=n)
+    delta = _SECONDS.get(n)
+    if delta is None:
+        delta = timedelta(seconds=n)
+        if 0 <= n < _CACHED_SECONDS:
+            _SECONDS[n] = delta
+    return delta
 
 
 @dataclass(slots=True)
@@ -98,12 +103,11 @@ class Fold:
                 start = when
             else:
                 length = rec.duration + rec.ring + rec.held
-                start = when - (_SECONDS[length] if 0 <= length < _CACHED_SECONDS else timedelta(seconds=length))
+                start = when - (_SECONDS.get(length) or seconds(length))
             end = when if stage == FINAL_STAGE else None
         elif stage == FINAL_STAGE and "duration" not in rec.unknown:
             length = rec.duration + rec.ring + rec.held
-            start, end = when, when + (_SECONDS[length] if 0 <= length < _CACHED_SECONDS
-                                       else timedelta(seconds=length))
+            start, end = when, when + (_SECONDS.get(length) or seconds(length))
         else:
             start, end = when, None
         self.fold(rec, start, end, Provenance(self.source, self.layout, rec.raw, position, received_at), events)
