@@ -76,7 +76,7 @@ def ipoffice(records: int, seed: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ipoffice.smdr"
         written = ipoffice_stream.write(path, records, seed=seed)
-        lines, split_s = bare_split(path)
+        _lines, split_s = bare_split(path)
         parsed, events, engine_s, _ = engine(path, "avaya-ipoffice")
     split_rate, engine_rate = parsed / split_s, parsed / engine_s
     print(f"IP Office stream: {written:,} segments written, {parsed:,} parsed (34 fields)")

@@ -110,14 +110,12 @@ class LineFold(Fold):
         phone = rec.phone or ""
         for index in range(len(ended) - 1, -1, -1):  # the newest first
             call = ended[index]
-            if type(call) is tuple:
-                fields = call
-                if (fields[2] == rec.direction and fields[1] == phone and fields[4] is not None
-                        and fields[3] - tol <= start <= fields[4] + tol):
-                    call = ended[index] = OpenCall(fields[0], line, fields[1], fields[2], fields[3], fields[4],
-                                                   FINAL_STAGE, fields[5], fields[6], fields[7], fields[8], "",
-                                                   False, fields[9])
-                    return call
+            if isinstance(call, tuple):
+                if (call[2] == rec.direction and call[1] == phone and call[4] is not None
+                        and call[3] - tol <= start <= call[4] + tol):
+                    joined = ended[index] = OpenCall(call[0], line, call[1], call[2], call[3], call[4], FINAL_STAGE,
+                                                     call[5], call[6], call[7], call[8], "", False, call[9])
+                    return joined
             elif (call.direction == rec.direction and call.phone == phone and call.end is not None
                     and call.start - tol <= start <= call.end + tol):
                 return call
