@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .framing import Framer, Overlong
-from .layouts.record import DEFAULT_EVENT, Parser, ParserContext, RecordRejected
+from .layouts.record import DEFAULT_EVENT, Parser, ParserContext, Record, RecordRejected
 from .model import CallEvent
 from .normalize import Localizer, PhoneRules
 from .quarantine import Quarantine
@@ -90,7 +90,8 @@ class Decoder:
 
     def records(self, lines: list[bytes], received_at: datetime | None = None) -> list[CallEvent]:
         out: list[CallEvent] = []
-        parse, add = self.parser.parse, self._add
+        parse, add, fold = self.parser.parse, self._add, self.tracker.add
+        normalize, normalized = self.phone.normalize, self.phone.cache
         if self.context is not None and received_at is not None:
             self.context.received_at = received_at
         position = self.position
@@ -110,13 +111,27 @@ class Decoder:
             except Exception as exc:  # noqa: BLE001 - a code parser's bug must not stop the source
                 self._reject(line, "parser-error", f"{type(exc).__name__}: {exc}", position)
                 continue
-            if rec is None:
-                continue
-            if type(rec) is list:  # a code parser's line that ends several calls (a CTI provider restart)
-                if all([add(one, line, position, received_at, out) for one in rec]):
+            if type(rec) is not Record:
+                if rec is None:
+                    continue
+                if type(rec) is list:  # a code parser's line that ends several calls (a CTI provider restart)
+                    if all([add(one, line, position, received_at, out) for one in rec]):
+                        parsed += 1
+                elif add(rec, line, position, received_at, out):  # a code parser's own kind of record
                     parsed += 1
-            elif add(rec, line, position, received_at, out):
-                parsed += 1
+                continue
+            try:  # _add, written out: this runs for every record
+                if not rec.event:
+                    rec.event = DEFAULT_EVENT[rec.stage]
+                phone = rec.phone
+                if phone and rec.signal not in _DIALLED:
+                    known = normalized.get((phone, rec.direction))
+                    rec.phone, rec.direction = known if known is not None else normalize(phone, rec.direction)
+                fold(rec, position, received_at, out)
+            except Exception as exc:  # noqa: BLE001 - bad input must never stop the source
+                self._reject(line, "internal-error", f"{type(exc).__name__}: {exc}", position)
+                continue
+            parsed += 1
         self.position = position
         self.parsed += parsed
         self.events += len(out)

@@ -51,8 +51,9 @@ class PhoneRules:
     dial_controls: bool = True               # outbound: drop pauses, cut post-dial digits
     access_code_digits: int = 4              # a P after at most this many digits is a pause, not post-dial
     add_national_prefix: bool = True         # inbound: national_length digits without the prefix get it
-    _cache: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict, init=False, repr=False,
-                                                          compare=False)
+    # (number, direction) -> what normalize gives: the decoder's hot path reads it directly
+    cache: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict, init=False, repr=False,
+                                                         compare=False)
 
     @classmethod
     def from_section(cls, section: Section, base: PhoneRules | None = None) -> PhoneRules:
@@ -81,12 +82,12 @@ class PhoneRules:
     def normalize(self, number: str, direction: str) -> tuple[str, str]:
         """The CRM form of ``number`` and the direction it implies (outbound may become internal)."""
         key = (number, direction)
-        cached = self._cache.get(key)
+        cached = self.cache.get(key)
         if cached is not None:
             return cached
-        if len(self._cache) >= _CACHE_LIMIT:
-            self._cache.clear()
-        result = self._cache[key] = self._normalize(number, direction)
+        if len(self.cache) >= _CACHE_LIMIT:
+            self.cache.clear()
+        result = self.cache[key] = self._normalize(number, direction)
         return result
 
     def _normalize(self, number: str, direction: str) -> tuple[str, str]:

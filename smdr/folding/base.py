@@ -17,11 +17,16 @@ from ..normalize import Localizer
 
 _MAX_SEEN = 4096  # records remembered for call ids and reprints: more than a PBX's call memory
 _CACHED_SECONDS = 4 * 3600
-_SECONDS = [timedelta(seconds=n) for n in range(_CACHED_SECONDS)]
+_SECONDS: dict[int, timedelta] = {}  # call lengths as they occur (below 4 h: bounded), not all built at import
 
 
 def seconds(n: int) -> timedelta:
-    return _SECONDS[n] if 0 <= n < _CACHED_SECONDS else timedelta(seconds=n)
+    delta = _SECONDS.get(n)
+    if delta is None:
+        delta = timedelta(seconds=n)
+        if 0 <= n < _CACHED_SECONDS:
+            _SECONDS[n] = delta
+    return delta
 
 
 @dataclass(slots=True)
@@ -60,32 +65,49 @@ class Fold:
         self._call_id = CallIds(source)
         self.folded = 0
         self.reprints = 0
-        # identity of a record -> (calls it opened, its sequence number and the newest printed time when
-        # last seen)
-        self._seen: dict[str, tuple[int, int, datetime]] = {}
-        self._latest: datetime | None = None
-        self._seq = 0
-        self._stepped_back = 0   # sequence number of the last record printed earlier than one before it
+        # identity of a record -> (calls it opened, the sequence number of the record when it was last seen)
+        self._seen: dict[str, tuple[int, int]] = {}
+        self._latest: datetime | None = None   # the newest printed time
+        self._seq = 0     # records checked for reprints
+        # sequence number of the last record printed at another time than the newest (a newer one, or one
+        # that stepped back): a record seen before it came back after time moved on
+        self._moved = 0
 
     def add(self, rec: Record, position: int = 0, received_at: datetime | None = None,
             out: list[CallEvent] | None = None) -> list[CallEvent]:
         """The events this record gives (usually one), appended to ``out`` when given."""
         events: list[CallEvent] = [] if out is None else out
-        if self.is_reprint(rec):
+        # A record identical to one seen before, coming back after time moved on (a newer record, or one
+        # that stepped back in time, came in between) is a reprint: the PBX printed its call memory
+        # again. Repeated with nothing of the kind in between it may be a genuine repeat (a retry within
+        # the minute): then it is a new call, as the call model says: when in doubt, two calls.
+        printed = rec.when
+        self._seq = seq = self._seq + 1
+        if printed != self._latest:
+            self._moved = seq
+            if self._latest is None or printed > self._latest:
+                self._latest = printed
+        before = self._seen.get(rec.raw if rec.dated else self.identity(rec))
+        if before is not None and before[1] < self._moved:
+            self.reprints += 1
             return events
         # span(rec), written out: this runs for every record, and a call costs as much as the arithmetic
-        when = self._local.get(rec.when)
+        when = self._local.get(printed)
         if when is None:
-            when = self.localize(rec.when)
+            when = self.localize(printed)
         stage = rec.stage
         if stage == RINGING_STAGE:
             start, end = when, None
         elif rec.time_is_end:
-            start = when if "duration" in rec.unknown else when - seconds(
-                rec.duration + rec.ring + rec.held)
+            if "duration" in rec.unknown:
+                start = when
+            else:
+                length = rec.duration + rec.ring + rec.held
+                start = when - (_SECONDS.get(length) or seconds(length))
             end = when if stage == FINAL_STAGE else None
         elif stage == FINAL_STAGE and "duration" not in rec.unknown:
-            start, end = when, when + seconds(rec.duration + rec.ring + rec.held)
+            length = rec.duration + rec.ring + rec.held
+            start, end = when, when + (_SECONDS.get(length) or seconds(length))
         else:
             start, end = when, None
         self.fold(rec, start, end, Provenance(self.source, self.layout, rec.raw, position, received_at), events)
@@ -113,40 +135,34 @@ class Fold:
         its ``raw``: the hot path reads that directly."""
         return rec.raw if rec.dated else f"{rec.raw}\x1f{rec.when.isoformat()}"
 
-    def is_reprint(self, rec: Record) -> bool:
-        """A record identical to one seen before, coming back after time moved on (a newer record, or
-        one that stepped back in time, came in between): the PBX printed its call memory again. Repeated
-        with nothing of the kind in between it may be a genuine repeat (a retry within the minute): then
-        it is a new call, as the call model says: when in doubt, two calls."""
-        self._seq += 1
-        latest = self._latest
-        if latest is None or rec.when > latest:
-            self._latest = latest = rec.when
-        elif rec.when < latest:
-            self._stepped_back = self._seq
-        before = self._seen.get(rec.raw if rec.dated else self.identity(rec))
-        if before is not None and (before[2] < latest or before[1] < self._stepped_back):
-            self.reprints += 1
-            return True
-        return False
-
     def new_call_id(self, rec: Record) -> str:
+        """The call_id of a call ``rec`` opens: a hash of the source and the record, plus how many calls
+        the same record opened before (two calls the PBX printed alike keep two ids, the same on a replay)."""
         key = rec.raw if rec.dated else self.identity(rec)
-        return self._call_id(key, self._note_seen(key, 1))
+        seen = self._seen
+        before = seen.get(key)
+        if len(seen) >= _MAX_SEEN:
+            seen = self._forget_older_half()
+        if before is None:
+            seen[key] = (1, self._seq)
+            return self._call_id(key)
+        seen[key] = (before[0] + 1, self._seq)
+        return self._call_id(key, before[0])
 
     def remember_seen(self, rec: Record) -> None:
         """A record folded into a call is seen too: its reprint must not open a call."""
-        self._note_seen(rec.raw if rec.dated else self.identity(rec), 0)
-
-    def _note_seen(self, key: str, opens: int) -> int:
-        """Note ``key`` as seen now; returns how many calls it opened before."""
+        key = rec.raw if rec.dated else self.identity(rec)
         seen = self._seen
         before = seen.get(key)
-        count = 0 if before is None else before[0]
-        if len(seen) >= _MAX_SEEN:  # keep the newer half (dicts keep insertion order)
-            self._seen = seen = dict(list(seen.items())[_MAX_SEEN // 2:])
-        seen[key] = (count + opens, self._seq, self._latest or datetime.min)
-        return count
+        if len(seen) >= _MAX_SEEN:
+            seen = self._forget_older_half()
+        seen[key] = (0 if before is None else before[0], self._seq)
+
+    def _forget_older_half(self) -> dict[str, tuple[int, int]]:
+        """Keep the records first seen most recently (dicts keep insertion order): bounded memory, and
+        more than a PBX's call memory."""
+        self._seen = seen = dict(list(self._seen.items())[_MAX_SEEN // 2:])
+        return seen
 
     def span(self, rec: Record) -> tuple[datetime, datetime | None]:
         """Start and end, aware in the configured zone (the printed minute is localized once, cached).

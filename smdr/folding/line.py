@@ -22,6 +22,7 @@ for it (KX-TES) stays ringing until the next call on its line: no timer guesses 
 
 from __future__ import annotations
 
+from collections import deque
 from datetime import datetime
 
 from ..layouts.record import ANSWERED_STAGE, FINAL_STAGE, RINGING_STAGE, Record
@@ -30,6 +31,9 @@ from .base import Fold, OpenCall
 
 _CALLS_PER_LINE = 6
 _MAX_LINES = 4096
+# A call that ended in the record that opened it (most calls) is remembered as the tuple (call_id, phone,
+# direction, start, end, event, talk, agent, provenance, ring), not as an OpenCall: only a later leg of it
+# (rule 2) needs the object, made then.
 
 
 class LineFold(Fold):
@@ -38,7 +42,8 @@ class LineFold(Fold):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._open: dict[str, list[OpenCall]] = {}    # per line: calls ringing or in progress
-        self._ended: dict[str, list[OpenCall]] = {}   # per line: the last few calls that ended, oldest first
+        # per line: the last few calls that ended, oldest first (an OpenCall, or the tuple above)
+        self._ended: dict[str, deque[OpenCall | tuple]] = {}
 
     def open_calls(self) -> list[OpenCall]:
         return [call for calls in self._open.values() for call in calls]
@@ -70,9 +75,15 @@ class LineFold(Fold):
                 self._close_moved_on(open_calls, start, events)
         final = rec.stage == FINAL_STAGE
         call_id, talk = self.new_call_id(rec), rec.duration if final else 0
-        if line:  # a call without a line is never folded: nothing to remember of it
+        if final and line:
+            ended = self._ended.get(line)
+            if ended is None:
+                ended = self._ended_on(line)
+            ended.append((call_id, rec.phone or "", rec.direction, start, end, rec.event, talk, rec.agent, provenance,
+                          rec.ring))
+        elif line:  # a call without a line is never folded: nothing to remember of it
             self._remember(line, OpenCall(call_id, line, rec.phone or "", rec.direction, start, end, rec.stage,
-                                          rec.event, talk, rec.agent, provenance, ring=rec.ring))
+                                          rec.event, talk, rec.agent, provenance, "", False, rec.ring))
         events.append(CallEvent(call_id, rec.direction, rec.event, rec.agent, rec.phone or None, talk,
                                 rec.billduration, self.gateway, line or rec.linename, None, start,
                                 end if final else None, provenance))
@@ -97,8 +108,15 @@ class LineFold(Fold):
             return None
         tol = self.tolerance
         phone = rec.phone or ""
-        for call in reversed(ended):
-            if (call.direction == rec.direction and call.phone == phone and call.end is not None
+        for index in range(len(ended) - 1, -1, -1):  # the newest first
+            call = ended[index]
+            if isinstance(call, tuple):
+                if (call[2] == rec.direction and call[1] == phone and call[4] is not None
+                        and call[3] - tol <= start <= call[4] + tol):
+                    joined = ended[index] = OpenCall(call[0], line, call[1], call[2], call[3], call[4], FINAL_STAGE,
+                                                     call[5], call[6], call[7], call[8], "", False, call[9])
+                    return joined
+            elif (call.direction == rec.direction and call.phone == phone and call.end is not None
                     and call.start - tol <= start <= call.end + tol):
                 return call
         return None
@@ -134,15 +152,25 @@ class LineFold(Fold):
                 self.gateway, call.line or None, None, call.start, call.end, call.provenance))
 
     def _remember(self, line: str, call: OpenCall) -> None:
-        table = self._ended if call.stage == FINAL_STAGE else self._open
-        calls = table.get(line)
+        if call.stage == FINAL_STAGE:
+            self._ended_on(line).append(call)
+            return
+        calls = self._open.get(line)
         if calls is None:
-            if len(table) >= _MAX_LINES:
-                table.clear()
-            calls = table[line] = []
+            if len(self._open) >= _MAX_LINES:
+                self._open.clear()
+            calls = self._open[line] = []
         calls.append(call)
         if len(calls) > _CALLS_PER_LINE:
             del calls[0]
+
+    def _ended_on(self, line: str) -> deque[OpenCall | tuple]:
+        ended = self._ended.get(line)
+        if ended is None:
+            if len(self._ended) >= _MAX_LINES:
+                self._ended.clear()
+            ended = self._ended[line] = deque(maxlen=_CALLS_PER_LINE)
+        return ended
 
     def _move_to_ended(self, call: OpenCall) -> None:
         open_calls = self._open.get(call.line)
