@@ -67,7 +67,7 @@ class Framer:
                 elif part:
                     out.append(part)
         else:
-            out.extend(p for p in parts if p)
+            out.extend(filter(None, parts))  # C-level: no generator frame per record
         if len(self._pending) > self.max_record:
             self._overlong(out, self._pending[: self.max_record], False)
             self._overlong(out, self._pending[self.max_record:], True)
