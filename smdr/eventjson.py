@@ -69,13 +69,13 @@ class EventJson:
         if start is None:
             start_text = "null"
         else:
-            cached = times.get(start)
-            start_text = cached[2] if cached and cached[0] is start.tzinfo and cached[1] == start.fold else self._time(start)
+            hit = times.get(start)
+            start_text = hit[2] if hit and hit[0] is start.tzinfo and hit[1] == start.fold else self._time(start)
         if end is None:
             end_text = "null"
         else:
-            cached = times.get(end)
-            end_text = cached[2] if cached and cached[0] is end.tzinfo and cached[1] == end.fold else self._time(end)
+            hit = times.get(end)
+            end_text = hit[2] if hit and hit[0] is end.tzinfo and hit[1] == end.fold else self._time(end)
         p = e.provenance
         if p is None:
             provenance = "null"
@@ -86,8 +86,8 @@ class EventJson:
             if received is None:
                 received_text = "null"
             else:
-                cached = times.get(received)
-                received_text = (cached[2] if cached and cached[0] is received.tzinfo and cached[1] == received.fold
+                hit = times.get(received)
+                received_text = (hit[2] if hit and hit[0] is received.tzinfo and hit[1] == received.fold
                                  else self._time(received))
             provenance = (f'{{"source": {words.get(p.source) or self._word(p.source)}, '
                           f'"layout": {words.get(p.layout) or self._word(p.layout)}, "raw": {_quote(p.raw)}, '
