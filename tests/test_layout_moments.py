@@ -68,7 +68,7 @@ def test_date_and_time_fields_read_as_the_converters_read_them() -> None:
 
 
 def test_a_minute_is_taken_only_from_a_plain_time() -> None:
-    whens, read = date_time_reader("DMY", ParserContext(reference_date=date(2026, 12, 1)))
+    _whens, read = date_time_reader("DMY", ParserContext(reference_date=date(2026, 12, 1)))
     assert read("21/11/26", "12:00", 1) == datetime(2026, 11, 21, 12, 0)  # "12:" + "00" is 12:00, no seconds
     assert read("21/11/26", "12:34", 2) == datetime(2026, 11, 21, 12, 34)
     assert read("21/11/26", "08:01:07", 3) == datetime(2026, 11, 21, 8, 1, 7)
