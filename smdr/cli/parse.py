@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from ..devices import Device
 
 CHUNK = 1 << 16
+Writer = Callable[[list[CallEvent]], object]  # writes one batch of events
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -190,59 +192,55 @@ def _is_quarantine(path: str) -> bool:
     return is_quarantine_path(path)  # plain or gzip-compressed (a rotated file)
 
 
-def _feed(path: str, decoder: Decoder, write, head: bytes = b"") -> None:
+def _feed(path: str, decoder: Decoder, write: Writer, head: bytes = b"") -> None:
     """``head``: bytes already read from standard input (for detection), fed first."""
     if path != "-" and Path(path).is_dir():
         # a source's raw journal: its segments in order, every record at the time it was read
         for chunk, received_at in read_after(Path(path), 0):
-            for event in decoder.feed(chunk, received_at):
-                write(event)
-        for event in decoder.finish():
-            write(event)
+            write(decoder.feed(chunk, received_at))
+        write(decoder.finish())
         return
     if path != "-" and _is_quarantine(path):
         for _source, raw in list(read_quarantined(path)):
-            for event in decoder.records([raw]):
-                write(event)
+            write(decoder.records([raw]))
         return
     handle: IO[bytes] = sys.stdin.buffer if path == "-" else open(path, "rb")
     total = None if path == "-" else Path(path).stat().st_size
     progress = Progress(total)
     try:
         if head:
-            for event in decoder.feed(head):
-                write(event)
+            write(decoder.feed(head))
             progress.advance(len(head), decoder.events)
         while chunk := handle.read(CHUNK):
-            for event in decoder.feed(chunk):
-                write(event)
+            write(decoder.feed(chunk))
             progress.advance(len(chunk), decoder.events)
-        for event in decoder.finish():
-            write(event)
+        write(decoder.finish())
     finally:
         progress.close()
         if handle is not sys.stdin.buffer:
             handle.close()
 
 
-def _writer(fmt: str, out: IO[str]):
+def _writer(fmt: str, out: IO[str]) -> Writer:
+    """What writes a batch of events (one decoder chunk's) to ``out`` in ``fmt``: one write per batch."""
     if fmt == "jsonl":
-        line = EventJson().line
-        return lambda event: out.write(line(event) + "\n")
+        lines = EventJson().lines
+        return lambda events: out.write(lines(events))
     if fmt == "csv":
         import csv
 
         rows = csv.writer(out)
         rows.writerow(CDR_FIELDS)
-        return lambda event: rows.writerow(_values(event, CDR_FIELDS))
+        return lambda events: rows.writerows([_values(event, CDR_FIELDS) for event in events])
     columns = ("starttime", "endtime", "direction", "event", "agent", "phone", "linename", "duration", "call_id")
     widths = (25, 25, 9, 11, 6, 16, 8, 8, 20)
     out.write(" ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip() + "\n")
 
-    def table_row(event: CallEvent) -> None:
-        out.write(" ".join(v.ljust(w) for v, w in zip(_values(event, columns), widths)).rstrip() + "\n")
+    def table_rows(events: list[CallEvent]) -> None:
+        out.write("".join(" ".join(v.ljust(w) for v, w in zip(_values(event, columns), widths)).rstrip() + "\n"
+                          for event in events))
 
-    return table_row
+    return table_rows
 
 
 def _values(event: CallEvent, names: tuple[str, ...]) -> list[str]:

@@ -23,7 +23,8 @@ def capture_start(path: Path, total_seconds: float) -> datetime:
 
 
 def feed(path: Path, timing: Path, start: datetime | None, decoder: Decoder,
-         write: Callable[[CallEvent], object]) -> None:
+         write: Callable[[list[CallEvent]], object]) -> None:
+    """``write`` takes the events of one step (a chunk, a tick) at a time."""
     entries = read_timing_file(timing)
     tz = decoder.tracker.localize.tz
     began = start or _local(recorded_start(timing), tz) or capture_start(path, sum(e.delay for e in entries))
@@ -35,20 +36,15 @@ def feed(path: Path, timing: Path, start: datetime | None, decoder: Decoder,
             data = handle.read(entry.count) if entry.count else b""
             now = (began + timedelta(seconds=offset)).replace(tzinfo=tz)
             if decoder.tick_interval:
-                for event in decoder.tick(now):
-                    write(event)
+                write(decoder.tick(now))
             if data:
-                for event in decoder.feed(data, now):
-                    write(event)
+                write(decoder.feed(data, now))
         rest = handle.read()
         if rest:  # bytes the timing file does not cover: received at its last time
-            for event in decoder.feed(rest, now):
-                write(event)
-    for event in decoder.finish():
-        write(event)
+            write(decoder.feed(rest, now))
+    write(decoder.finish())
     if decoder.tick_interval:
-        for event in decoder.tick(now + timedelta(seconds=decoder.settle_seconds)):
-            write(event)
+        write(decoder.tick(now + timedelta(seconds=decoder.settle_seconds)))
 
 
 def _local(moment: datetime | None, tz) -> datetime | None:

@@ -9,13 +9,14 @@ the generated text so a technician (or a failing test) can read what a layout be
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import fields as dataclass_fields
-from typing import Any
 
 from . import runtime
-from .record import FINAL_STAGE, ParserContext, Record
+from .record import DEFAULT_EVENT, FINAL_STAGE, ParserContext, Record
+from .rulecode import RuleCode
 from .spec import INT_OUTPUTS as _INT_OUTPUTS
-from .spec import OUTPUTS, Condition, LayoutSpec, Rule
+from .spec import OUTPUTS, LayoutSpec
 
 _INT_TYPES = runtime.INT_TYPES
 
@@ -34,17 +35,21 @@ class CompiledLayout:
         exec(compile(self.source, f"<layout {spec.name}>", "exec"), namespace)
         self.parse = namespace["parse"]
 
-class _Generator:
+def _wrapped(items: list[str], indent: int) -> str:
+    """``items`` joined by commas, in lines of at most ~100 characters (the generated code is read)."""
+    return textwrap.fill(", ".join(items), 100 - indent, subsequent_indent=" " * indent, break_long_words=False,
+                         break_on_hyphens=False)
+
+
+class _Generator(RuleCode):
     def __init__(self, spec: LayoutSpec, date_order: str) -> None:
         self.spec, self.date_order = spec, date_order
         self.lines: list[str] = []
         self.prelude: list[str] = []  # module-level names the function uses, made once at compile time
 
-    def emit(self, text: str, indent: int = 1) -> None:
-        self.lines.append("    " * indent + text)
-
     def source(self) -> str:
         spec = self.spec
+        self.live = self._live_outputs()
         self.lines = ["def parse(line):"]
         self.emit("try:")
         self.emit(f"s = line.decode({spec.encoding!r})", 2)
@@ -63,6 +68,18 @@ class _Generator:
         self._rules()
         self._build()
         return "\n".join(self.prelude + self.lines) + "\n"
+
+    def _live_outputs(self) -> set[str]:
+        """The outputs a rule assigns or reads: they get a variable; the others go into the Record as
+        their one value (a field, a sum of fields, a constant)."""
+        live = {"direction"}
+        for rule in self.spec.rules:
+            live.update(rule.assignments)
+            live.update(cond.subject for cond in rule.conditions)
+            for value in rule.assignments.values():
+                if isinstance(value, str):
+                    live.update(part[1:-1] for part in re.findall(r"\{[^{}]*\}", value))
+        return live - set(self.spec.fields)
 
     def _skips(self) -> None:
         for skip in self.spec.skips:
@@ -102,8 +119,23 @@ class _Generator:
         width = max(f.last for f in self.spec.fields.values()) + 1
         self.emit(f"if len(s) < {width}:")
         self.emit(f"s = s.ljust({width})", 2)
-        for f in self.spec.fields.values():
-            self.emit(f"r_{f.name} = s[{f.first}:{f.last + 1}]")
+        names = [f"r_{f.name}" for f in self.spec.fields.values()]
+        cuts = [f"slice({f.first}, {f.last + 1})" for f in self.spec.fields.values()]
+        fields = self.spec.fields
+        key = self._when_key() if "date" in fields and "datetime" not in fields else ""
+        if key.startswith("s["):  # the date and time memo's key: one more slice of the same record
+            first, last = key[2:-1].split(":")
+            names.append("k_when")
+            cuts.append(f"slice({first}, {last})")
+        self._unpack(names, cuts, "_cut", "s")
+
+    def _unpack(self, names: list[str], items: list[str], getter: str, of: str) -> None:
+        """``names`` = the ``items`` of ``of``, cut out in one C call (an itemgetter made at compile time)."""
+        if len(names) == 1:
+            self.emit(f"{names[0]} = {of}[{items[0]}]")
+            return
+        self.prelude.append(f"{getter} = _itemgetter(" + _wrapped(items, len(getter) + 15) + ")")
+        self.lines.append(f"    ({_wrapped(names, 5)}) = {getter}({of})")
 
     def _gap_checks(self) -> None:
         """Text between the fields means the record is not laid out as this layout says."""
@@ -139,6 +171,13 @@ class _Generator:
             self.emit("_header.update({name.strip().lower(): i for i, name in enumerate(parts)})", 2)
             self.emit("_skipped['header'] = _skipped.get('header', 0) + 1", 2)
             self.emit("return None", 2)
+        if all(f.index is not None for f in spec.fields.values()):
+            count = max(f.index for f in spec.fields.values()) + 1
+            self.emit(f"if n < {count}:")  # cells the record does not have are empty
+            self.emit(f"parts += [''] * ({count} - n)", 2)
+            self._unpack([f"r_{f.name}" for f in spec.fields.values()], [str(f.index) for f in spec.fields.values()],
+                         "_cells", "parts")
+            return
         for f in spec.fields.values():
             if f.index is not None:
                 index = str(f.index)
@@ -167,6 +206,7 @@ class _Generator:
             self.emit("when = _slow_datetime(r_datetime)", 2)
         elif "date" in fields:
             key = self._when_key()
+            key = "k_when" if key.startswith("s[") else key
             self.emit(f"when = _when.get({key})")
             self.emit("if when is None:")
             self.emit(f"when = _slow_when(r_date, r_time, {key})", 2)
@@ -204,146 +244,61 @@ class _Generator:
         fields = self.spec.fields
         first, last = min(fields["date"].first, fields["time"].first), max(fields["date"].last, fields["time"].last)
         inside = [f for f in fields.values() if f.name not in ("date", "time") and f.first <= last and f.last >= first]
-        return "r_date + r_time" if inside else f"s[{first}:{last + 1}]"
+        return "r_date + r_time" if inside else f"s[{first}:{last + 1}]"  # _cut_fixed: k_when
 
     def _outputs(self) -> None:
+        """The outputs' first values (what the generic mapping says), as variables for the live ones."""
         spec = self.spec
+        self.values: dict[str, str] = {}
         for name in OUTPUTS:
             sources = spec.generic.get(name)
             default = "0" if name in _INT_OUTPUTS else "''"
-            self.emit(f"o_{name} = {' + '.join(f'f_{s}' for s in sources) if sources else default}")
+            self.values[name] = " + ".join(f"f_{s}" for s in sources) if sources else default
         if "billduration" not in spec.generic:
-            self.emit("o_billduration = None")
-        self.emit("o_direction = o_event = o_skip = o_reject = ''")
-        self.emit(f"o_stage = {FINAL_STAGE!r}")
-        self.emit("o_continues = o_more = False")
-        self.emit(f"o_time_is = {spec.time_is!r}")
+            self.values["billduration"] = "None"
+        self.values.update({"direction": "''", "event": "''", "skip": "''", "reject": "''",
+                            "stage": repr(FINAL_STAGE), "continues": "False", "more": "False",
+                            "time_is": repr(spec.time_is)})
+        for name, value in self.values.items():
+            if name in self.live:
+                self.emit(f"o_{name} = {value}")
 
-    def _rules(self) -> None:
-        if not self.spec.rules:
-            return
-        self.emit("while True:")
-        for r, rule in enumerate(self.spec.rules):
-            self._rule(r, rule)
-        self.emit("break", 2)
-
-    def _rule(self, r: int, rule: Rule) -> None:
-        self.emit(f"# rule {r + 1} ({self.spec.path}:{rule.line})", 2)
-        tests = [self._test(r, c, cond) for c, cond in enumerate(rule.conditions)]
-        groups = {g: (r, c) for c, cond in enumerate(rule.conditions) if cond.op == "match"
-                  for g in re.compile(cond.value).groupindex}
-        body_indent = 3 if tests else 2
-        if tests:
-            self.emit(f"if {' and '.join(tests)}:", 2)
-        used = {part[1:-1] for value in rule.assignments.values() if isinstance(value, str)
-                for part in re.findall(r"\{[^{}]*\}", value)}
-        for (rr, c) in sorted(set(groups.values())):
-            for g in [g for g, pos in groups.items() if pos == (rr, c) and g in used]:
-                self.emit(f"g_{g} = (m{rr}_{c}.group({g!r}) or '').strip()", body_indent)
-        for key, value in rule.assignments.items():
-            self.emit(f"o_{key} = {self._value(key, value, groups)}", body_indent)
-        if rule.stop:
-            self.emit("break", body_indent)
-        if not tests and not rule.stop and not rule.assignments:
-            self.emit("pass", body_indent)
-
-    def _subject(self, name: str) -> str:
-        if name == "record" and name not in self.spec.fields:
-            return "t"  # the whole record, right-stripped
-        return f"f_{name}" if name in self.spec.fields else f"o_{name}"
-
-    def _is_int(self, name: str) -> bool:
-        f = self.spec.fields.get(name)
-        return f.type in _INT_TYPES if f else name in _INT_OUTPUTS
-
-    def _test(self, r: int, c: int, cond: Condition) -> str:
-        x, op, value = self._subject(cond.subject), cond.op, cond.value
-        as_int = self._is_int(cond.subject)
-
-        def lit(v: Any) -> str:
-            if as_int:
-                return repr(int(v))
-            return repr(v if isinstance(v, bool) else str(v))
-
-        if op == "eq":
-            return f"{x} == {lit(value)}"
-        if op == "ne":
-            return f"{x} != {lit(value)}"
-        if op == "in":
-            return f"{x} in ({', '.join(lit(v) for v in value)},)"
-        if op in ("startswith", "endswith"):
-            return f"{x}.{op}({tuple(str(v) for v in value)!r})"
-        if op == "contains":
-            return f"{str(value)!r} in {x}"
-        if op == "match":
-            return f"(m{r}_{c} := _rx{r}_{c}.match({x})) is not None"
-        if op == "empty":
-            return f"not {x}" if value else f"bool({x})"
-        if op == "digits":
-            return f"{x}.isdigit()" if value else f"not {x}.isdigit()"
-        if op in ("gt", "lt"):
-            return f"{x} {'>' if op == 'gt' else '<'} {int(value)!r}"
-        raise ValueError(op)
-
-    def _value(self, key: str, value: Any, groups: dict[str, Any]) -> str:
-        if not isinstance(value, str) or "{" not in value:
-            if key in _INT_OUTPUTS:
-                return repr(int(value))
-            return repr(value)
-        parts = re.split(r"(\{[^{}]*\})", value)
-        exprs = []
-        for part in parts:
-            if part.startswith("{") and part.endswith("}"):
-                name = part[1:-1]
-                exprs.append(f"g_{name}" if name in groups else self._subject(name))
-            elif part:
-                exprs.append(repr(part))
-        if key in _INT_OUTPUTS:
-            return self._int_sum(key, parts, groups)
-        return " + ".join(e if e.startswith(("'", '"')) or self._is_text(e) else f"str({e})" for e in exprs)
-
-    def _is_text(self, expr: str) -> bool:
-        """A generated name that always holds a str (a regex group, a text field or output)."""
-        kind, _, name = expr.partition("_")
-        if kind == "g":
-            return True
-        if kind == "f":
-            return self.spec.fields[name].type not in _INT_TYPES
-        return kind == "o" and name not in _INT_OUTPUTS and name not in ("billduration", "continues", "more")
-
-    def _int_sum(self, key: str, parts: list[str], groups: dict[str, Any]) -> str:
-        """``'{a}'`` or ``'{a} + {b}'``: the seconds of one reference, or of several added up (IP Office:
-        a voicemail segment's connected time counted as held)."""
-        refs = [p[1:-1] for p in parts if p.startswith("{") and p.endswith("}")]
-        between = [p for p in parts if not (p.startswith("{") and p.endswith("}"))]
-        if not refs or any(p.strip() not in ("", "+") for p in between) or sum(p.count("+") for p in between) != len(
-                refs) - 1:
-            raise ValueError(f"{key} takes a field reference, or several joined by '+'")
-        terms = []
-        for name in refs:
-            expr = f"g_{name}" if name in groups else self._subject(name)
-            if name in groups or not self._is_int(name):
-                expr = f"_as_seconds({key!r}, {expr})"  # text: read it as a duration
-            terms.append(expr)
-        return " + ".join(terms)
+    def _out(self, name: str) -> str:
+        """An output's value where the Record is built: its variable, or its one value."""
+        return f"o_{name}" if name in self.live else self.values[name]
 
     def _build(self) -> None:
-        self.emit("if o_skip:")
-        self.emit("_skipped[o_skip] = _skipped.get(o_skip, 0) + 1", 2)
-        self.emit("return None", 2)
-        self.emit("if o_reject:")
-        self.emit("raise RecordRejected('rejected', o_reject)", 2)
+        if "skip" in self.live:
+            self.emit("if o_skip:")
+            self.emit("_skipped[o_skip] = _skipped.get(o_skip, 0) + 1", 2)
+            self.emit("return None", 2)
+        if "reject" in self.live:
+            self.emit("if o_reject:")
+            self.emit("raise RecordRejected('rejected', o_reject)", 2)
         if self.spec.format == "fixed" and self.spec.strict_columns:
             self._gap_checks()
         self.emit("if not o_direction:")
         self.emit("raise RecordRejected('no-direction', 'no rule of the layout recognised this record')", 2)
+        out = self._out
+
+        def optional(name: str) -> str:  # an empty text is no value
+            value = out(name)
+            return "None" if value == "''" else f"{value} or None"
+
+        if "stage" in self.live:
+            default_event = "_default_event[o_stage]"
+        else:
+            default_event = repr(DEFAULT_EVENT[FINAL_STAGE])
+        event = out("event")
         values = {
-            "raw": "t", "when": "when", "direction": "o_direction", "time_is_end": "o_time_is == 'end'",
-            "event": "o_event or _default_event[o_stage]", "stage": "o_stage", "agent": "o_agent or None",
-            "phone": "o_phone or None", "linename": "o_linename or None", "ring": "o_ring",
-            "duration": "o_duration", "held": "o_held", "billduration": "o_billduration",
-            "continues": "o_continues", "account": "o_account or None", "call_ref": "o_call_ref or None",
-            "more": "o_more", "dated": repr(self.spec.dated), "unknown": self._unknowns(), "signal": "o_signal",
+            "raw": "t", "when": "when", "direction": "o_direction",
+            "time_is_end": "o_time_is == 'end'" if "time_is" in self.live else repr(self.spec.time_is == "end"),
+            "event": default_event if event == "''" else f"{event} or {default_event}",
+            "stage": out("stage"), "agent": optional("agent"), "phone": optional("phone"),
+            "linename": optional("linename"), "ring": out("ring"), "duration": out("duration"), "held": out("held"),
+            "billduration": out("billduration"), "continues": out("continues"), "account": optional("account"),
+            "call_ref": optional("call_ref"), "more": out("more"), "dated": repr(self.spec.dated),
+            "unknown": self._unknowns(), "signal": out("signal"),
         }
         # by position, in the dataclass's own order (three times faster than by keyword)
         self.emit(f"return Record({', '.join(values[f.name] for f in dataclass_fields(Record))})")

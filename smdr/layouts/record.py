@@ -43,7 +43,7 @@ class Record:
     signal: str = ""            # a line event of a caller-ID box (SIGNALS), for the line_state fold
 
 
-_HOUR = timedelta(hours=1)
+_HOUR, _HALF_DAY, _DAY = timedelta(hours=1), timedelta(hours=12), timedelta(days=1)
 DEFAULT_EVENT = {RINGING_STAGE: "ringing", ANSWERED_STAGE: "in-progress", FINAL_STAGE: "answered"}
 
 
@@ -104,13 +104,14 @@ class ParserContext:
     def dateless(self, moment: Any) -> datetime:
         """A record that printed a time only: its date, moving to the next day when the times run through
         midnight (a time more than 12 h before the previous one) before the PBX's date record came."""
-        when = datetime.combine(self.today(), moment)
+        day = self.current_date
+        when = datetime.combine(self.today() if day is None else day, moment)
         received = self.received_at
-        if self.current_date is None and received is not None and when > received.replace(tzinfo=None) + _HOUR:
-            when -= timedelta(days=1)  # printed just before midnight, received just after it
+        if day is None and received is not None and when > received.replace(tzinfo=None) + _HOUR:
+            when -= _DAY  # printed just before midnight, received just after it
         last = self.last_time
-        if last is not None and when < last - timedelta(hours=12):
-            when += timedelta(days=1)
+        if last is not None and when < last - _HALF_DAY:
+            when += _DAY
             self.current_date = when.date()
         self.last_time = when
         return when

@@ -7,19 +7,19 @@ from __future__ import annotations
 
 import csv
 import re
-from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
 from . import fields as conv
-from .fields import FieldError, YearLess
+from . import moments
+from .fields import FieldError
 from .jsoncut import json_record, value_at
 from .record import DEFAULT_EVENT as _DEFAULT_EVENT
 from .record import ParserContext, Record, RecordRejected
 from .spec import LayoutSpec
 
 INT_TYPES = ("int", "duration", "ring", "duration_tenths")
-_CACHE_LIMIT = 8192
+_CACHE_LIMIT = moments.CACHE_LIMIT
 
 
 def namespace(spec: LayoutSpec, order: str, ctx: ParserContext, skipped: dict[str, int]) -> dict[str, Any]:
@@ -56,45 +56,8 @@ def namespace(spec: LayoutSpec, order: str, ctx: ParserContext, skipped: dict[st
                 ns[f"_rx{r}_{c}"] = re.compile(cond.value)
     if spec.format == "regex":
         ns["_pattern"] = re.compile(spec.pattern or "")
-    when_cache: dict[object, datetime] = {}
-
-    def slow_when(date_text: str, time_text: str, key: object) -> datetime:
-        cache = True
-        try:
-            day = conv.parse_date(date_text, order)
-        except YearLess as missing:
-            try:
-                day = ctx.resolve_year(missing.month, missing.day)
-            except ValueError as exc:
-                raise RecordRejected("bad-field", str(FieldError("date", date_text, str(exc)))) from None
-            cache = False  # the year depends on when the record was received
-        except ValueError as exc:
-            raise RecordRejected("bad-field", str(FieldError("date", date_text, str(exc)))) from None
-        try:
-            moment = conv.parse_time(time_text)
-        except ValueError as exc:
-            raise RecordRejected("bad-field", str(FieldError("time", time_text, str(exc)))) from None
-        value = datetime.combine(day, moment)
-        if cache:
-            if len(when_cache) >= _CACHE_LIMIT:
-                when_cache.clear()
-            when_cache[key] = value
-        return value
-
-    ns["_when"], ns["_slow_when"] = when_cache, slow_when
-    datetime_cache: dict[str, datetime] = {}
-
-    def slow_datetime(text: str) -> datetime:
-        try:
-            value = conv.parse_datetime(text, order)
-        except ValueError as exc:
-            raise RecordRejected("bad-field", str(FieldError("datetime", text, str(exc)))) from None
-        if len(datetime_cache) >= _CACHE_LIMIT:
-            datetime_cache.clear()
-        datetime_cache[text] = value
-        return value
-
-    ns["_datetime"], ns["_slow_datetime"] = datetime_cache, slow_datetime
+    ns["_when"], ns["_slow_when"] = moments.date_time_reader(order, ctx)
+    ns["_datetime"], ns["_slow_datetime"] = moments.datetime_reader(order)
     ns["_c_time"], ns["_slow_time"] = _typed_cache("time", conv.parse_time)
     ns["_phone"] = conv.parse_phone
 
