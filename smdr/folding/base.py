@@ -72,6 +72,8 @@ class Fold:
         # sequence number of the last record printed at another time than the newest (a newer one, or one
         # that stepped back): a record seen before it came back after time moved on
         self._moved = 0
+        self._undated_rec: Record | None = None  # the last record printed without a date, and its identity
+        self._undated_key = ""
 
     def add(self, rec: Record, position: int = 0, received_at: datetime | None = None,
             out: list[CallEvent] | None = None) -> list[CallEvent]:
@@ -87,7 +89,11 @@ class Fold:
             self._moved = seq
             if self._latest is None or printed > self._latest:
                 self._latest = printed
-        before = self._seen.get(rec.raw if rec.dated else self.identity(rec))
+        if rec.dated:
+            before = self._seen.get(rec.raw)
+        else:  # worked out once per record: new_call_id and remember_seen read it back
+            self._undated_rec, self._undated_key = rec, self.identity(rec)
+            before = self._seen.get(self._undated_key)
         if before is not None and before[1] < self._moved:
             self.reprints += 1
             return events
@@ -135,10 +141,13 @@ class Fold:
         its ``raw``: the hot path reads that directly."""
         return rec.raw if rec.dated else f"{rec.raw}\x1f{rec.when.isoformat()}"
 
+    def _undated_identity(self, rec: Record) -> str:
+        return self._undated_key if rec is self._undated_rec else self.identity(rec)
+
     def new_call_id(self, rec: Record) -> str:
         """The call_id of a call ``rec`` opens: a hash of the source and the record, plus how many calls
         the same record opened before (two calls the PBX printed alike keep two ids, the same on a replay)."""
-        key = rec.raw if rec.dated else self.identity(rec)
+        key = rec.raw if rec.dated else self._undated_identity(rec)
         seen = self._seen
         before = seen.get(key)
         if len(seen) >= _MAX_SEEN:
@@ -151,7 +160,7 @@ class Fold:
 
     def remember_seen(self, rec: Record) -> None:
         """A record folded into a call is seen too: its reprint must not open a call."""
-        key = rec.raw if rec.dated else self.identity(rec)
+        key = rec.raw if rec.dated else self._undated_identity(rec)
         seen = self._seen
         before = seen.get(key)
         if len(seen) >= _MAX_SEEN:
