@@ -37,6 +37,7 @@ from ..model import RINGING, CallEvent
 from .holdback import PopupHoldBack, Releaser
 from .marks import DeliveryMarks, when_written
 from .outage import CrmOutage
+from .pause import AuthPause
 from .ready import ReadyCall, ReadyCalls
 from .sink import Outbox
 from .store import OutboxRow
@@ -82,9 +83,7 @@ class Deliverer:
         self._ringing_waiting = True  # at start, queued ringing events go before the backlog
         self._outage = CrmOutage(self._store, client, crm, self._wake.set, lambda: self._stopping)
         self._horizon = crm.retry_max + 1  # a retry time further ahead: the clock was set back
-        self._paused = False          # the secret was refused
-        self._paused_at = 0.0
-        self._pause_flag_checked = False
+        self._pause = AuthPause(self._store, crm, clock)
         self._marks = DeliveryMarks(outbox, self._storage_failed)
         self._storage_gate = 0.0      # time.monotonic() before which the outbox is not tried again
         self._hold_back = PopupHoldBack()
@@ -96,7 +95,7 @@ class Deliverer:
 
     @property
     def paused(self) -> bool:
-        return self._paused
+        return self._pause.paused
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("delivering to %s (%s, %d calls in parallel)", self._client.display_url,
@@ -135,7 +134,7 @@ class Deliverer:
     # --- scheduling --------------------------------------------------------------------------
 
     def _on_emit(self, event_id: int, event: CallEvent) -> None:
-        if event.event == RINGING and not self._paused and not self._stopping:
+        if event.event == RINGING and not self._pause.paused and not self._stopping:
             if self._assistant is not None and self._assistant.wants(event):
                 self._spawn_side(self._assistant.on_ringing(event))
             if (self._running and event.call_id not in self._claimed
@@ -147,13 +146,13 @@ class Deliverer:
 
     def _ringing_coming(self, event: CallEvent) -> Releaser | None:
         """A ringing event is being committed: call records wait (briefly) from now, not from its task."""
-        return None if self._paused or self._stopping else self._hold_back.popup_started()
+        return None if self._pause.paused or self._stopping else self._hold_back.popup_started()
 
     def _dispatch(self) -> None:
         now = self._clock()
         if time.monotonic() < self._storage_gate or not self._save_marks():
             return
-        if self._paused:
+        if self._pause.paused:
             self._maybe_probe(now)
             return
         if self._outage.gated():
@@ -185,18 +184,18 @@ class Deliverer:
         """While paused by auth: try one event after retry_max, or at once if `smdr outbox retry` ran."""
         if self._claimed or self._stopping:
             return
-        if now < self._paused_at + self._crm.retry_max and self._store.paused_by_auth:
+        if not self._pause.probe_due(now):
             return
         heads = self._store.ready_heads(float("inf"), 1)
         if heads:
-            self._paused_at = now
+            self._pause.probe_started(now)
             self._start_call(heads[0][1], popup=False, probe=True)
 
     def _wait_time(self) -> float | None:
         """Until the next look at the outbox; None: until woken (nothing is queued that is not being
         sent, so only an emit or a finished call task can give work: no timer while idle)."""
         mono = time.monotonic()
-        if not self._paused and mono < self._outage.gate_until:
+        if not self._pause.paused and mono < self._outage.gate_until:
             return max(0.001, min(self._outage.gate_until - mono, self._crm.retry_max))
         try:
             if len(self._claimed) >= self._crm.concurrency or not self._store.has_queued():
@@ -231,7 +230,7 @@ class Deliverer:
         self._wake.set()
 
     def _next_ready(self) -> ReadyCall | None:
-        if (self._stopping or self._paused or self._marks.unsaved or self._outage.gated()
+        if (self._stopping or self._pause.paused or self._marks.unsaved or self._outage.gated()
                 or time.monotonic() < self._storage_gate or len(self._cdr_tasks) > self._crm.concurrency):
             return None
         call = self._take_ready(self._clock())
@@ -254,7 +253,7 @@ class Deliverer:
         last_sent = 0  # the events sent, their marks not yet committed: still queued on disk
         marks: list[asyncio.Future[None]] = []
         try:
-            while not self._stopping and not self._marks.unsaved and (not self._paused or (probe and first)):
+            while not self._stopping and not self._marks.unsaved and (not self._pause.paused or (probe and first)):
                 if not popup:
                     await self._hold_back.wait()
                     if self._stopping:
@@ -350,28 +349,13 @@ class Deliverer:
     def _on_success(self, started: float = float("inf")) -> None:
         """An event was delivered; a request sent before the outage was noticed does not end it (its
         answer left the CRM before it went down)."""
-        if not self._pause_flag_checked:
-            self._pause_flag_checked = True
-            if self._store.paused_by_auth:
-                self._store.clear_pause()
-        resumed = self._paused
-        if resumed:
-            self._paused = False
-            self._store.clear_pause()
-            log.info("the CRM accepts the secret key again: delivery resumed")
+        resumed = self._pause.accepted()
         if self._outage.delivered(started) or resumed:  # else the dispatcher has nothing new to start
             self._wake.set()
 
     def _on_auth_failure(self, message: str) -> None:
-        self._paused_at = self._clock()
-        if self._paused:
-            return
-        self._paused = True
-        self._ready.clear()
-        self._store.record_error(message, self._paused_at, auth=True)
-        queued = self._store.counts()["queued"]
-        log.error("%s. Delivery is paused; %d events stay queued and go out once the secret is "
-                  "accepted (fix the config and restart, or run `smdr outbox retry`).", message, queued)
+        if self._pause.refused(message):
+            self._ready.clear()
 
     # --- shutdown ------------------------------------------------------------------------------
 
