@@ -4,8 +4,14 @@
 
 The baseline is the client library's floor: ``--concurrency`` tasks sharing one keep-alive
 httpx.AsyncClient, each POSTing the same ProcessCDR forms one after the other (no outbox, no
-ordering, no retry). Both runs go to the same server in the same run; CPU is this process's
-(the server is another), per event.
+ordering, no retry). Both runs go to the same server in the same run, with the same forms; CPU is this process's
+(the server is another), per event. The ratio of the medians is printed for the rate and for the CPU
+per event (on a loaded machine the CPU figure is the steadier one).
+
+The rate rounds drain without popups. One more round shows the drain after an outage: crm-sim goes
+down (``/_sim/faults`` down_for), the backlog is queued, the delivery backs off and probes; from the
+first event delivered after the CRM is back, its rate is measured while ringing events arrive every
+20 ms (their latency is printed), then the same popups again on an idle outbox.
 
 The server is crm-sim (`python -m smdr crm-sim`) when that command exists, else the tests' stdlib
 double (tests/test_delivery_support.py); either runs in its own process. Prints figures; asserts
@@ -54,6 +60,8 @@ def main() -> int:
     parser.add_argument("--server", choices=("auto", "crm-sim", "double"), default="auto")
     parser.add_argument("--rounds", type=int, default=3,
                         help="interleaved rounds: baseline, drain, ..., baseline; the ratio is of the medians")
+    parser.add_argument("--outage", type=float, default=3.0, help="seconds the CRM is down before the "
+                        "outage round (0: no outage round, no popups)")
     args = parser.parse_args()
 
     server, url, secret, kind = start_server(args.server)
@@ -70,15 +78,21 @@ def main() -> int:
             baselines.append(asyncio.run(keepalive_loop(batch, url, secret, args.method, args.concurrency)))
             if round_index < args.rounds:
                 round_events = [bench_event(first + 5_000_000 + index) for index in range(args.events)]
-                drains.append(asyncio.run(drain_outbox(round_events, settings, args.popups if not round_index else 0)))
-        drain = drains[0]
-        add_arrivals(drain, url)
+                drains.append(asyncio.run(drain_outbox(round_events, settings, 0)))
+        outage = None
+        if args.outage > 0:
+            outage_events = [bench_event(90_000_000 + index) for index in range(args.events)]
+            outage = asyncio.run(drain_outbox(outage_events, settings, args.popups, url=url, outage=args.outage))
+            add_arrivals(outage, url)
+        drain: dict = {}
         baseline = statistics.median(rate for rate, _ in baselines)
         baseline_rates = ", ".join(f"{rate:.0f}" for rate, _ in baselines)
         baseline_cpu = statistics.median(cpu for _, cpu in baselines)
         drain_rates = ", ".join(f"{d['events_per_s']:.0f}" for d in drains)
         drain["events_per_s"] = statistics.median(d["events_per_s"] for d in drains)
         drain["cpu_us"] = statistics.median(d["cpu_us"] for d in drains)
+        drain["emitted_per_s"] = statistics.median(d["emitted_per_s"] for d in drains)
+        drain["failures"] = sum(d["failures"] for d in drains)
     finally:
         server.terminate()
         server.wait(10)
@@ -90,14 +104,21 @@ def main() -> int:
     print(f"baseline:  {baseline:9.0f} events/s  ({args.concurrency} tasks on one keep-alive httpx.AsyncClient, "
           f"median of {len(baselines)} runs of {args.baseline_events} events: {baseline_rates}; "
           f"{baseline_cpu:.0f} us CPU per event)")
-    print(f"ratio:     {drain['events_per_s'] / baseline:9.2f}x the keep-alive httpx loop (target >= 0.9x)")
+    print(f"ratio:     {drain['events_per_s'] / baseline:9.2f}x the keep-alive httpx loop (target >= 0.9x); "
+          f"CPU per event {drain['cpu_us'] / baseline_cpu:.2f}x the loop's")
+    if outage is None:
+        return 0
+    print(f"after a {args.outage:g} s outage: {outage['events_per_s']:.0f} events/s "
+          f"({outage['events_per_s'] / baseline:.2f}x the loop; {outage['cpu_us']:.0f} us CPU per event; "
+          f"{outage['seconds_to_back']:.1f} s from the outage's start to the first delivery; "
+          f"{outage['failures']} failed attempts), {args.popups} ringing events meanwhile")
     for key, what in (("busy_sent", "during the drain: emit -> request written to the socket"),
                       ("busy_arrived", "during the drain: emit -> request read by the CRM server"),
                       ("busy_answered", "during the drain: emit -> CRM answer recorded in the outbox"),
                       ("idle_sent", "idle outbox:      emit -> request written to the socket"),
                       ("idle_arrived", "idle outbox:      emit -> request read by the CRM server"),
                       ("idle_answered", "idle outbox:      emit -> CRM answer recorded in the outbox")):
-        latencies = sorted(drain["popup_ms"][key])
+        latencies = sorted(outage["popup_ms"][key])
         if latencies:
             print(f"popups {what}: n={len(latencies)} p50={percentile(latencies, 50):.2f} ms "
                   f"p99={percentile(latencies, 99):.2f} ms max={latencies[-1]:.2f} ms")
@@ -115,9 +136,17 @@ def bench_event(index: int) -> CallEvent:
                      starttime=start, endtime=start + timedelta(seconds=30 + index % 300))
 
 
-async def drain_outbox(events: list[CallEvent], settings: CrmSettings, popups: int) -> dict:
+async def drain_outbox(events: list[CallEvent], settings: CrmSettings, popups: int, *, url: str = "",
+                       outage: float = 0.0) -> dict:
+    """Queue ``events``, then deliver them; with ``outage``, the CRM goes down for that long first and the
+    figures count from the first event delivered after it."""
     with tempfile.TemporaryDirectory(prefix="smdr-bench-") as data_dir:
         outbox = Outbox.open(Path(data_dir) / "outbox.sqlite3")
+        down_at = time.perf_counter()
+        if outage:
+            root = url[: url.index(ENDPOINT_PATH)]
+            async with httpx.AsyncClient() as control:
+                (await control.post(f"{root}/_sim/faults", json={"down_for": outage})).raise_for_status()
         started = time.perf_counter()
         for first in range(0, len(events), 200):  # as a live source commits a chunk
             await outbox.emit_many(events[first:first + 200])
@@ -128,12 +157,15 @@ async def drain_outbox(events: list[CallEvent], settings: CrmSettings, popups: i
                 as client:
             stop = asyncio.Event()
             deliverer = Deliverer(outbox, client, settings, PopupSettings())
-            started, cpu_started = time.perf_counter(), time.process_time()
             runner = asyncio.create_task(deliverer.run(stop))
-            popup_task = asyncio.create_task(emit_popups(outbox, popups))
             deadline = time.monotonic() + 600
+            while outage and not deliverer.stats.delivered and time.monotonic() < deadline:
+                await asyncio.sleep(0.001)  # the CRM is down: the figures start when it is back
+            started, cpu_started = time.perf_counter(), time.process_time()
+            seconds_to_back = started - down_at
+            popup_task = asyncio.create_task(emit_popups(outbox, popups))
             while deliverer.stats.delivered < total and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.005)
             seconds = time.perf_counter() - started
             cpu_us = (time.process_time() - cpu_started) / total * 1e6
             await popup_task
@@ -158,7 +190,7 @@ async def drain_outbox(events: list[CallEvent], settings: CrmSettings, popups: i
         outbox.close()
     return {"emitted_per_s": emitted_per_s, "events_per_s": total / seconds, "seconds": seconds, "cpu_us": cpu_us,
             "failures": deliverer.stats.failures, "popup_ms": popup_ms, "popup_created": created,
-            "popups": popups}
+            "popups": popups, "seconds_to_back": seconds_to_back}
 
 
 def popup_phase(call_id: str, popups: int) -> str:

@@ -248,7 +248,7 @@ def test_a_clock_set_back_an_hour_does_not_stall_delivery(crm: SimCrm, outbox: O
 def test_a_database_error_while_planning_does_not_end_delivery(crm: SimCrm, outbox: Outbox,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     # A real disk fault cannot be made here: the store fails once the way SQLite does on one.
-    real = outbox.store.ready_heads
+    real = outbox.store.ready_rows  # what the call-record tasks plan from
     failures = [1]
 
     def flaky(*args: object, **kwargs: object) -> object:
@@ -257,7 +257,7 @@ def test_a_database_error_while_planning_does_not_end_delivery(crm: SimCrm, outb
             raise sqlite3.OperationalError("disk I/O error")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(outbox.store, "ready_heads", flaky)
+    monkeypatch.setattr(outbox.store, "ready_rows", flaky)
 
     async def go() -> None:
         for n in range(3):

@@ -24,6 +24,7 @@ import httpx
 from ..errors import CrmAuthError, CrmRejected, CrmUnavailable
 from ..model import RINGING, CallEvent
 from ..transports.urls import redact as redact_url
+from .formpost import FormPoster
 from .settings import CrmSettings
 
 log = logging.getLogger("smdr.crm")
@@ -100,6 +101,13 @@ class GenericClient:
         # of a pool for every request: a pool no larger than its traffic needs is also the cheaper one.
         self._http = self._pool(settings, settings.concurrency, transport_factory)
         self._popup_http = self._pool(settings, EXTRA_CONNECTIONS, transport_factory)
+        # (API method, popup pool) -> its form POST, set up once (GET goes through the client)
+        self._posters: dict[tuple[str, bool], FormPoster] = {}
+        if settings.method == "POST":
+            for api_method in ("ProcessCDR", "SearchPBX"):
+                for popup, http in ((False, self._http), (True, self._popup_http)):
+                    self._posters[api_method, popup] = FormPoster(http, f"{self._base}/{api_method}",
+                                                                  {"secretkey": settings.secretkey})
 
     @staticmethod
     def _pool(settings: CrmSettings, size: int,
@@ -172,15 +180,16 @@ class GenericClient:
 
     async def _call(self, method: str, fields: dict[str, str], on_sent: Callable[[], None] | None = None, *,
                     popup: bool = False) -> dict[str, Any]:
-        form = {"secretkey": self.settings.secretkey, **fields}
-        url = f"{self._base}/{method}"
-        extensions = {"trace": _sent_tracer(on_sent)} if on_sent is not None else None
-        http = self._popup_http if popup else self._http
+        trace = _sent_tracer(on_sent) if on_sent is not None else None
+        poster = self._posters.get((method, popup))
         try:
-            if self.settings.method == "GET":
-                response = await http.get(url, params=form, extensions=extensions)
+            if poster is not None:
+                response = await poster.post(fields, trace)
             else:
-                response = await http.post(url, data=form, extensions=extensions)
+                http = self._popup_http if popup else self._http
+                response = await http.get(f"{self._base}/{method}", params={"secretkey": self.settings.secretkey,
+                                                                              **fields},
+                                          extensions={"trace": trace} if trace is not None else None)
         except httpx.TimeoutException as exc:
             raise CrmUnavailable(f"{method}: no answer within {self.settings.timeout:g} s "
                                  f"({type(exc).__name__})") from None

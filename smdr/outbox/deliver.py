@@ -24,7 +24,6 @@ import logging
 import sqlite3
 import time
 import webbrowser
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +37,8 @@ from ..model import RINGING, CallEvent
 from .holdback import PopupHoldBack, Releaser
 from .marks import DeliveryMarks, when_written
 from .outage import CrmOutage
+from .pause import AuthPause
+from .ready import ReadyCall, ReadyCalls
 from .sink import Outbox
 from .store import OutboxRow
 from .upkeep import prune_in_background
@@ -76,15 +77,13 @@ class Deliverer:
         self._cdr_tasks: set[asyncio.Task[None]] = set()
         self._popup_tasks: set[asyncio.Task[None]] = set()
         self._side_tasks: set[asyncio.Task[Any]] = set()
-        self._candidates: deque[str] = deque()
+        self._ready = ReadyCalls(self._store)
         self._wake = asyncio.Event()
         self._stopping = False
         self._ringing_waiting = True  # at start, queued ringing events go before the backlog
         self._outage = CrmOutage(self._store, client, crm, self._wake.set, lambda: self._stopping)
         self._horizon = crm.retry_max + 1  # a retry time further ahead: the clock was set back
-        self._paused = False          # the secret was refused
-        self._paused_at = 0.0
-        self._pause_flag_checked = False
+        self._pause = AuthPause(self._store, crm, clock)
         self._marks = DeliveryMarks(outbox, self._storage_failed)
         self._storage_gate = 0.0      # time.monotonic() before which the outbox is not tried again
         self._hold_back = PopupHoldBack()
@@ -96,7 +95,7 @@ class Deliverer:
 
     @property
     def paused(self) -> bool:
-        return self._paused
+        return self._pause.paused
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("delivering to %s (%s, %d calls in parallel)", self._client.display_url,
@@ -135,7 +134,7 @@ class Deliverer:
     # --- scheduling --------------------------------------------------------------------------
 
     def _on_emit(self, event_id: int, event: CallEvent) -> None:
-        if event.event == RINGING and not self._paused and not self._stopping:
+        if event.event == RINGING and not self._pause.paused and not self._stopping:
             if self._assistant is not None and self._assistant.wants(event):
                 self._spawn_side(self._assistant.on_ringing(event))
             if (self._running and event.call_id not in self._claimed
@@ -147,13 +146,13 @@ class Deliverer:
 
     def _ringing_coming(self, event: CallEvent) -> Releaser | None:
         """A ringing event is being committed: call records wait (briefly) from now, not from its task."""
-        return None if self._paused or self._stopping else self._hold_back.popup_started()
+        return None if self._pause.paused or self._stopping else self._hold_back.popup_started()
 
     def _dispatch(self) -> None:
         now = self._clock()
         if time.monotonic() < self._storage_gate or not self._save_marks():
             return
-        if self._paused:
+        if self._pause.paused:
             self._maybe_probe(now)
             return
         if self._outage.gated():
@@ -168,17 +167,11 @@ class Deliverer:
                     self._ringing_waiting = True
                     break
                 self._start_call(call_id, popup=True)
-        refilled = False
         while len(self._cdr_tasks) < self._crm.concurrency:
-            if not self._candidates:
-                if refilled:
-                    break
-                refilled = True
-                self._refill(now)
-                continue
-            call_id = self._candidates.popleft()
-            if call_id not in self._claimed:
-                self._start_call(call_id, popup=False)
+            call = self._take_ready(now)
+            if call is None:
+                break
+            self._start_call(call.call_id, popup=False, ready=call)
 
     def _save_marks(self) -> bool:
         return self._marks.save_unsaved(self._store.mark_many_delivered)
@@ -191,18 +184,18 @@ class Deliverer:
         """While paused by auth: try one event after retry_max, or at once if `smdr outbox retry` ran."""
         if self._claimed or self._stopping:
             return
-        if now < self._paused_at + self._crm.retry_max and self._store.paused_by_auth:
+        if not self._pause.probe_due(now):
             return
         heads = self._store.ready_heads(float("inf"), 1)
         if heads:
-            self._paused_at = now
+            self._pause.probe_started(now)
             self._start_call(heads[0][1], popup=False, probe=True)
 
     def _wait_time(self) -> float | None:
         """Until the next look at the outbox; None: until woken (nothing is queued that is not being
         sent, so only an emit or a finished call task can give work: no timer while idle)."""
         mono = time.monotonic()
-        if not self._paused and mono < self._outage.gate_until:
+        if not self._pause.paused and mono < self._outage.gate_until:
             return max(0.001, min(self._outage.gate_until - mono, self._crm.retry_max))
         try:
             if len(self._claimed) >= self._crm.concurrency or not self._store.has_queued():
@@ -211,58 +204,56 @@ class Deliverer:
             pass
         return self._poll
 
-    def _start_call(self, call_id: str, *, popup: bool, probe: bool = False) -> None:
+    def _start_call(self, call_id: str, *, popup: bool, probe: bool = False, ready: ReadyCall | None = None) -> None:
         self._claimed.add(call_id)
+        if ready is None:
+            self._ready.claimed_elsewhere(call_id)
         tasks = self._popup_tasks if popup else self._cdr_tasks
         # from now until its ringing event is on the wire, a popup holds the call-record tasks back
         release = self._hold_back.popup_started() if popup else None
-        task = asyncio.create_task(self._drive_call(call_id, popup=popup, probe=probe, release=release))
+        task = asyncio.create_task(self._drive_call(ready or ReadyCall(call_id), popup=popup, probe=probe,
+                                                    release=release))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
 
-    async def _drive_call(self, call_id: str, *, popup: bool, probe: bool, release: Releaser | None) -> None:
-        """Send the call's queued events; a call-record task then goes on with the next candidate call
+    async def _drive_call(self, call: ReadyCall, *, popup: bool, probe: bool, release: Releaser | None) -> None:
+        """Send the call's queued events; a call-record task then goes on with the next ready call
         (no new task, no round through the dispatcher: the connection is not left idle meanwhile)."""
-        current: str | None = call_id
+        current: ReadyCall | None = call
         while current is not None:
             await self._send_call(current, popup=popup, probe=probe, release=release)
-            current = None if popup or probe else self._next_candidate()
+            current = None if popup or probe else self._next_ready()
         # leave the busy set before waking the dispatcher (a done-callback would run after it looked)
         task = asyncio.current_task()
         self._cdr_tasks.discard(task)
         self._popup_tasks.discard(task)
         self._wake.set()
 
-    def _next_candidate(self) -> str | None:
-        if (self._stopping or self._paused or self._marks.unsaved or self._outage.gated()
+    def _next_ready(self) -> ReadyCall | None:
+        if (self._stopping or self._pause.paused or self._marks.unsaved or self._outage.gated()
                 or time.monotonic() < self._storage_gate or len(self._cdr_tasks) > self._crm.concurrency):
             return None
-        refilled = False
-        while True:
-            if not self._candidates:
-                if refilled:
-                    return None
-                refilled = True
-                self._refill(self._clock())
-                continue
-            call_id = self._candidates.popleft()
-            if call_id not in self._claimed:
-                self._claimed.add(call_id)
-                return call_id
+        call = self._take_ready(self._clock())
+        if call is not None:
+            self._claimed.add(call.call_id)
+        return call
 
-    def _refill(self, now: float) -> None:
-        limit = 4 * self._crm.concurrency + len(self._claimed)
-        heads = self._store.ready_heads(now, limit, horizon=self._horizon)
-        self._candidates.extend(call_id for _, call_id in heads if call_id not in self._claimed)
+    def _take_ready(self, now: float) -> ReadyCall | None:
+        """The next ready call not claimed; the outbox is read again (once) when the batch is used up."""
+        call = self._ready.take(self._claimed)
+        if call is None:
+            self._ready.refill(now, 4 * self._crm.concurrency + len(self._claimed), self._claimed, self._horizon)
+            call = self._ready.take(self._claimed)
+        return call
 
-    async def _send_call(self, call_id: str, *, popup: bool, probe: bool, release: Releaser | None) -> None:
+    async def _send_call(self, call: ReadyCall, *, popup: bool, probe: bool, release: Releaser | None) -> None:
         """Send the call's queued events in order until none is due or one fails. The call stays
         claimed until the delivery marks of what was sent are on disk."""
-        first = True
+        call_id, first = call.call_id, True
         last_sent = 0  # the events sent, their marks not yet committed: still queued on disk
         marks: list[asyncio.Future[None]] = []
         try:
-            while not self._stopping and not self._marks.unsaved and (not self._paused or (probe and first)):
+            while not self._stopping and not self._marks.unsaved and (not self._pause.paused or (probe and first)):
                 if not popup:
                     await self._hold_back.wait()
                     if self._stopping:
@@ -270,8 +261,11 @@ class Deliverer:
                 now = self._clock()
                 if self._outage.gated() and not (first and (popup or probe)):
                     break
-                heads = self._store.heads_of_call(call_id, after_id=last_sent)  # one look for two
-                row = heads[0] if heads else None
+                if call.head is not None:  # read with the batch of ready calls
+                    row, more, call.head = call.head, call.more, None
+                else:
+                    heads = self._store.heads_of_call(call_id, after_id=last_sent)  # one look for two
+                    row, more = (heads[0] if heads else None), len(heads) > 1
                 if row is None or (now < row.next_attempt_at <= now + self._horizon and not probe):
                     break
                 first = False
@@ -280,7 +274,7 @@ class Deliverer:
                 settled = await self._deliver(row, now, marks, on_sent=on_sent)
                 if on_sent is not None:
                     on_sent()
-                if not settled or len(heads) == 1:  # an event queued meanwhile: once the claim is released
+                if not settled or not more:  # an event queued meanwhile: once the claim is released
                     break
                 last_sent = row.id
         except sqlite3.Error as exc:  # the outbox cannot be written (a full disk): one error, a pause
@@ -355,27 +349,13 @@ class Deliverer:
     def _on_success(self, started: float = float("inf")) -> None:
         """An event was delivered; a request sent before the outage was noticed does not end it (its
         answer left the CRM before it went down)."""
-        if not self._pause_flag_checked:
-            self._pause_flag_checked = True
-            if self._store.paused_by_auth:
-                self._store.clear_pause()
-        if self._paused:
-            self._paused = False
-            self._store.clear_pause()
-            log.info("the CRM accepts the secret key again: delivery resumed")
-        self._outage.delivered(started)
-        self._wake.set()
+        resumed = self._pause.accepted()
+        if self._outage.delivered(started) or resumed:  # else the dispatcher has nothing new to start
+            self._wake.set()
 
     def _on_auth_failure(self, message: str) -> None:
-        self._paused_at = self._clock()
-        if self._paused:
-            return
-        self._paused = True
-        self._candidates.clear()
-        self._store.record_error(message, self._paused_at, auth=True)
-        queued = self._store.counts()["queued"]
-        log.error("%s. Delivery is paused; %d events stay queued and go out once the secret is "
-                  "accepted (fix the config and restart, or run `smdr outbox retry`).", message, queued)
+        if self._pause.refused(message):
+            self._ready.clear()
 
     # --- shutdown ------------------------------------------------------------------------------
 

@@ -53,14 +53,16 @@ class CrmOutage:
         else:
             log.debug("CRM still unavailable (%s); next try in %.1f s", message, delay)
 
-    def delivered(self, started: float) -> None:
-        """An event was delivered; a request sent before the outage was noticed does not end it (its
-        answer left the CRM before it went down)."""
+    def delivered(self, started: float) -> bool:
+        """An event was delivered; True when that ends an outage. A request sent before the outage was
+        noticed does not end it (its answer left the CRM before it went down)."""
         self.last_success = time.monotonic()
         if self.failures and started >= self._since:
             self.failures, self.gate_until = 0, 0.0
             self._store.clear_backoff()
             log.info("CRM reachable again")
+            return True
+        return False
 
     def cancel(self) -> None:
         if self._probe is not None:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..model import RINGING, CallEvent
-from .rows import DeliveryMark, encode_rows, event_row, insert_encoded, mark_rows_delivered, save_source_states
+from .rows import encode_rows, event_row, insert_encoded, save_source_states
 from .store import OutboxStore
 from .writer import OutboxWriter
 
@@ -53,7 +53,6 @@ class Outbox:
         self._retrying: asyncio.Task[None] | None = None
         self._waiting_states: dict[str, str] = {}  # source states that wait with the events
         self._states: dict[str, str] = {}  # the last state given per source (as committed or waiting)
-        self._marks: tuple[list[DeliveryMark], asyncio.Future[None]] | None = None  # for the next hand-over
 
     @classmethod
     def open(cls, path: str | Path, *, full_sync: bool = True, on_storage: StorageStatus | None = None) -> Outbox:
@@ -110,23 +109,6 @@ class Outbox:
             return
         for event_id, event in zip(ids, events):
             self._notify(event_id, event)
-
-    def mark_delivered(self, mark: DeliveryMark) -> asyncio.Future[None]:
-        """A delivery mark, done once committed. The marks given during one turn of the event loop go to
-        the writer as one job (one hand-over to its thread, not one per event)."""
-        if self._marks is None:
-            marks: list[DeliveryMark] = []
-            self._marks = (marks, asyncio.get_running_loop().create_future())
-            asyncio.get_running_loop().call_soon(self._hand_over_marks)
-        self._marks[0].append(mark)
-        return self._marks[1]
-
-    def _hand_over_marks(self) -> None:
-        assert self._marks is not None
-        marks, done = self._marks
-        self._marks = None
-        written = self.writer.submit(lambda conn: mark_rows_delivered(conn, marks), durable=False)
-        written.add_done_callback(lambda future: _copy_outcome(future, done))
 
     def _hold_all(self, events: list[CallEvent], states: dict[str, str] | None) -> None:
         for event in events:
@@ -254,13 +236,3 @@ class Outbox:
         self.writer.close()
         self.store.close()
 
-
-def _copy_outcome(source: asyncio.Future[None], target: asyncio.Future[None]) -> None:
-    if target.done():
-        return
-    if source.cancelled():
-        target.cancel()
-    elif source.exception() is not None:
-        target.set_exception(source.exception())  # type: ignore[arg-type]
-    else:
-        target.set_result(None)
