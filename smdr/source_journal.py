@@ -3,8 +3,9 @@
 Every chunk is appended to the journal (smdr.journal) before it is parsed. After a chunk that ends a
 line, its events and the source's state (the journal offset just after that line end, the line number,
 the open calls) go to the sink in one ``commit_chunk``: the outbox writes them in one SQLite transaction.
-On start, the state is read back: the open calls are restored (same call_id after the restart), and the
-journal after the committed offset, read but never committed, is parsed again.
+A big chunk (a burst read at once) is decoded in slices, the event loop free between them, and committed
+as one. On start, the state is read back: the open calls are restored (same call_id after the restart),
+and the journal after the committed offset, read but never committed, is parsed again.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .decoder import Decoder
 from .journal import Journal, last_line_end, read_after
 from .model import CallEvent
 from .sinks import EventSink
+from .slicing import feed_in_slices
 
 log = logging.getLogger("smdr.journal")
 
@@ -68,7 +70,7 @@ class SourceJournal:
             self.read_offset = self.journal.append(chunk)
         else:
             self.read_offset += len(chunk)
-        events = self.decoder.feed(chunk, received_at)
+        events = await feed_in_slices(self.decoder, chunk, received_at)
         cut = last_line_end(chunk)
         if not cut:  # inside a line: nothing to commit yet
             await self._emit_all(events)
