@@ -22,7 +22,7 @@ from .normalize import Localizer, PhoneRules, zone
 from .quarantine import Quarantine
 from .replay_position import ReplayPosition, replay_state_path
 from .sinks import EventSink
-from .slicing import feed_in_slices
+from .slicing import feed_in_slices, in_slices
 from .source_journal import SourceJournal
 from .transports import open_url
 from .transports.base import LINK_LOST, Backoff, Transport, read_stream
@@ -156,6 +156,8 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
                 continue
             async with feeding:
                 await process(chunk)
+        if journal is not None:
+            await journal.flush()
         await _emit(sink, decoder.finish(), spec.name)
         if decoder.tick_interval:  # a finite replay: what the timers decide once the line is quiet
             settled = transport.clock(tz) + timedelta(seconds=decoder.settle_seconds)
@@ -166,7 +168,7 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
     async def process(chunk: bytes) -> None:
         received = transport.received_at(tz)
         if journal is not None:
-            events = await journal.process(chunk, received)  # committed with the source's state
+            events = await journal.process(chunk, received)  # to be committed with the source's state
         else:
             events = await feed_in_slices(decoder, chunk, received)
         if hint.wants_advice(chunk, decoder.position, decoder.events):
@@ -175,9 +177,10 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
             now = time.time()
             watcher.got_bytes(len(chunk), now)
             watcher.got_records(decoder.position, decoder.events, now)
-            watcher.check_clock(events, received)
+            async for part in in_slices(events):
+                watcher.check_clock(part, received)
         if status is not None:
-            for event in events:
+            for event in events[-(status.recent.maxlen or 0):]:  # a burst: only the last ones are kept
                 status.saw_event(spec.name, event)
         if journal is None:
             await _emit(sink, events, spec.name)
@@ -188,7 +191,10 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
         while True:
             await asyncio.sleep(interval)
             async with feeding:
-                await _emit(sink, decoder.tick(transport.clock(tz)), spec.name)
+                if journal is not None:
+                    journal.queue(decoder.tick(transport.clock(tz)))  # behind the chunks not committed yet
+                else:
+                    await _emit(sink, decoder.tick(transport.clock(tz)), spec.name)
 
     task = asyncio.create_task(consume(), name=f"source {spec.name}")
     ticker = asyncio.create_task(tick(decoder.tick_interval), name=f"timer {spec.name}") if (
@@ -213,7 +219,10 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
                 pass
         await transport.shutdown()  # also releases a tcp-listen socket
         if journal is not None:
-            journal.close()
+            try:
+                await journal.flush()  # what was parsed is committed with its state (else parsed again)
+            finally:
+                journal.close()
         if replay is not None and not sink.in_memory():
             replay.save()
         if spec.state_path is not None:

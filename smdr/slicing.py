@@ -9,11 +9,17 @@ the decoding of one read is cut into slices of about SLICE_BYTES, with a turn of
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import datetime
+from typing import TYPE_CHECKING, TypeVar
 
-from .decoder import Decoder
-from .model import CallEvent
+if TYPE_CHECKING:
+    from .decoder import Decoder
+    from .model import CallEvent
 
+T = TypeVar("T")
+#: events handled between two turns of the loop where each costs microseconds (encoding, notifying)
+EVENT_SLICE = 100
 #: about 50 records: a slice is decoded in well under a millisecond (the longest one source holds the loop)
 SLICE_BYTES = 4096
 
@@ -43,3 +49,11 @@ async def feed_in_slices(decoder: Decoder, chunk: bytes, received_at: datetime) 
         events.extend(decoder.feed(chunk[start:end], received_at))
         start = end
     return events
+
+
+async def in_slices(items: list[T], size: int = EVENT_SLICE) -> AsyncIterator[list[T]]:
+    """``items`` in slices of ``size``, with a turn of the loop between two (none for a short list)."""
+    for start in range(0, len(items), size):
+        if start:
+            await asyncio.sleep(0)
+        yield items[start:start + size]

@@ -35,7 +35,7 @@ from ..crm.popup import PopupAssistant
 from ..crm.settings import CrmSettings, PopupSettings
 from ..errors import CrmAuthError, CrmError, CrmRejected
 from ..model import RINGING, CallEvent
-from .early import Early, committed_id, send_early
+from .early import MAX_EARLY_POPUPS, Early, committed_id, send_early
 from .holdback import PopupHoldBack, Releaser
 from .marks import DeliveryMarks, when_written
 from .outage import CrmOutage
@@ -76,6 +76,7 @@ class Deliverer:
         self._claimed: set[str] = set()
         self._cdr_tasks: set[asyncio.Task[None]] = set()
         self._popup_tasks: set[asyncio.Task[None]] = set()
+        self._early_tasks: set[asyncio.Task[None]] = set()  # popups sent before their commit: not in the lane
         self._side_tasks: set[asyncio.Task[Any]] = set()
         self._candidates: deque[str] = deque()
         self._wake = asyncio.Event()
@@ -153,7 +154,7 @@ class Deliverer:
         if self._paused or self._stopping:
             return None
         if (row_id is not None and self._running and event.call_id not in self._claimed
-                and len(self._popup_tasks) < POPUP_LANE_SLOTS and not self._outage.gated()
+                and len(self._early_tasks) < MAX_EARLY_POPUPS and not self._outage.gated()
                 and not self._store.heads_of_call(event.call_id)):
             self._start_call(event.call_id, popup=True, early=(event, row_id))
             return None
@@ -223,7 +224,7 @@ class Deliverer:
 
     def _start_call(self, call_id: str, *, popup: bool, probe: bool = False, early: Early | None = None) -> None:
         self._claimed.add(call_id)
-        tasks = self._popup_tasks if popup else self._cdr_tasks
+        tasks = self._early_tasks if early is not None else self._popup_tasks if popup else self._cdr_tasks
         # from now until its ringing event is on the wire, a popup holds the call-record tasks back
         release = self._hold_back.popup_started() if popup else None
         task = asyncio.create_task(self._drive_call(call_id, popup=popup, probe=probe, release=release,
@@ -244,6 +245,7 @@ class Deliverer:
         task = asyncio.current_task()
         self._cdr_tasks.discard(task)
         self._popup_tasks.discard(task)
+        self._early_tasks.discard(task)
         self._wake.set()
 
     def _next_candidate(self) -> str | None:
@@ -416,7 +418,7 @@ class Deliverer:
         self._stopping = True
         for task in self._side_tasks:
             task.cancel()
-        pending = self._cdr_tasks | self._popup_tasks | self._side_tasks
+        pending = self._cdr_tasks | self._popup_tasks | self._early_tasks | self._side_tasks
         if pending:
             _, late = await asyncio.wait(pending, timeout=self._crm.timeout + 1)
             for task in late:

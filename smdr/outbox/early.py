@@ -18,6 +18,9 @@ from collections.abc import Callable
 from ..crm.client import GenericClient
 from ..model import CallEvent
 
+#: popups sent early at most at a time (most wait for their commit; beyond its size, the popup connection
+#: pool queues their requests); beyond it, a ringing event is sent once committed
+MAX_EARLY_POPUPS = 64
 #: a ringing event and the future of its row id (see smdr.outbox.sink.RingingHook)
 Early = tuple[CallEvent, "asyncio.Future[int]"]
 

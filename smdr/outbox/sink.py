@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..eventjson import EventJson
 from ..model import RINGING, CallEvent
+from ..slicing import in_slices
 from .rows import DeliveryMark, encode_rows, insert_encoded, mark_rows_delivered, save_source_states
 from .store import OutboxStore
 from .writer import OutboxWriter
@@ -36,7 +37,6 @@ StorageStatus = Callable[[str | None], None]
 
 MEMORY_LIMIT = 20_000      # events held in memory while the disk refuses them (~30 MB)
 STORE_RETRY_SECONDS = 1.0  # how often a refused disk is tried again
-ENCODE_SLICE = 100  # events encoded between two turns of the event loop (about half a millisecond)
 
 
 class Outbox:
@@ -62,6 +62,7 @@ class Outbox:
         self._marks: tuple[list[DeliveryMark], asyncio.Future[None]] | None = None  # for the next hand-over
         self._json = EventJson()
         self._uncommitted: dict[str, int] = {}  # call id -> its events handed to the writer, not committed
+        self._handed_over: asyncio.Future[None] | None = None  # the last batch's hand-over to the writer
 
     @classmethod
     def open(cls, path: str | Path, *, full_sync: bool = True, on_storage: StorageStatus | None = None) -> Outbox:
@@ -89,19 +90,19 @@ class Outbox:
         await self._write(events, {source: state})
 
     async def _write(self, events: list[CallEvent], states: dict[str, str] | None) -> None:
-        if self.waiting or self._waiting_states:  # behind the ones already waiting: a call's events stay in order
-            self._hold_all(events, states)
-            return
-        now = self._clock()
-        encoded = await self._encode(events, now)
-        if self.waiting or self._waiting_states:  # the disk refused a write while this batch was encoded
-            self._hold_all(events, states)
-            return
-        written = self.writer.submit(_insert_job(encoded, states, now))
-        promised, releases = self._promise_ringing(events)
+        """Hand the batch to the writer in call order (an earlier caller's batch may still be encoded: this
+        one waits for its hand-over, not for its commit), then wait for its commit."""
+        previous, handed_over = self._handed_over, asyncio.get_running_loop().create_future()
+        self._handed_over = handed_over
+        promised, releases = self._promise_ringing(events)  # a popup goes out at once
         ids: list[int] = []
         try:
-            ids = await written
+            try:
+                written = await self._hand_over(events, states, previous)
+            finally:
+                handed_over.set_result(None)
+            if written is not None:
+                ids = await written
         except sqlite3.Error as exc:
             self.storage_failed(exc)
             self._hold_all(events, states)
@@ -117,21 +118,30 @@ class Outbox:
             for release in releases:
                 if release is not None:
                     release()
-        for event_id, event in zip(ids, events):
-            self._notify(event_id, event)
+        position = 0
+        async for part in in_slices(events):
+            for event_id, event in zip(ids[position:position + len(part)], part):
+                self._notify(event_id, event)
+            position += len(part)
+
+    async def _hand_over(self, events: list[CallEvent], states: dict[str, str] | None,
+                         previous: asyncio.Future[None] | None) -> asyncio.Future[list[int]] | None:
+        """The batch's commit, once handed to the writer; None when it waits in memory."""
+        now = self._clock()
+        encoded = await self._encode(events, now)
+        if previous is not None and not previous.done():
+            await asyncio.wait({previous})
+        if self.waiting or self._waiting_states:  # behind the ones already waiting: a call's events stay in order
+            self._hold_all(events, states)
+            return None
+        return self.writer.submit(_insert_job(encoded, states, now))
 
     async def _encode(self, events: list[CallEvent], now: float) -> list[tuple[int, str]]:
-        """The rows of ``events`` for ``insert_encoded``, one text per ENCODE_SLICE events, with a turn of
-        the loop between two (a burst's batch would otherwise hold it for milliseconds)."""
+        """The rows of ``events`` for ``insert_encoded``, one text per slice of events, with a turn of the
+        loop between two (a burst's batch would otherwise hold it for milliseconds)."""
         line = self._json.line
-        encoded = []
-        for start in range(0, len(events), ENCODE_SLICE):
-            if start:
-                await asyncio.sleep(0)
-            part = events[start:start + ENCODE_SLICE]
-            encoded.append((len(part), encode_rows([(event.call_id, event.event, line(event), now)
-                                                    for event in part])))
-        return encoded
+        return [(len(part), encode_rows([(event.call_id, event.event, line(event), now) for event in part]))
+                async for part in in_slices(events)]
 
     def _promise_ringing(self, events: list[CallEvent]) -> tuple[
             list[tuple[int, asyncio.Future[int]]], list[Callable[[], None] | None]]:
