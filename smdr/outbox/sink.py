@@ -145,8 +145,8 @@ class Outbox:
 
     def _promise_ringing(self, events: list[CallEvent]) -> tuple[
             list[tuple[int, asyncio.Future[int]]], list[Callable[[], None] | None]]:
-        """Tell the ringing hooks of the batch's ringing events (handed to the writer just now), and
-        count the batch's calls as uncommitted."""
+        """Tell the ringing hooks of the batch's ringing events (on their way to the writer), promising
+        their row ids where the popup may go out at once, and count the batch's calls as uncommitted."""
         promised: list[tuple[int, asyncio.Future[int]]] = []
         releases: list[Callable[[], None] | None] = []
         uncommitted = self._uncommitted
@@ -154,7 +154,7 @@ class Outbox:
             call_id = event.call_id
             if event.event == RINGING and self._ringing_hooks:
                 row_id: asyncio.Future[int] | None = None
-                if call_id not in uncommitted:
+                if call_id not in uncommitted and not self.waiting and not self._waiting_states:
                     row_id = asyncio.get_running_loop().create_future()
                     promised.append((index, row_id))
                 releases.extend(_call_hook(hook, event, row_id) for hook in self._ringing_hooks)
