@@ -130,3 +130,18 @@ def test_a_source_reads_on_while_its_chunk_is_committed_and_the_state_follows_it
     expected = _decoder().feed(STREAM.read_bytes() + b"\r\n", NOW)
     assert positions == [event.provenance.position for event in expected]
     assert json.loads(state)["offset"] == len(first) + len(second)
+
+
+def test_the_daemon_takes_start_up_out_of_the_collector_and_makes_full_collections_rarer() -> None:
+    import gc
+
+    from smdr.daemon import FULL_COLLECTION_EVERY, _settle_collector
+
+    before = gc.get_threshold()
+    try:
+        _settle_collector()
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold()[:2] == before[:2] and gc.get_threshold()[2] == max(before[2], FULL_COLLECTION_EVERY)
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
