@@ -18,6 +18,7 @@ from .model import CallEvent
 from .quarantine import Quarantine
 from .replay_position import ReplayPosition, replay_state_path
 from .sinks import EventSink
+from .slicing import feed_in_slices, in_slices
 from .source_journal import SourceJournal
 from .source_spec import SourceSpec, make_decoder
 from .transports import open_url
@@ -108,31 +109,19 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
         watcher.live = transport.reconnects
 
     hint = LayoutHint(spec.name, spec.layout)
+    # a read is decoded in slices with the loop free between them: the timer waits for the whole read
+    # (and its commit), or its events could go to the outbox before those of the read's first slices
+    feeding = asyncio.Lock()
 
     async def consume() -> None:
         async for chunk in read_stream(transport, backoff, watcher.set_link if watcher is not None else None):
             if chunk is LINK_LOST:
                 decoder.link_lost()
                 continue
-            received = transport.received_at(tz)
-            if journal is not None:
-                events = await journal.process(chunk, received)  # committed with the source's state
-            else:
-                events = decoder.feed(chunk, received)
-            if hint.wants_advice(chunk, decoder.position, decoder.events):
-                await asyncio.to_thread(hint.advise, decoder.position)
-            if watcher is not None:
-                now = time.time()
-                watcher.got_bytes(len(chunk), now)
-                watcher.got_records(decoder.position, decoder.events, now)
-                watcher.check_clock(events, received)
-            if status is not None:
-                for event in events:
-                    status.saw_event(spec.name, event)
-            if journal is None:
-                await _emit(sink, events, spec.name)
-            if replay is not None:
-                replay.advanced(chunk, decoder.position, durable=not sink.in_memory())
+            async with feeding:
+                await process(chunk)
+        if journal is not None:
+            await journal.flush()
         await _emit(sink, decoder.finish(), spec.name)
         if decoder.tick_interval:  # a finite replay: what the timers decide once the line is quiet
             settled = transport.clock(tz) + timedelta(seconds=decoder.settle_seconds)
@@ -140,10 +129,36 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
         if replay is not None:
             replay.finished(decoder.position, durable=not sink.in_memory())
 
+    async def process(chunk: bytes) -> None:
+        received = transport.received_at(tz)
+        if journal is not None:
+            events = await journal.process(chunk, received)  # to be committed with the source's state
+        else:
+            events = await feed_in_slices(decoder, chunk, received)
+        if hint.wants_advice(chunk, decoder.position, decoder.events):
+            await asyncio.to_thread(hint.advise, decoder.position)
+        if watcher is not None:
+            now = time.time()
+            watcher.got_bytes(len(chunk), now)
+            watcher.got_records(decoder.position, decoder.events, now)
+            async for part in in_slices(events):
+                watcher.check_clock(part, received)
+        if status is not None:
+            for event in events[-(status.recent.maxlen or 0):]:  # a burst: only the last ones are kept
+                status.saw_event(spec.name, event)
+        if journal is None:
+            await _emit(sink, events, spec.name)
+        if replay is not None:
+            replay.advanced(chunk, decoder.position, durable=not sink.in_memory())
+
     async def tick(interval: float) -> None:
         while True:
             await asyncio.sleep(interval)
-            await _emit(sink, decoder.tick(transport.clock(tz)), spec.name)
+            async with feeding:
+                if journal is not None:
+                    journal.queue(decoder.tick(transport.clock(tz)))  # behind the chunks not committed yet
+                else:
+                    await _emit(sink, decoder.tick(transport.clock(tz)), spec.name)
 
     task = asyncio.create_task(consume(), name=f"source {spec.name}")
     ticker = asyncio.create_task(tick(decoder.tick_interval), name=f"timer {spec.name}") if (
@@ -168,7 +183,10 @@ async def run_source(spec: SourceSpec, sink: EventSink, *, quarantine: Quarantin
                 pass
         await transport.shutdown()  # also releases a tcp-listen socket
         if journal is not None:
-            journal.close()
+            try:
+                await journal.flush()  # what was parsed is committed with its state (else parsed again)
+            finally:
+                journal.close()
         if replay is not None and not sink.in_memory():
             replay.save()
         if spec.state_path is not None:

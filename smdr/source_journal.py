@@ -3,15 +3,22 @@
 Every chunk is appended to the journal (smdr.journal) before it is parsed. After a chunk that ends a
 line, its events and the source's state (the journal offset just after that line end, the line number,
 the open calls) go to the sink in one ``commit_chunk``: the outbox writes them in one SQLite transaction.
-On start, the state is read back: the open calls are restored (same call_id after the restart), and the
-journal after the committed offset, read but never committed, is parsed again.
+A big chunk (a burst read at once) is decoded in slices, the event loop free between them, and committed
+as one. The source does not wait for a commit before it reads on: the sink takes its calls in order
+(smdr.outbox.sink) and its writer commits all that arrived during one commit in the next (each chunk's
+events with its state: batched, never split), so a popup read right after another is not held behind
+that one's fsync, and a burst costs one transaction per fsync. On start, the state is read back: the
+open calls are restored (same call_id after the restart), and the journal after the committed offset,
+read but never committed, is parsed again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -20,10 +27,12 @@ from .decoder import Decoder
 from .journal import Journal, last_line_end, read_after
 from .model import CallEvent
 from .sinks import EventSink
+from .slicing import feed_in_slices
 
 log = logging.getLogger("smdr.journal")
 
 Deliver = Callable[[Callable[[], Awaitable[None]]], Awaitable[None]]
+MAX_IN_FLIGHT_EVENTS = 8192  # handed to the sink, not committed yet: the source waits beyond this
 
 
 class SourceJournal:
@@ -32,6 +41,8 @@ class SourceJournal:
         self._deliver = deliver  # retries a sink call while the sink refuses it
         self.read_offset = journal.end
         self._open_text = "[]"
+        self._in_flight: deque[tuple[asyncio.Task[None], int]] = deque()  # handed to the sink, oldest first
+        self._in_flight_events = 0
 
     def restore(self) -> bool:
         """Take back the committed state: True if there was one (else the caller uses the older
@@ -60,27 +71,52 @@ class SourceJournal:
         """Parse again what the journal holds after the committed offset."""
         for chunk, received_at in list(read_after(self.journal.directory, self.read_offset)):
             await self.process(chunk, received_at or now(), append=False)
+        await self.flush()
         self.read_offset = self.journal.end
 
     async def process(self, chunk: bytes, received_at: datetime, *, append: bool = True) -> list[CallEvent]:
-        """Journal ``chunk``, parse it and commit its events with the source's state; returns the events."""
+        """Journal ``chunk``, parse it and hand its events with the source's state to the sink; returns
+        the events (``flush`` waits until they are committed)."""
         if append:
             self.read_offset = self.journal.append(chunk)
         else:
             self.read_offset += len(chunk)
-        events = self.decoder.feed(chunk, received_at)
+        events = await feed_in_slices(self.decoder, chunk, received_at)
         cut = last_line_end(chunk)
-        if not cut:  # inside a line: nothing to commit yet
-            await self._emit_all(events)
-            return events
-        state = self._state(self.read_offset - len(chunk) + cut)
-        await self._deliver(lambda: self.sink.commit_chunk(self.name, events, state))
+        # inside a line: nothing to commit with a state yet, the events go alone
+        self.queue(events, self._state(self.read_offset - len(chunk) + cut) if cut else None)
+        while self._in_flight_events > MAX_IN_FLIGHT_EVENTS:  # a slow disk: the source waits for it
+            await asyncio.wait({self._in_flight[0][0]})
+            self._reap()
         return events
 
-    async def _emit_all(self, events: list[CallEvent]) -> None:
+    def queue(self, events: list[CallEvent], state: str | None = None) -> None:
+        """Hand events of this source (the timers' too) to the sink, after those handed before: the sink
+        takes them in this order (a call's events stay in order) without the source waiting."""
+        self._reap()
+        if state is None and not events:
+            return
         pending = list(events)  # emit_many takes them from this list: a retry goes on with the rest
-        if pending:
-            await self._deliver(lambda: self.sink.emit_many(pending))
+
+        def call() -> Awaitable[None]:
+            if state is not None:
+                return self.sink.commit_chunk(self.name, events, state)
+            return self.sink.emit_many(pending)
+
+        self._in_flight.append((asyncio.get_running_loop().create_task(self._deliver(call)), len(events)))
+        self._in_flight_events += len(events)
+
+    async def flush(self) -> None:
+        """Until everything handed over is committed (or held by the sink); a sink's bug is raised here."""
+        while self._in_flight:
+            await asyncio.wait({self._in_flight[0][0]})  # a cancelled flush leaves the commit alone
+            self._reap()
+
+    def _reap(self) -> None:
+        while self._in_flight and self._in_flight[0][0].done():
+            task, count = self._in_flight.popleft()
+            self._in_flight_events -= count
+            task.result()  # a sink's bug stops the source (it is started again), it is not lost
 
     def _state(self, offset: int) -> str:
         open_calls = tracker_state.to_json(self.decoder.tracker)

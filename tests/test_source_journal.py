@@ -36,6 +36,7 @@ def test_bytes_journaled_but_not_committed_are_parsed_again_and_an_open_call_kee
         outbox = Outbox.open(tmp_path / "outbox.sqlite3")
         source = _source(tmp_path / "journal", outbox)
         await source.process(first, NOW)
+        await source.flush()  # committed: the kill comes after
         source.journal.append(second[:300])  # read and journaled; the kill comes before the commit
         source.close()
         outbox.close()
@@ -46,6 +47,7 @@ def test_bytes_journaled_but_not_committed_are_parsed_again_and_an_open_call_kee
         assert len(again.decoder.tracker.open_calls()) == 1
         await again.recover(lambda: NOW)
         await again.process(second[300:], NOW)
+        await again.flush()
         again.decoder.finish()
         rows = [json.loads(r.payload) for r in outbox.store.rows(limit=1000)]
         again.close()

@@ -34,6 +34,7 @@ from ..crm.popup import PopupAssistant
 from ..crm.settings import CrmSettings, PopupSettings
 from ..errors import CrmAuthError, CrmError, CrmRejected
 from ..model import RINGING, CallEvent
+from .early import MAX_EARLY_POPUPS, Early, committed_id, send_early
 from .holdback import PopupHoldBack, Releaser
 from .marks import DeliveryMarks, when_written
 from .outage import CrmOutage
@@ -76,6 +77,7 @@ class Deliverer:
         self._claimed: set[str] = set()
         self._cdr_tasks: set[asyncio.Task[None]] = set()
         self._popup_tasks: set[asyncio.Task[None]] = set()
+        self._early_tasks: set[asyncio.Task[None]] = set()  # popups sent before their commit: not in the lane
         self._side_tasks: set[asyncio.Task[Any]] = set()
         self._ready = ReadyCalls(self._store)
         self._wake = asyncio.Event()
@@ -144,9 +146,18 @@ class Deliverer:
             self._ringing_waiting = True
         self._wake.set()
 
-    def _ringing_coming(self, event: CallEvent) -> Releaser | None:
-        """A ringing event is being committed: call records wait (briefly) from now, not from its task."""
-        return None if self._pause.paused or self._stopping else self._hold_back.popup_started()
+    def _ringing_coming(self, event: CallEvent, row_id: asyncio.Future[int] | None) -> Releaser | None:
+        """A ringing event is being committed. Its popup goes out now, from memory, when nothing of its
+        call is queued before it (a crash before the commit loses nothing: the raw journal has the
+        record); otherwise call records wait (briefly) from now, not from its task."""
+        if self._pause.paused or self._stopping:
+            return None
+        if (row_id is not None and self._running and event.call_id not in self._claimed
+                and len(self._early_tasks) < MAX_EARLY_POPUPS and not self._outage.gated()
+                and not self._store.heads_of_call(event.call_id)):
+            self._start_call(event.call_id, popup=True, early=(event, row_id))
+            return None
+        return self._hold_back.popup_started()
 
     def _dispatch(self) -> None:
         now = self._clock()
@@ -204,29 +215,33 @@ class Deliverer:
             pass
         return self._poll
 
-    def _start_call(self, call_id: str, *, popup: bool, probe: bool = False, ready: ReadyCall | None = None) -> None:
+    def _start_call(self, call_id: str, *, popup: bool, probe: bool = False, ready: ReadyCall | None = None,
+                    early: Early | None = None) -> None:
         self._claimed.add(call_id)
         if ready is None:
             self._ready.claimed_elsewhere(call_id)
-        tasks = self._popup_tasks if popup else self._cdr_tasks
+        tasks = self._early_tasks if early is not None else self._popup_tasks if popup else self._cdr_tasks
         # from now until its ringing event is on the wire, a popup holds the call-record tasks back
         release = self._hold_back.popup_started() if popup else None
         task = asyncio.create_task(self._drive_call(ready or ReadyCall(call_id), popup=popup, probe=probe,
-                                                    release=release))
+                                                    release=release, early=early))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
 
-    async def _drive_call(self, call: ReadyCall, *, popup: bool, probe: bool, release: Releaser | None) -> None:
+    async def _drive_call(self, call: ReadyCall, *, popup: bool, probe: bool, release: Releaser | None,
+                          early: Early | None = None) -> None:
         """Send the call's queued events; a call-record task then goes on with the next ready call
         (no new task, no round through the dispatcher: the connection is not left idle meanwhile)."""
         current: ReadyCall | None = call
         while current is not None:
-            await self._send_call(current, popup=popup, probe=probe, release=release)
+            await self._send_call(current, popup=popup, probe=probe, release=release, early=early)
+            early = None
             current = None if popup or probe else self._next_ready()
         # leave the busy set before waking the dispatcher (a done-callback would run after it looked)
         task = asyncio.current_task()
         self._cdr_tasks.discard(task)
         self._popup_tasks.discard(task)
+        self._early_tasks.discard(task)
         self._wake.set()
 
     def _next_ready(self) -> ReadyCall | None:
@@ -246,13 +261,22 @@ class Deliverer:
             call = self._ready.take(self._claimed)
         return call
 
-    async def _send_call(self, call: ReadyCall, *, popup: bool, probe: bool, release: Releaser | None) -> None:
+    async def _send_call(self, call: ReadyCall, *, popup: bool, probe: bool, release: Releaser | None,
+                         early: Early | None = None) -> None:
         """Send the call's queued events in order until none is due or one fails. The call stays
-        claimed until the delivery marks of what was sent are on disk."""
+        claimed until the delivery marks of what was sent are on disk. ``early``: a ringing event and its
+        promised row id: sent at once, then settled as its row once that is committed."""
         call_id, first = call.call_id, True
         last_sent = 0  # the events sent, their marks not yet committed: still queued on disk
         marks: list[asyncio.Future[None]] = []
+        sent_early: asyncio.Future[str] | None = None
+        early_id: int | None = None
         try:
+            if early is not None:
+                sent_early = await send_early(self._client, early[0], release)
+                early_id = await committed_id(early[1])
+                if early_id is None:  # not on disk (held in memory): sent again once it is
+                    return
             while not self._stopping and not self._marks.unsaved and (not self._pause.paused or (probe and first)):
                 if not popup:
                     await self._hold_back.wait()
@@ -271,7 +295,8 @@ class Deliverer:
                 first = False
                 # the popup's request is on the wire (or settled): call records may go on
                 on_sent = release if release is not None and row.event == RINGING else None
-                settled = await self._deliver(row, now, marks, on_sent=on_sent)
+                sent, sent_early = (sent_early, None) if row.id == early_id else (None, sent_early)
+                settled = await self._deliver(row, now, marks, on_sent=on_sent, sent=sent)
                 if on_sent is not None:
                     on_sent()
                 if not settled or not more:  # an event queued meanwhile: once the claim is released
@@ -283,6 +308,8 @@ class Deliverer:
             log.exception("delivery of call %s failed unexpectedly", call_id)
             self._note_failure(self._clock(), redact(f"internal error: {type(exc).__name__}: {exc}"))
         finally:
+            if sent_early is not None:
+                sent_early.exception()  # not settled as its row (not the call's head): sent again later
             if release is not None:
                 release()
             if not when_written(marks, lambda: self._release(call_id)):
@@ -295,9 +322,10 @@ class Deliverer:
     # --- one event -----------------------------------------------------------------------------
 
     async def _deliver(self, row: OutboxRow, now: float, marks: list[asyncio.Future[None]],
-                       on_sent: Callable[[], None] | None = None) -> bool:
+                       on_sent: Callable[[], None] | None = None, sent: asyncio.Future[str] | None = None) -> bool:
         """Send one event; True when it is settled (delivered, dead or superseded). A delivery mark goes
-        to the outbox writer without waiting for it: its future is added to ``marks``."""
+        to the outbox writer without waiting for it: its future is added to ``marks``. ``sent``: the
+        outcome of its request, already made (a popup sent before its commit)."""
         try:
             event = row.call_event()
         except (ValueError, KeyError, TypeError) as exc:
@@ -305,7 +333,7 @@ class Deliverer:
             self.stats.dead += 1
             return True
         sent_event = None
-        if row.event == RINGING and now - row.created_at > self._popup.max_age:
+        if row.event == RINGING and sent is None and now - row.created_at > self._popup.max_age:
             later = self._store.later_event_id(row.call_id, row.id)
             if later is not None:
                 self._store.mark_superseded(row.id, later, now)
@@ -316,7 +344,8 @@ class Deliverer:
             self.stats.stale_popups += 1
         started = time.monotonic()
         try:
-            record_id = await self._client.process_cdr(event, event_name=sent_event, on_sent=on_sent)
+            record_id = await (sent if sent is not None else
+                               self._client.process_cdr(event, event_name=sent_event, on_sent=on_sent))
         except CrmAuthError as exc:
             self._on_auth_failure(str(exc))
             return False
@@ -369,7 +398,7 @@ class Deliverer:
         self._stopping = True
         for task in self._side_tasks:
             task.cancel()
-        pending = self._cdr_tasks | self._popup_tasks | self._side_tasks
+        pending = self._cdr_tasks | self._popup_tasks | self._early_tasks | self._side_tasks
         if pending:
             _, late = await asyncio.wait(pending, timeout=self._crm.timeout + 1)
             for task in late:

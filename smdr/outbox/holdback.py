@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from ..slicing import urgent_done, urgent_started
+
 POPUP_HOLD_BACK = 0.01  # seconds a call record waits for a popup request in flight
 
 
@@ -18,6 +20,7 @@ class PopupHoldBack:
     def popup_started(self) -> Releaser:
         self._sending += 1
         self._none_sending.clear()
+        urgent_started()  # a source's burst makes way too (smdr.slicing)
         return Releaser(self)
 
     async def wait(self) -> None:
@@ -28,6 +31,7 @@ class PopupHoldBack:
                 await asyncio.wait_for(self._none_sending.wait(), POPUP_HOLD_BACK)
 
     def _sent(self) -> None:
+        urgent_done()
         self._sending -= 1
         if not self._sending:
             self._none_sending.set()

@@ -1,7 +1,9 @@
 """``Outbox``: the EventSink at the end of the pipeline. An event is committed (by the writer thread,
 smdr.outbox.writer) before emit() returns, or, while the disk refuses it (full, failing), held in memory
 (bounded) and written as soon as it can be. The caller waits for its commit without holding the event
-loop: other sources, popups and the delivery go on meanwhile."""
+loop: other sources, popups and the delivery go on meanwhile. A big batch (a burst) is encoded in slices with
+the loop free between them, and still written in one transaction. A ringing event's row id is promised to
+the ringing hooks before its commit, so that its popup can go out while the commit is being written."""
 
 from __future__ import annotations
 
@@ -14,8 +16,10 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
+from ..eventjson import EventJson
 from ..model import RINGING, CallEvent
-from .rows import encode_rows, event_row, insert_encoded, save_source_states
+from ..slicing import in_slices
+from .rows import encode_rows, insert_encoded, save_source_states
 from .store import OutboxStore
 from .writer import OutboxWriter
 
@@ -23,9 +27,11 @@ log = logging.getLogger("smdr.outbox")
 
 # Called synchronously after each commit with (row id, event); the Deliverer uses it as its wake-up.
 EmitListener = Callable[[int, CallEvent], None]
-# Called when a ringing event is handed to the writer, before its commit; what it returns is called
-# once the commit is over (the Deliverer holds call records back meanwhile).
-RingingHook = Callable[[CallEvent], Callable[[], None] | None]
+# Called when a ringing event is handed to the writer, before its commit, with the future of its row id
+# (None when an earlier event of its call is not committed yet: the popup must not overtake it); what it
+# returns is called once the commit is over (the Deliverer sends the popup meanwhile, or holds call
+# records back).
+RingingHook = Callable[[CallEvent, "asyncio.Future[int] | None"], Callable[[], None] | None]
 # Told the storage problem (a short text) when it starts, None when it is over: the status flag.
 StorageStatus = Callable[[str | None], None]
 
@@ -53,6 +59,9 @@ class Outbox:
         self._retrying: asyncio.Task[None] | None = None
         self._waiting_states: dict[str, str] = {}  # source states that wait with the events
         self._states: dict[str, str] = {}  # the last state given per source (as committed or waiting)
+        self._json = EventJson()
+        self._uncommitted: dict[str, int] = {}  # call id -> its events handed to the writer, not committed
+        self._handed_over: asyncio.Future[None] | None = None  # the last batch's hand-over to the writer
 
     @classmethod
     def open(cls, path: str | Path, *, full_sync: bool = True, on_storage: StorageStatus | None = None) -> Outbox:
@@ -80,35 +89,85 @@ class Outbox:
         await self._write(events, {source: state})
 
     async def _write(self, events: list[CallEvent], states: dict[str, str] | None) -> None:
-        if self.waiting or self._waiting_states:  # behind the ones already waiting: a call's events stay in order
-            self._hold_all(events, states)
-            return
-        releases = [hook(event) for event in events if event.event == RINGING for hook in self._ringing_hooks]
+        """Hand the batch to the writer in call order (an earlier caller's batch may still be encoded: this
+        one waits for its hand-over, not for its commit), then wait for its commit."""
+        previous, handed_over = self._handed_over, asyncio.get_running_loop().create_future()
+        self._handed_over = handed_over
+        promised, releases = self._promise_ringing(events)  # a popup goes out at once
+        ids: list[int] = []
         try:
-            await self._write_now(events, states)
-        finally:
-            for release in releases:
-                if release is not None:
-                    release()
-
-    async def _write_now(self, events: list[CallEvent], states: dict[str, str] | None) -> None:
-        now = self._clock()
-        count, encoded = len(events), encode_rows([event_row(event, now) for event in events])
-
-        def write(conn: sqlite3.Connection) -> list[int]:
-            ids = insert_encoded(conn, count, encoded)
-            if states:
-                save_source_states(conn, states, now)
-            return ids
-
-        try:
-            ids = await self.writer.submit(write)
+            try:
+                written = await self._hand_over(events, states, previous)
+            finally:
+                handed_over.set_result(None)
+            if written is not None:
+                ids = await written
         except sqlite3.Error as exc:
             self.storage_failed(exc)
             self._hold_all(events, states)
-            return
-        for event_id, event in zip(ids, events):
-            self._notify(event_id, event)
+        finally:
+            self._committed(events)
+            for index, row_id in promised:
+                if not row_id.done():
+                    if index < len(ids):
+                        row_id.set_result(ids[index])
+                    else:  # held in memory (a refusing disk), or the writer was left (the stop)
+                        row_id.set_exception(sqlite3.OperationalError("the event is not committed"))
+                        row_id.exception()  # whoever was promised it may have stopped waiting: no warning
+            for release in releases:
+                if release is not None:
+                    release()
+        position = 0
+        async for part in in_slices(events):
+            for event_id, event in zip(ids[position:position + len(part)], part):
+                self._notify(event_id, event)
+            position += len(part)
+
+    async def _hand_over(self, events: list[CallEvent], states: dict[str, str] | None,
+                         previous: asyncio.Future[None] | None) -> asyncio.Future[list[int]] | None:
+        """The batch's commit, once handed to the writer; None when it waits in memory."""
+        now = self._clock()
+        encoded = await self._encode(events, now)
+        if previous is not None and not previous.done():
+            await asyncio.wait({previous})
+        if self.waiting or self._waiting_states:  # behind the ones already waiting: a call's events stay in order
+            self._hold_all(events, states)
+            return None
+        return self.writer.submit(_insert_job(encoded, states, now))
+
+    async def _encode(self, events: list[CallEvent], now: float) -> list[tuple[int, str]]:
+        """The rows of ``events`` for ``insert_encoded``, one text per slice of events, with a turn of the
+        loop between two (a burst's batch would otherwise hold it for milliseconds)."""
+        line = self._json.line
+        return [(len(part), encode_rows([(event.call_id, event.event, line(event), now) for event in part]))
+                async for part in in_slices(events)]
+
+    def _promise_ringing(self, events: list[CallEvent]) -> tuple[
+            list[tuple[int, asyncio.Future[int]]], list[Callable[[], None] | None]]:
+        """Tell the ringing hooks of the batch's ringing events (on their way to the writer), promising
+        their row ids where the popup may go out at once, and count the batch's calls as uncommitted."""
+        promised: list[tuple[int, asyncio.Future[int]]] = []
+        releases: list[Callable[[], None] | None] = []
+        uncommitted = self._uncommitted
+        for index, event in enumerate(events):
+            call_id = event.call_id
+            if event.event == RINGING and self._ringing_hooks:
+                row_id: asyncio.Future[int] | None = None
+                if call_id not in uncommitted and not self.waiting and not self._waiting_states:
+                    row_id = asyncio.get_running_loop().create_future()
+                    promised.append((index, row_id))
+                releases.extend(_call_hook(hook, event, row_id) for hook in self._ringing_hooks)
+            uncommitted[call_id] = uncommitted.get(call_id, 0) + 1
+        return promised, releases
+
+    def _committed(self, events: list[CallEvent]) -> None:
+        uncommitted = self._uncommitted
+        for event in events:
+            left = uncommitted[event.call_id] - 1
+            if left:
+                uncommitted[event.call_id] = left
+            else:
+                del uncommitted[event.call_id]
 
     def _hold_all(self, events: list[CallEvent], states: dict[str, str] | None) -> None:
         for event in events:
@@ -162,15 +221,10 @@ class Outbox:
         if not self.waiting and not self._waiting_states:
             return True
         batch, states, now = list(self.waiting), dict(self._waiting_states), self._clock()
-        encoded = encode_rows([event_row(event, accepted_at) for event, accepted_at in batch])
-
-        def write(conn: sqlite3.Connection) -> list[int]:
-            ids = insert_encoded(conn, len(batch), encoded)
-            save_source_states(conn, states, now)
-            return ids
-
+        encoded = [(len(batch), encode_rows([(event.call_id, event.event, self._json.line(event), accepted_at)
+                                             for event, accepted_at in batch]))]
         try:
-            ids = await self.writer.submit(write)
+            ids = await self.writer.submit(_insert_job(encoded, states, now))
         except sqlite3.Error as exc:
             self.storage_failed(exc)
             return False
@@ -235,4 +289,26 @@ class Outbox:
     def close(self) -> None:
         self.writer.close()
         self.store.close()
+
+
+def _call_hook(hook: RingingHook, event: CallEvent, row_id: asyncio.Future[int] | None) -> Callable[[], None] | None:
+    try:
+        return hook(event, row_id)
+    except Exception:  # the event is on its way to disk; a hook's bug must not make emit() fail
+        log.exception("outbox ringing hook failed for call %s", event.call_id)
+        return None
+
+
+def _insert_job(encoded: list[tuple[int, str]], states: dict[str, str] | None, now: float) -> Callable[
+        [sqlite3.Connection], list[int]]:
+    """The writer's job: the events (one statement per encoded slice) and the source states; their ids."""
+    def write(conn: sqlite3.Connection) -> list[int]:
+        ids: list[int] = []
+        for count, text in encoded:
+            ids.extend(insert_encoded(conn, count, text))
+        if states:
+            save_source_states(conn, states, now)
+        return ids
+
+    return write
 

@@ -32,9 +32,9 @@ from .urls import merge_options, option_bool, option_float, parse_url
 
 log = logging.getLogger("smdr.transport.tcp")
 
-# ~50 records: a chunk is decoded and committed in about a millisecond, so a burst on this source lets the
-# event loop run a popup of another source between two chunks (64 KB held it ~12 ms)
-READ_CHUNK = 4096
+# what one read takes at most: a burst is committed in few transactions (one per read, one fsync each);
+# the loop is not held meanwhile: a read is decoded and encoded in slices (smdr.slicing, Outbox._encode)
+READ_CHUNK = 256 * 1024
 CLOSE_TIMEOUT_SECONDS = 2.0
 KEEPALIVE_IDLE_SECONDS = 60
 KEEPALIVE_INTERVAL_SECONDS = 15

@@ -1,0 +1,147 @@
+"""The event loop never waits for a commit: a popup goes out while its ringing event's commit is still
+being written, a source reads on while its last chunk is being committed, a burst read is decoded and
+encoded in slices and still committed as one, in order. The writer is held with a job that blocks on
+an event, so "before the commit" is a fact of the test, not a race."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from test_delivery_support import SimCrm, crm_settings, delivering, make_event, states, wait_until
+
+from smdr.journal import Journal
+from smdr.outbox import Outbox
+from smdr.pipeline import SourceSpec, make_decoder
+from smdr.slicing import SLICE_BYTES, feed_in_slices, slice_ends
+from smdr.source_journal import SourceJournal
+
+STREAM = Path(__file__).resolve().parent.parent / "fixtures" / "panasonic" / "kx-tda-a.smdr"
+NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+WAIT = 10.0  # seconds at most for the blocked writer job to be released
+
+
+def _hold_writer(outbox: Outbox) -> tuple[threading.Event, asyncio.Future]:
+    """A job that keeps the writer's transaction open until the returned event is set."""
+    release = threading.Event()
+
+    def blocked(conn: sqlite3.Connection) -> None:
+        assert release.wait(WAIT), "the test did not release the writer"
+
+    return release, outbox.writer.submit(blocked)
+
+
+def _decoder():
+    return make_decoder(SourceSpec(name="pbx", url="", layout="panasonic-kx-tda"))
+
+
+def test_slices_end_at_line_ends_and_give_the_same_events_as_one_feed() -> None:
+    data = STREAM.read_bytes() * 8
+    assert len(data) > 3 * SLICE_BYTES
+    ends = slice_ends(data)
+    assert ends[-1] == len(data) and len(ends) > 3
+    assert all(data[end - 1:end] == b"\n" for end in ends[:-1])
+    assert all(0 < b - a <= SLICE_BYTES for a, b in zip([0, *ends], ends))
+    assert slice_ends(b"x" * (SLICE_BYTES * 2 + 5)) == [SLICE_BYTES, SLICE_BYTES * 2, SLICE_BYTES * 2 + 5]
+
+    whole = _decoder().feed(data, NOW)
+    sliced = asyncio.run(feed_in_slices(_decoder(), data, NOW))
+    assert [e.to_dict() for e in sliced] == [e.to_dict() for e in whole]
+
+
+def test_a_popup_reaches_the_crm_while_its_commit_is_held_then_is_marked_delivered(
+        crm: SimCrm, outbox: Outbox) -> None:
+    async def go() -> None:
+        async with delivering(outbox, crm_settings(crm.url)):
+            release, held = _hold_writer(outbox)
+            emitted = asyncio.ensure_future(outbox.emit(make_event("ring-1", "ringing")))
+            try:
+                await wait_until(lambda: crm.events_of("ring-1") == ["ringing"])
+                assert not emitted.done()  # its commit waits behind the held job
+                assert outbox.store.counts()["queued"] == 0  # not on disk yet
+            finally:
+                release.set()
+            await held
+            await emitted
+            await wait_until(lambda: states(outbox)["delivered"] == 1)
+        row = outbox.store.rows(limit=10)[0]
+        assert (row.call_id, row.state) == ("ring-1", "delivered") and row.record_id
+    asyncio.run(asyncio.wait_for(go(), 30))
+    assert crm.events_of("ring-1") == ["ringing"]  # once: the committed row was settled, not sent again
+
+
+def test_a_ringing_event_behind_an_uncommitted_event_of_its_call_waits_for_its_turn(
+        crm: SimCrm, outbox: Outbox) -> None:
+    async def go() -> None:
+        async with delivering(outbox, crm_settings(crm.url)):
+            release, held = _hold_writer(outbox)
+            first = asyncio.ensure_future(outbox.emit(make_event("c1", "answered")))
+            second = asyncio.ensure_future(outbox.emit(make_event("c1", "ringing")))
+            try:
+                await asyncio.sleep(0.3)  # time enough for an early popup, which must not go out
+                assert crm.events_of("c1") == []
+            finally:
+                release.set()
+            await asyncio.gather(held, first, second)
+            await wait_until(lambda: states(outbox)["delivered"] == 2)
+    asyncio.run(asyncio.wait_for(go(), 30))
+    assert crm.events_of("c1") == ["answered", "ringing"]
+
+
+def test_batches_reach_the_writer_in_call_order_while_a_big_one_is_encoded(outbox: Outbox) -> None:
+    async def go() -> None:
+        big = [make_event(f"big-{index}") for index in range(1000)]  # encoded over several loop turns
+        await asyncio.gather(outbox.emit_many(big), outbox.emit(make_event("small")))
+    asyncio.run(go())
+    rows = outbox.store.rows(limit=2000)
+    assert [row.call_id for row in sorted(rows, key=lambda row: row.id)][-1] == "small"
+    assert len(rows) == 1001
+
+
+def test_a_source_reads_on_while_its_chunk_is_committed_and_the_state_follows_its_events(
+        tmp_path: Path, outbox: Outbox) -> None:
+    lines = STREAM.read_bytes().split(b"\r\n")
+    first = b"\r\n".join(lines[:10]) + b"\r\n"
+    second = b"\r\n".join(lines[10:]) + b"\r\n"
+
+    async def deliver(call) -> None:
+        await call()
+
+    async def go() -> tuple[list[str], str]:
+        source = SourceJournal("pbx", Journal(tmp_path / "journal"), outbox, _decoder(), deliver)
+        release, held = _hold_writer(outbox)
+        try:
+            await asyncio.wait_for(source.process(first, NOW), WAIT)  # returns before its commit
+            await asyncio.wait_for(source.process(second, NOW), WAIT)
+            assert outbox.store.counts()["queued"] == 0
+        finally:
+            release.set()
+        await held
+        await asyncio.wait_for(source.flush(), WAIT)
+        source.close()
+        rows = sorted(outbox.store.rows(limit=1000), key=lambda row: row.id)
+        return [json.loads(row.payload)["provenance"]["position"] for row in rows], outbox.source_state("pbx")
+
+    positions, state = asyncio.run(go())
+    expected = _decoder().feed(STREAM.read_bytes() + b"\r\n", NOW)
+    assert positions == [event.provenance.position for event in expected]
+    assert json.loads(state)["offset"] == len(first) + len(second)
+
+
+def test_the_daemon_takes_start_up_out_of_the_collector_and_makes_full_collections_rarer() -> None:
+    import gc
+
+    from smdr.daemon import FULL_COLLECTION_EVERY, _settle_collector
+
+    before = gc.get_threshold()
+    try:
+        _settle_collector()
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold()[:2] == before[:2] and gc.get_threshold()[2] == max(before[2], FULL_COLLECTION_EVERY)
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
