@@ -3,6 +3,7 @@ never a call left open past its timeout."""
 
 from __future__ import annotations
 
+import functools
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -34,9 +35,14 @@ LAYOUT_OF = {"fsk.bin": "callerid-fsk", "dtmf.txt": "callerid-dtmf", "modem.txt"
              "ncid.txt": "ncid"}
 
 
+# finding a layout reads every YAML file: once per layout, not once per example (each example still
+# compiles its own parser and gets its own decoder)
+find_layout = functools.cache(layouts.find)
+
+
 def decoder(layout: str) -> Decoder:
     context = ParserContext(zone=TZ, options={"ring_timeout": RING_TIMEOUT, "max_call": MAX_CALL})
-    info = layouts.find(layout)
+    info = find_layout(layout)
     return Decoder("prop", info.compile(None, context), localize=Localizer(TZ), phone=PhoneRules(),
                    quarantine=Quarantine(None), fold=info.fold, context=context)
 

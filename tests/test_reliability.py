@@ -74,17 +74,19 @@ def test_kill_9_mid_delivery_then_restart_delivers_every_call_exactly_once(tmp_p
 def test_crm_outage_is_logged_once_and_everything_arrives_after_it(tmp_path: Path, connector: Connector,
                                                                    outage: str) -> None:
     stream = make_stream(tmp_path, 600, seed=21)
-    options: dict[str, Any] = {"latency_ms": 10}
-    if outage == "down-at-start":
-        options["down_for"] = 3
-    sim = CrmSim(tmp_path, secret=SECRET, **options)
+    sim = CrmSim(tmp_path, secret=SECRET, latency_ms=10)
     with sim:
         # two calls at a time against a 10 ms CRM: the delivery lasts long enough to be cut in the middle
         config = write_config(tmp_path / "smdr.yaml", sim.base_url, stream, concurrency=2)
         expected = expected_calls(connector, config, stream)
+        if outage == "down-at-start":
+            # down until the connector has seen it (a timed down_for could end before a slow start-up)
+            sim.stop()
         run = connector.start("run", "--config", str(config), "--once")
         if outage == "down-at-start":
             wait_until(lambda: "CRM unavailable" in run.stderr, "the connector logged the outage", alive=run)
+            time.sleep(1.0)  # a few retries against a closed port
+            sim.start()
         else:
             wait_until(lambda: sim.stats()["ok"] >= 100, "crm-sim received 100 events", alive=run)
             if outage == "stopped-mid-delivery":
@@ -203,10 +205,13 @@ def test_the_secret_key_appears_in_no_file_and_no_output(tmp_path: Path, connect
                                 "--once", "--from-start")
             assert "refused the secret key" in run.stderr, run.describe()
 
-        # the CRM down (connection refused, then cut connections), an HTML 500 page, a timeout; GET
-        sim.set_faults(down_for=2)
-        run = connector.run("-vv", "run", "--config", str(get), "--once", "--from-start")
-        assert "CRM unavailable" in run.stderr and run.returncode == 0, run.describe()
+        # the CRM down (connection refused), an HTML 500 page, a timeout; GET
+        sim.stop()  # down until the connector has seen it: a timed down_for could end before a slow start-up
+        run = connector.start("-vv", "run", "--config", str(get), "--once", "--from-start")
+        wait_until(lambda: "CRM unavailable" in run.stderr, "the connector logged the outage", alive=run)
+        sim.start()
+        connector.wait(run)
+        assert run.returncode == 0, run.describe()
         sim.set_faults(html_errors=True, error_rate=1.0)
         run = connector.start("-vv", "run", "--config", str(get), "--from-start")
         wait_until(lambda: "HTTP 500" in run.stderr, "the connector logged the HTML 500", alive=run)

@@ -11,7 +11,7 @@ import zipfile
 import pytest
 from golden import ROOT, cases, golden_path
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("wheel")]  # one worker builds the wheel once
 
 
 def _run(cmd, cwd, timeout=300):
