@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -10,16 +9,11 @@ from pathlib import Path
 import pytest
 from cli_support import REPO, run_smdr, write_file
 from crmsim_proc import CrmSim
+from ports import free_port
 from ptys import socat_pty_pair
 
 FIXTURE = REPO / "fixtures" / "panasonic" / "kx-tda-a.smdr"
 GOOD_SOURCE = f"  - {{name: office, device: panasonic-kx-tda, url: 'file://{FIXTURE}'}}\n"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def check(tmp_path: Path, sources: str, crm: str = "", *extra: str) -> tuple[int, list[str]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
-import socket
 import ssl
 import subprocess
 import traceback
@@ -13,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from ports import free_port
 from test_delivery_support import SECRET, CrmDouble, SimCrm, crm_settings, make_event
 
 from smdr.crm import CrmSettings, GenericClient, LookupCache, PopupSettings
@@ -118,9 +118,7 @@ def test_timeout_is_unavailable(crm: CrmDouble) -> None:
 
 
 def test_connection_refused_is_unavailable() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]  # closed again before the request: nothing listens there
+    port = free_port()  # nothing listens there
     url = f"http://127.0.0.1:{port}/modules/ParsVT/ws/API/V2/PBX/Generic"
     with pytest.raises(CrmUnavailable, match="ConnectError"):
         call(crm_settings(url), "process_cdr", make_event("c1"))
@@ -203,9 +201,7 @@ def test_the_secret_is_in_no_log_and_no_error(crm: CrmDouble, caplog: pytest.Log
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="httpx")  # `smdr` quiets it; here we want every URL it logs
     errors: list[BaseException] = []
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        dead_url = f"http://127.0.0.1:{sock.getsockname()[1]}/x"
+    dead_url = f"http://127.0.0.1:{free_port()}/x"
 
     async def go() -> None:
         for method in ("GET", "POST"):

@@ -21,6 +21,7 @@ from ptys import PtyPair
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "fixtures" / "callerid"))
 import make_fixtures as mk
+from ports import free_udp_port
 
 from smdr.normalize import PhoneRules
 from smdr.pipeline import SourceSpec, run_source
@@ -78,12 +79,6 @@ def wait_until(condition: Callable[[], bool], seconds: float = 20.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "crm-sim did not get the requests in time"
         time.sleep(0.05)
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_whozz_calling_udp_packets_into_crm_sim_in_ringing_order(tmp_path: Path) -> None:

@@ -6,12 +6,12 @@ across midnight; the half record is set aside, never parsed."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
 import pytest
+from ports import free_port
 
 from smdr.layouts.record import ParserContext
 from smdr.normalize import zone
@@ -44,12 +44,6 @@ CALLS_AFTER = [
     (b"00:00 01/14", None),                                                   # the late midnight record
     (incoming("0010", "0040", "5972", "9121112233", "002"), (1, 14, 0, 10)),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def connect(port: int) -> asyncio.StreamWriter:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from ports import free_port
 
 from smdr.normalize import PhoneRules
 from smdr.pipeline import SourceSpec, run_source
@@ -67,12 +67,6 @@ async def wait_for_all(sink: ListSink, timeout: float = 10.0) -> None:
 def check(sink: ListSink, quarantine: Quarantine, cuts: int) -> None:
     assert [comparable(e.to_dict()) for e in sink.events] == EXPECTED  # none lost or doubled, same call ids
     assert quarantine.counts == {"incomplete": cuts}  # each half record set aside, never parsed
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def push(port: int, batch: list[bytes]) -> None:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from cli_support import REPO, run_smdr
+from ports import free_port
 from ptys import socat_pty_pair
 
 FIXTURE = REPO / "fixtures" / "panasonic" / "kx-tda-a.smdr"
@@ -50,11 +51,7 @@ def test_a_capture_played_into_a_serial_port_is_read_by_smdr_on_the_other_end(tm
 
 
 def test_recording_a_panasonic_port_without_its_login_gives_the_hint(tmp_path: Path) -> None:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     pbx = start_play(f"tcp-listen://127.0.0.1:{port}", "--login", "panasonic", "--pace", "flat", "--connections", "2")
     try:
         bare = run_smdr("record", f"tcp://127.0.0.1:{port}", "-o", str(tmp_path / "bare.cap"), "--duration", "1.5",

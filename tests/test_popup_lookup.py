@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 
 import pytest
+from ports import free_port
 
 from smdr.crm.client import GenericClient
 from smdr.crm.popup import PopupAssistant
@@ -15,9 +15,7 @@ from smdr.model import CallEvent
 
 
 def test_a_crm_that_is_down_is_said_so(caplog: pytest.LogCaptureFixture) -> None:
-    with socket.socket() as probe:  # a port nothing listens on: the CRM is down
-        probe.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{probe.getsockname()[1]}/x/PBX/Generic"
+    url = f"http://127.0.0.1:{free_port()}/x/PBX/Generic"  # a port nothing listens on: the CRM is down
     caplog.set_level(logging.INFO, logger="smdr.crm.popup")
 
     async def ring() -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from panasonic_server import PanasonicSmdrServer
+from ports import free_port
 
 from smdr.cli.main import main
 from smdr.recording import Recorder, timing_path_for
@@ -129,9 +129,7 @@ def test_cli_record_file_source(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 
 def test_cli_record_duration(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    with socket.socket() as probe:  # a port nothing listens on: the recorder retries until the duration ends
-        probe.bind(("127.0.0.1", 0))
-        transport_url = f"tcp://127.0.0.1:{probe.getsockname()[1]}"
+    transport_url = f"tcp://127.0.0.1:{free_port()}"  # nothing listens: the recorder retries till the end
     capture = tmp_path / "out"
     assert main(["record", transport_url, "-o", str(capture), "--duration", "0.3"]) == 0
     assert capture.read_bytes() == b""

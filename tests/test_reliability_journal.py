@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from crmsim_proc import CrmSim
+from ports import free_port
 from reliability_support import (
     SECRET,
     SOURCE,
@@ -60,17 +61,11 @@ class PushingPbx(threading.Thread):
             sock.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_kill_9_during_a_tcp_push_loses_no_call_that_was_read_and_splits_none(tmp_path: Path,
                                                                             connector: Connector) -> None:
     stream = make_stream(tmp_path, 1500, seed=111)
     records = [line for line in stream.read_bytes().split(b"\r\n") if line[:1].isdigit()]
-    port = _free_port()
+    port = free_port()
     with CrmSim(tmp_path, secret=SECRET) as sim:
         config = write_config(tmp_path / "smdr.yaml", sim.base_url, stream)
         config.write_text(config.read_text().replace(f"file://{stream}?pace=flat", f"tcp-listen://127.0.0.1:{port}"))

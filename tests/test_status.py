@@ -18,6 +18,7 @@ import pytest
 from browser import WIDTH, rendered_dom, screenshot, scroll_width
 from cli_support import REPO, run_smdr, write_file
 from crmsim_proc import CrmSim
+from ports import free_port
 from ptys import socat_pty_pair
 
 from smdr import __version__
@@ -29,14 +30,6 @@ from smdr.normalize import zone
 
 FIXTURE = REPO / "fixtures" / "panasonic" / "kx-tda-a.smdr"
 WAIT_SECONDS = 90
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def start(args: list[str], log: Path) -> subprocess.Popen[str]:
