@@ -254,12 +254,7 @@ class Deliverer:
         return call
 
     def _take_ready(self, now: float) -> ReadyCall | None:
-        """The next ready call not claimed; the outbox is read again (once) when the batch is used up."""
-        call = self._ready.take(self._claimed)
-        if call is None:
-            self._ready.refill(now, 4 * self._crm.concurrency + len(self._claimed), self._claimed, self._horizon)
-            call = self._ready.take(self._claimed)
-        return call
+        return self._ready.next(now, 4 * self._crm.concurrency + len(self._claimed), self._claimed, self._horizon)
 
     async def _send_call(self, call: ReadyCall, *, popup: bool, probe: bool, release: Releaser | None,
                          early: Early | None = None) -> None:

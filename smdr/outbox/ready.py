@@ -46,6 +46,14 @@ class ReadyCalls:
             return call
         return None
 
+    def next(self, now: float, limit: int, claimed: Container[str], horizon: float) -> ReadyCall | None:
+        """The next ready call not claimed; the outbox is read again (once) when the batch is used up."""
+        call = self.take(claimed)
+        if call is None:
+            self.refill(now, limit, claimed, horizon)
+            call = self.take(claimed)
+        return call
+
     def claimed_elsewhere(self, call_id: str) -> None:
         if self._calls:
             self._claimed_since_read.add(call_id)
