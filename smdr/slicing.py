@@ -7,11 +7,17 @@ the decoding of one read is cut into slices of about SLICE_BYTES, with a turn of
 While urgent work is under way (a popup's request getting onto the wire: ``urgent_started``), the next
 slice waits for it, at most URGENT_WAIT: bulk work interleaved with each of its steps would make it wait
 a slice per step.
+
+A read bigger than one slice means a burst (a PBX dumping its buffer after a link outage: live records
+come a few a second, never kilobytes at once). While one is read, call-record delivery steps aside
+(``bulk_over``, bounded per request): its requests would take the loop, the CPU and the CRM from the
+popups of the other sources, and a call record can wait a moment; it goes on once the burst is in.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
@@ -26,6 +32,8 @@ EVENT_SLICE = 100
 URGENT_WAIT = 0.01  # seconds a slice waits for urgent work at most (as call records wait for a popup)
 #: about 50 records: a slice is decoded in well under a millisecond (the longest one source holds the loop)
 SLICE_BYTES = 4096
+BULK_QUIET = 0.2  # seconds after a burst's last big read until it counts as over
+BULK_STEP_ASIDE = 1.0  # seconds a call record waits for a burst at most, per request
 
 
 def slice_ends(chunk: bytes, size: int = SLICE_BYTES) -> list[int]:
@@ -52,6 +60,33 @@ class _Urgent:
 
 
 _URGENT = _Urgent()
+
+
+class _Bulk:
+    __slots__ = ("until",)
+
+    def __init__(self) -> None:
+        self.until = 0.0  # monotonic time until which a burst is being read
+
+
+_BULK = _Bulk()
+
+
+def bulk_read() -> None:
+    """A read bigger than one slice is being decoded: a burst."""
+    _BULK.until = time.monotonic() + BULK_QUIET
+
+
+async def bulk_over(limit: float | None = None) -> None:
+    """Until no burst has been read for BULK_QUIET seconds, for at most ``limit`` (default
+    BULK_STEP_ASIDE); at once, without a turn of the loop, when none is being read."""
+    now = time.monotonic()
+    if now >= _BULK.until:
+        return
+    deadline = now + (BULK_STEP_ASIDE if limit is None else limit)
+    while now < _BULK.until and now < deadline:
+        await asyncio.sleep(min(_BULK.until, deadline) - now)
+        now = time.monotonic()
 
 
 def urgent_started() -> None:
@@ -89,6 +124,7 @@ async def feed_in_slices(decoder: Decoder, chunk: bytes, received_at: datetime) 
     """``decoder.feed(chunk)``, the same events, with the loop free between slices."""
     if len(chunk) <= SLICE_BYTES:
         return decoder.feed(chunk, received_at)
+    bulk_read()
     events: list[CallEvent] = []
     start = 0
     for end in slice_ends(chunk):

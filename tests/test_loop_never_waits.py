@@ -9,15 +9,19 @@ import asyncio
 import json
 import sqlite3
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from test_delivery_support import SimCrm, crm_settings, delivering, make_event, states, wait_until
 
+from smdr import slicing
 from smdr.journal import Journal
 from smdr.outbox import Outbox
+from smdr.outbox.holdback import PopupHoldBack
 from smdr.pipeline import SourceSpec, make_decoder
-from smdr.slicing import SLICE_BYTES, feed_in_slices, slice_ends
+from smdr.slicing import SLICE_BYTES, bulk_over, feed_in_slices, slice_ends
 from smdr.source_journal import SourceJournal
 
 STREAM = Path(__file__).resolve().parent.parent / "fixtures" / "panasonic" / "kx-tda-a.smdr"
@@ -145,3 +149,34 @@ def test_the_daemon_takes_start_up_out_of_the_collector_and_makes_full_collectio
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def _returns_at_once(coroutine) -> bool:
+    """True when the coroutine ends without giving the loop a turn (no await that suspends)."""
+    try:
+        coroutine.send(None)
+    except StopIteration:
+        return True
+    coroutine.close()
+    return False
+
+
+def test_call_records_step_aside_while_a_burst_is_read_and_at_most_for_their_bound(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(slicing, "_BULK", slicing._Bulk())
+    monkeypatch.setattr(slicing, "BULK_QUIET", 30.0)  # the burst counts as being read for the whole test
+    monkeypatch.setattr(slicing, "BULK_STEP_ASIDE", 0.3)
+    live = STREAM.read_bytes()[:SLICE_BYTES]
+    assert _returns_at_once(bulk_over())
+    asyncio.run(feed_in_slices(_decoder(), live, NOW))  # a read of live size: not a burst
+    assert _returns_at_once(bulk_over())
+
+    async def burst_then_a_call_record() -> float:
+        await feed_in_slices(_decoder(), STREAM.read_bytes() * 8, NOW)
+        assert not _returns_at_once(bulk_over())
+        started = time.monotonic()
+        await asyncio.wait_for(PopupHoldBack().wait(), 10)  # what a call record awaits before its request
+        return time.monotonic() - started
+
+    waited = asyncio.run(burst_then_a_call_record())
+    assert 0.29 <= waited < 10  # it stepped aside, and for its bound only: the burst was still "being read"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from ..slicing import urgent_done, urgent_started
+from ..slicing import bulk_over, urgent_done, urgent_started
 
 POPUP_HOLD_BACK = 0.01  # seconds a call record waits for a popup request in flight
 
@@ -24,8 +24,10 @@ class PopupHoldBack:
         return Releaser(self)
 
     async def wait(self) -> None:
-        """Until no popup is being sent, for at most POPUP_HOLD_BACK: long enough for its request to get
-        onto the wire; never longer, or a slow CRM and frequent rings would starve the call records."""
+        """Until no source is reading a burst (bounded: smdr.slicing.bulk_over), then until no popup is
+        being sent, for at most POPUP_HOLD_BACK: long enough for its request to get onto the wire; never
+        longer, or a slow CRM and frequent rings would starve the call records."""
+        await bulk_over()
         if not self._none_sending.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._none_sending.wait(), POPUP_HOLD_BACK)
