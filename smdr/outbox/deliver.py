@@ -274,8 +274,8 @@ class Deliverer:
                     return
             while not self._stopping and not self._marks.unsaved and (not self._pause.paused or (probe and first)):
                 if not popup:
-                    await self._hold_back.wait()
-                    if self._stopping:
+                    await self._hold_back.wait()  # up to a second while a burst is read: look again
+                    if self._stopping or self._marks.unsaved or (self._pause.paused and not (probe and first)):
                         break
                 now = self._clock()
                 if self._outage.gated() and not (first and (popup or probe)):
