@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 
 from .evidence import line_key, same_line, same_number
 from .model import FINAL_EVENTS, RINGING, UNKNOWN_PHONE, CallEvent
-from .sinks import EventSink, emit_one_by_one
+from .sinks import EventSink, MappedSink
 
 DEFAULT_WINDOW = 150.0
 _MAX_CALLS = 4096
@@ -130,33 +130,13 @@ class CallSpace:
                     self._alias.pop(gone.joined_by, None)
 
 
-class SpaceSink:
+class SpaceSink(MappedSink):
     """A source's sink inside a call space: its events go through the space, then on to the real sink."""
 
     def __init__(self, space: CallSpace, source: str, sink: EventSink, lines: dict[str, str] | None = None) -> None:
-        self.space, self.source, self.sink = space, source, sink
+        super().__init__(sink)
+        self.space, self.source = space, source
         self.lines = {line_key(k): v for k, v in (lines or {}).items()}
 
-    async def emit(self, event: CallEvent) -> None:
-        routed = self.space.route(self.source, event, self.lines)
-        if routed is not None:
-            await self.sink.emit(routed)
-
-    async def emit_many(self, events: list[CallEvent]) -> None:
-        await emit_one_by_one(self, events)
-
-    async def commit_chunk(self, source: str, events: list[CallEvent], state: str) -> None:
-        routed = [r for r in (self.space.route(self.source, e, self.lines) for e in events) if r is not None]
-        await self.sink.commit_chunk(source, routed, state)
-
-    def source_state(self, source: str) -> str | None:
-        return self.sink.source_state(source)
-
-    def backlog(self) -> int:
-        return self.sink.backlog()
-
-    def in_memory(self) -> int:
-        return self.sink.in_memory()
-
-    async def aclose(self) -> None:
-        return None  # the shared sink is closed by whoever opened it
+    def change(self, event: CallEvent) -> CallEvent | None:
+        return self.space.route(self.source, event, self.lines)

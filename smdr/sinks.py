@@ -47,6 +47,41 @@ async def emit_one_by_one(sink: EventSink, events: list[CallEvent]) -> None:
         del events[0]
 
 
+class MappedSink:
+    """A source's view of a shared sink: each event goes through ``change`` first (None: it goes no
+    further), the rest is the shared sink's. Closing is for whoever opened the shared sink."""
+
+    def __init__(self, inner: EventSink) -> None:
+        self.inner = inner
+
+    def change(self, event: CallEvent) -> CallEvent | None:
+        raise NotImplementedError
+
+    async def emit(self, event: CallEvent) -> None:
+        changed = self.change(event)
+        if changed is not None:
+            await self.inner.emit(changed)
+
+    async def emit_many(self, events: list[CallEvent]) -> None:
+        await emit_one_by_one(self, events)
+
+    async def commit_chunk(self, source: str, events: list[CallEvent], state: str) -> None:
+        changed = [c for c in map(self.change, events) if c is not None]
+        await self.inner.commit_chunk(source, changed, state)
+
+    def source_state(self, source: str) -> str | None:
+        return self.inner.source_state(source)
+
+    def backlog(self) -> int:
+        return self.inner.backlog()
+
+    def in_memory(self) -> int:
+        return self.inner.in_memory()
+
+    async def aclose(self) -> None:
+        return None
+
+
 class _WrittenAtOnce:
     """A sink that keeps nothing back (no queue) and the sources' states in memory only: it has no
     transaction to put them in, so a restart does not parse the journal again."""

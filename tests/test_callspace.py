@@ -172,7 +172,7 @@ def test_call_space_config(tmp_path: Path) -> None:
     sinks = _source_sinks(settings, shared)
     assert sinks["other"] is shared
     assert sinks["box"].space is sinks["pbx"].space and sinks["box"].space.window == 200.0
-    assert sinks["box"].lines == {"1": "01"} and sinks["pbx"].sink is shared
+    assert sinks["box"].lines == {"1": "01"} and sinks["pbx"].inner is shared
     assert [(s.call_space, s.space_lines) for s in settings.sources] == [
         ("office", {"1": "01"}), ("office", {}), (None, {})]
     bad = write_file(tmp_path / "bad.yaml", f"""

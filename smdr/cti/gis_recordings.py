@@ -25,7 +25,7 @@ from urllib.parse import quote
 from ..httpd import HttpError, LinkSigner, Request, Response, Router
 from ..httpd.files import file_response, suffix_for
 from ..model import FINAL_EVENTS, CallEvent
-from ..sinks import EventSink, emit_one_by_one
+from ..sinks import EventSink, MappedSink
 from .gis_api import GisError
 
 log = logging.getLogger("smdr.gis.recordings")
@@ -162,32 +162,15 @@ class GisRecordingLinks:
                 total -= size
 
 
-class LinkingSink:
+class LinkingSink(MappedSink):
     """Between a source's trackers and the outbox: final events with a recording get its link."""
 
     def __init__(self, links: GisRecordingLinks, source: str, inner: EventSink) -> None:
-        self.links, self.source, self.inner = links, source, inner
+        super().__init__(inner)
+        self.links, self.source = links, source
 
-    async def emit(self, event: CallEvent) -> None:
-        await self.inner.emit(self.links.linked(self.source, event))
-
-    async def emit_many(self, events: list[CallEvent]) -> None:
-        await emit_one_by_one(self, events)
-
-    async def commit_chunk(self, source: str, events: list[CallEvent], state: str) -> None:
-        await self.inner.commit_chunk(source, [self.links.linked(self.source, e) for e in events], state)
-
-    def source_state(self, source: str) -> str | None:
-        return self.inner.source_state(source)
-
-    def backlog(self) -> int:
-        return self.inner.backlog()
-
-    def in_memory(self) -> int:
-        return self.inner.in_memory()
-
-    async def aclose(self) -> None:
-        return None  # the shared sink is closed by whoever opened it
+    def change(self, event: CallEvent) -> CallEvent:
+        return self.links.linked(self.source, event)
 
 
 __all__ = ["GisRecordingLinks", "LinkingSink", "RecordingProvider", "provides_recordings", "ROUTE", "CACHE_DIR"]
