@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -23,6 +24,17 @@ class Request:
 
     def header(self, name: str, default: str = "") -> str:
         return self.headers.get(name.lower(), default)
+
+    def carries_token(self, token: str) -> bool:
+        """The connector's one token scheme: ``?token=`` or ``Authorization: Bearer``, compared in
+        constant time; no token configured: never."""
+        if not token:
+            return False
+        given = self.query.get("token", "")
+        authorization = self.header("authorization")
+        if authorization[:7].lower() == "bearer ":
+            given = authorization[7:].strip()
+        return hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8"))
 
 
 @dataclass(slots=True)

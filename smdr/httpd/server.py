@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
 from http import HTTPStatus
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -154,7 +153,7 @@ class HttpServer:
             if allowed:
                 return error_response(405, f"{request.method} is not allowed here", {"Allow": ", ".join(allowed)})
             return error_response(404, "no such path")
-        if route.auth and not self._authorized(request):
+        if route.auth and not request.carries_token(self.settings.token):
             return error_response(403, "a valid token is required")
         if route.prefix:
             request.route_rest = request.path[len(route.path):]
@@ -167,15 +166,6 @@ class HttpServer:
                       exc_info=exc)
             return error_response(500, "internal error (see the connector's log)")
 
-    def _authorized(self, request: Request) -> bool:
-        expected = self.settings.token
-        if not expected:
-            return False
-        given = request.query.get("token", "")
-        authorization = request.header("authorization")
-        if authorization[:7].lower() == "bearer ":
-            given = authorization[7:].strip()
-        return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
     async def _send(self, writer: asyncio.StreamWriter, response: Response, method: str, *, close: bool) -> None:
         if response.status >= 400:

@@ -4,7 +4,6 @@ on the connector's HTTP server. From this PC (loopback) they need no token; from
 
 from __future__ import annotations
 
-import hmac
 import ipaddress
 from typing import Any
 
@@ -58,13 +57,7 @@ def _allowed(request: Request, token: str) -> bool:
             return True
     except ValueError:
         pass
-    if not token:
-        return False
-    given = request.query.get("token", "")
-    authorization = request.header("authorization")
-    if authorization[:7].lower() == "bearer ":
-        given = authorization[7:].strip()
-    return hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8"))
+    return request.carries_token(token)
 
 
 def metrics(snapshot: dict[str, Any]) -> str:
