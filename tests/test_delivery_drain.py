@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import httpx
+import pytest
 from test_delivery_support import CrmDouble, SimCrm, crm_settings, delivering, make_event, states, wait_until
 
 from smdr.crm import GenericClient
@@ -77,6 +79,23 @@ def test_a_ready_call_claimed_elsewhere_since_the_read_is_looked_up_again(outbox
 def test_the_form_post_sends_the_same_form_as_a_client_post(double: CrmDouble) -> None:
     async def go() -> None:
         async with GenericClient(crm_settings(double.url)) as client:
+            await client.process_cdr(make_event("c1", phone="+98 912 & =x"))
+    asyncio.run(go())
+    [request] = double.cdrs()
+    assert request.fields == {"secretkey": crm_settings(double.url).secretkey,
+                              **make_event("c1", phone="+98 912 & =x").cdr_fields()}
+
+
+def test_without_the_private_httpx_method_the_form_goes_through_the_client(
+        double: CrmDouble, monkeypatch: pytest.MonkeyPatch) -> None:
+    def poster_of_a_later_httpx(client: httpx.AsyncClient, *_args: object) -> None:
+        raise AttributeError(f"{type(client).__name__!r} object has no attribute '_transport_for_url'")
+
+    monkeypatch.setattr("smdr.crm.client.FormPoster", poster_of_a_later_httpx)
+
+    async def go() -> None:
+        async with GenericClient(crm_settings(double.url)) as client:
+            assert not client._posters
             await client.process_cdr(make_event("c1", phone="+98 912 & =x"))
     asyncio.run(go())
     [request] = double.cdrs()

@@ -104,10 +104,13 @@ class GenericClient:
         # (API method, popup pool) -> its form POST, set up once (GET goes through the client)
         self._posters: dict[tuple[str, bool], FormPoster] = {}
         if settings.method == "POST":
-            for api_method in ("ProcessCDR", "SearchPBX"):
-                for popup, http in ((False, self._http), (True, self._popup_http)):
-                    self._posters[api_method, popup] = FormPoster(http, f"{self._base}/{api_method}",
-                                                                  {"secretkey": settings.secretkey})
+            try:
+                for api_method in ("ProcessCDR", "SearchPBX"):
+                    for popup, http in ((False, self._http), (True, self._popup_http)):
+                        self._posters[api_method, popup] = FormPoster(http, f"{self._base}/{api_method}",
+                                                                      {"secretkey": settings.secretkey})
+            except AttributeError:  # FormPoster reads one private method of httpx (0.27, 0.28): without
+                self._posters.clear()  # it, forms go through the client as GET does (slower, never broken)
 
     @staticmethod
     def _pool(settings: CrmSettings, size: int,
