@@ -96,6 +96,13 @@ def urgent_started() -> None:
         idle.clear()
 
 
+def urgent_this_turn() -> None:
+    """Urgent work until the callbacks ready now have run (a task just created takes its first step,
+    where a ringing event reaches the popup's sender, which is urgent in its own right from there)."""
+    urgent_started()
+    asyncio.get_running_loop().call_soon(urgent_done)
+
+
 def urgent_done() -> None:
     _URGENT.count = max(0, _URGENT.count - 1)
     if not _URGENT.count:
@@ -107,6 +114,15 @@ async def make_way() -> None:
     """A turn of the loop between two slices of bulk work; longer (bounded) while urgent work is under way."""
     if not _URGENT.count:
         await asyncio.sleep(0)
+        if not _URGENT.count:  # it may have started in that turn (a live record read meanwhile)
+            return
+    await urgent_over()
+
+
+async def urgent_over() -> None:
+    """Until no urgent work is under way, for at most URGENT_WAIT; at once, without a turn of the loop,
+    when none is."""
+    if not _URGENT.count:
         return
     loop = asyncio.get_running_loop()
     idle = _URGENT.idle.get(loop)

@@ -25,9 +25,9 @@ from datetime import datetime
 from . import tracker_state
 from .decoder import Decoder
 from .journal import Journal, last_line_end, read_after
-from .model import CallEvent
+from .model import RINGING, CallEvent
 from .sinks import EventSink
-from .slicing import feed_in_slices
+from .slicing import SLICE_BYTES, feed_in_slices, urgent_this_turn
 
 log = logging.getLogger("smdr.journal")
 
@@ -40,7 +40,7 @@ class SourceJournal:
         self.name, self.journal, self.sink, self.decoder = name, journal, sink, decoder
         self._deliver = deliver  # retries a sink call while the sink refuses it
         self.read_offset = journal.end
-        self._open_text = "[]"
+        self._open_calls = tracker_state.OpenCallsText()
         self._in_flight: deque[tuple[asyncio.Task[None], int]] = deque()  # handed to the sink, oldest first
         self._in_flight_events = 0
 
@@ -85,6 +85,10 @@ class SourceJournal:
         cut = last_line_end(chunk)
         # inside a line: nothing to commit with a state yet, the events go alone
         self.queue(events, self._state(self.read_offset - len(chunk) + cut) if cut else None)
+        if len(chunk) <= SLICE_BYTES and any(event.event == RINGING for event in events):
+            # a live ringing record: another source's burst waits until its popup has started (a slice
+            # between each of these steps would delay the popup by one slice each)
+            urgent_this_turn()
         while self._in_flight_events > MAX_IN_FLIGHT_EVENTS:  # a slow disk: the source waits for it
             await asyncio.wait({self._in_flight[0][0]})
             self._reap()
@@ -119,11 +123,8 @@ class SourceJournal:
             task.result()  # a sink's bug stops the source (it is started again), it is not lost
 
     def _state(self, offset: int) -> str:
-        open_calls = tracker_state.to_json(self.decoder.tracker)
-        if open_calls or self._open_text != "[]":
-            self._open_text = json.dumps(open_calls, ensure_ascii=False)  # they are few
         return (f'{{"offset": {offset}, "line": {self.decoder.position}, "at": {time.time():.3f}, '
-                f'"open": {self._open_text}}}')
+                f'"open": {self._open_calls.text(self.decoder.tracker)}}}')
 
     def close(self) -> None:
         self.journal.close()

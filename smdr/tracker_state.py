@@ -67,6 +67,35 @@ def to_json(tracker: Fold) -> list[dict]:
     return [_to_dict(call) for call in tracker.open_calls()]
 
 
+class OpenCallsText:
+    """``json.dumps(to_json(tracker))``, written per chunk: a call's text is kept while nothing of it
+    changes, so the cost is one comparison per open call (a popup's chunk must not wait for every open
+    call's dates and provenance to be encoded again)."""
+
+    __slots__ = ("_texts",)
+
+    def __init__(self) -> None:
+        self._texts: dict[int, tuple[tuple, str]] = {}  # id(call) -> (what its text was made of, the text)
+
+    def text(self, tracker: Fold) -> str:
+        calls = tracker.open_calls()
+        if not calls:
+            self._texts = {}
+            return "[]"
+        before, texts, parts = self._texts, {}, []
+        for call in calls:
+            # every field, the call id and the provenance object too: an id reused by a new call differs
+            made_of = (call.call_id, call.line, call.phone, call.direction, call.start, call.end, call.stage,
+                       call.event, call.talk, call.agent, call.provenance, call.ref, call.connected, call.ring)
+            kept = before.get(id(call))
+            if kept is None or kept[0] != made_of:
+                kept = (made_of, json.dumps(_to_dict(call), ensure_ascii=False))
+            texts[id(call)] = kept
+            parts.append(kept[1])
+        self._texts = texts
+        return "[" + ", ".join(parts) + "]"
+
+
 def restore_json(tracker: Fold, entries: list[dict]) -> int:
     """Take back open calls saved by ``to_json``; returns how many."""
     try:

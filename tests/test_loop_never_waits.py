@@ -180,3 +180,80 @@ def test_call_records_step_aside_while_a_burst_is_read_and_at_most_for_their_bou
 
     waited = asyncio.run(burst_then_a_call_record())
     assert 0.29 <= waited < 10  # it stepped aside, and for its bound only: the burst was still "being read"
+
+
+def test_urgent_over_returns_at_once_without_urgent_work_and_waits_for_it_within_its_bound(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(slicing, "_URGENT", slicing._Urgent())
+    assert _returns_at_once(slicing.urgent_over())
+
+    async def go() -> tuple[bool, float]:
+        slicing.urgent_started()
+        waiting = asyncio.ensure_future(slicing.urgent_over())
+        await asyncio.sleep(0.05)
+        still_waiting = not waiting.done()
+        slicing.urgent_done()
+        await asyncio.wait_for(waiting, WAIT)
+        slicing.urgent_started()  # never done: the bound ends the wait
+        started = time.monotonic()
+        await asyncio.wait_for(slicing.urgent_over(), WAIT)
+        return still_waiting, time.monotonic() - started
+
+    monkeypatch.setattr(slicing, "URGENT_WAIT", 0.3)
+    still_waiting, bounded = asyncio.run(go())
+    assert still_waiting and 0.29 <= bounded < WAIT
+
+
+def test_a_batch_reaches_the_writer_once_the_popup_under_way_is_on_the_wire(
+        monkeypatch: pytest.MonkeyPatch, outbox: Outbox) -> None:
+    """While the popup's request is being written, the writer thread would take the GIL from each of its
+    steps: the ringing event's commit starts after it (the raw journal holds the record meanwhile)."""
+    monkeypatch.setattr(slicing, "_URGENT", slicing._Urgent())
+    monkeypatch.setattr(slicing, "URGENT_WAIT", WAIT)
+    outbox.add_ringing_hook(lambda event, row_id: slicing.urgent_started())  # a popup starts, is not sent yet
+
+    async def go() -> tuple[int, int]:
+        emitted = asyncio.ensure_future(outbox.emit(make_event("ring-1", "ringing")))
+        await asyncio.sleep(0.3)
+        before = outbox.writer.transactions
+        slicing.urgent_done()  # the popup's request is on the wire
+        await asyncio.wait_for(emitted, WAIT)
+        return before, outbox.writer.transactions
+
+    before, after = asyncio.run(go())
+    assert before == 0 and after >= 1
+    assert outbox.store.counts()["queued"] == 1
+
+
+def test_a_live_ringing_record_reaches_the_sink_before_another_sources_next_slice(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, outbox: Outbox) -> None:
+    """A burst's slices give the loop a turn between them; a live ringing record read meanwhile must not
+    wait a slice at each step between its read and its popup."""
+    monkeypatch.setattr(slicing, "_URGENT", slicing._Urgent())
+    ringing = STREAM.read_bytes().split(b"\r\n")[16] + b"\r\n"
+    assert [event.event for event in _decoder().feed(ringing, NOW)] == ["ringing"]
+    order: list[str] = []
+    outbox.add_ringing_hook(lambda event, row_id: order.append("popup"))
+
+    async def deliver(call) -> None:
+        await call()
+
+    async def burst() -> None:
+        for _ in range(20):
+            order.append("slice")
+            await slicing.make_way()
+
+    async def go() -> None:
+        source = SourceJournal("pbx", Journal(tmp_path / "journal"), outbox, _decoder(), deliver)
+        other = asyncio.ensure_future(burst())
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        await source.process(ringing, NOW)
+        order.append("read")
+        await asyncio.wait_for(other, WAIT)
+        await asyncio.wait_for(source.flush(), WAIT)
+        source.close()
+
+    asyncio.run(go())
+    read = order.index("read")
+    assert order[read + 1] == "popup", order

@@ -94,3 +94,29 @@ def test_smdr_parse_reads_a_journal_and_gives_each_record_the_time_it_was_read(t
         times = {datetime.fromisoformat(json.loads(line)["provenance"]["received_at"])
                  for line in run.stdout.splitlines()}
         assert times and all(abs((at - started).total_seconds()) < 5 for at in times), (times, started)
+
+
+def test_the_open_calls_text_kept_per_call_is_the_full_encoding_after_every_record() -> None:
+    """The per-chunk state reuses each open call's text while nothing of it changes: after every record of
+    streams that open, fold, answer and end calls (line fold, call-ref fold), it must read exactly as the
+    whole list encoded again."""
+    from smdr import tracker_state
+
+    fixtures = Path(__file__).resolve().parent.parent / "fixtures"
+    streams = {"panasonic-kx-tda": fixtures / "panasonic" / "kx-tda-a.smdr",
+               "siemens-hipath-3000": next((fixtures / "siemens").glob("*3000*.smdr")),
+               "avaya-ipoffice": fixtures / "avaya-ipoffice" / "vendor-examples.smdr"}
+    compared = changed = 0
+    for layout, stream in streams.items():
+        decoder = make_decoder(SourceSpec(name="pbx", url="", layout=layout))
+        kept = tracker_state.OpenCallsText()
+        texts: list[str] = []
+        for line in stream.read_bytes().splitlines(keepends=True):
+            decoder.feed(line, NOW)
+            expected = json.dumps(tracker_state.to_json(decoder.tracker), ensure_ascii=False)
+            assert kept.text(decoder.tracker) == expected, (layout, line)
+            compared += 1
+            changed += bool(texts) and texts[-1] != expected
+            texts.append(expected)
+        assert any(text != "[]" for text in texts), layout  # the stream left calls open at some point
+    assert compared > 50 and changed > 10

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..eventjson import EventJson
 from ..model import RINGING, CallEvent
-from ..slicing import in_slices
+from ..slicing import in_slices, urgent_over
 from .rows import encode_rows, insert_encoded, save_source_states
 from .store import OutboxStore
 from .writer import OutboxWriter
@@ -133,6 +133,9 @@ class Outbox:
         if self.waiting or self._waiting_states:  # behind the ones already waiting: a call's events stay in order
             self._hold_all(events, states)
             return None
+        # A popup under way (this batch's, sent from memory) gets onto the wire first: once the writer thread
+        # works on the batch, each step of the popup's request waits for the GIL (bounded: URGENT_WAIT).
+        await urgent_over()
         return self.writer.submit(_insert_job(encoded, states, now))
 
     async def _encode(self, events: list[CallEvent], now: float) -> list[tuple[int, str]]:
