@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +17,7 @@ from smdr.crm import CrmSettings, PopupSettings
 from smdr.crm.client import GenericClient
 from smdr.outbox import Deliverer, Outbox
 from smdr.outbox.store import OutboxStore
-from smdr.outbox.writer import OutboxWriter
+from smdr.outbox.writer import THREAD_NICENESS, OutboxWriter
 
 
 @pytest.fixture
@@ -101,3 +104,21 @@ def test_an_idle_delivery_sets_no_timer_and_a_queued_event_gets_one(tmp_path: Pa
 
     idle, busy = asyncio.run(go())
     assert idle is None and busy is not None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priority is set on Linux only")
+def test_the_writer_and_checkpoint_threads_run_nicer_than_the_event_loop(writer: OutboxWriter) -> None:
+    """A burst's commits must not take the CPU from the loop's popups: the outbox's threads are niced."""
+    loop_nice = os.getpriority(os.PRIO_PROCESS, 0)
+    writer.run(_insert("c1"))  # the checkpointer has a write to checkpoint: it is running too
+    expected = min(loop_nice + THREAD_NICENESS, 19)
+    deadline = time.monotonic() + 5  # a thread sets its priority as its first step: bounded wait for it
+    while True:
+        niceness = {thread.name: os.getpriority(os.PRIO_PROCESS, thread.native_id)
+                    for thread in threading.enumerate()
+                    if thread.name.startswith("smdr-outbox-") and thread.native_id is not None}
+        if set(niceness.values()) == {expected} or time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
+    assert niceness == {"smdr-outbox-writer": expected, "smdr-outbox-checkpoint": expected}
+    assert os.getpriority(os.PRIO_PROCESS, 0) == loop_nice  # the calling (loop) thread keeps its own

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 import sys
 import threading
@@ -32,6 +33,7 @@ log = logging.getLogger("smdr.outbox")
 T = TypeVar("T")
 CHECKPOINT_INTERVAL = 0.25  # seconds at least between two background checkpoints
 SWITCH_INTERVAL = 0.0005  # seconds: see OutboxWriter.__init__
+THREAD_NICENESS = 10  # how much nicer than the event loop the outbox threads are (Linux: see _lower_priority)
 Job = Callable[[sqlite3.Connection], Any]
 
 
@@ -108,6 +110,7 @@ class OutboxWriter:
             self._wakeup.notify()
 
     def _run(self) -> None:
+        _lower_priority()
         while True:
             with self._wakeup:
                 while not self._queue and not self._closing:
@@ -197,6 +200,7 @@ class _Checkpointer:
         self._thread.join()
 
     def _run(self) -> None:
+        _lower_priority()
         conn = sqlite3.connect(self._path, isolation_level=None, timeout=10.0, check_same_thread=False)
         try:
             while True:
@@ -214,6 +218,20 @@ class _Checkpointer:
                     self._wakeup.wait_for(lambda: self._closing, CHECKPOINT_INTERVAL)
         finally:
             conn.close()
+
+
+def _lower_priority() -> None:
+    """Run the calling thread (the writer, the checkpointer) at a lower priority than the event loop's
+    (nice +10): while the cores are busy (a burst being committed), each step of a popup on the loop,
+    and the CRM and serial helpers beside it, get the CPU first; the commits take what is left. Linux
+    only, where a thread is a task of its own: elsewhere ``setpriority`` of a thread id would name a
+    process."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, min(os.getpriority(os.PRIO_PROCESS, 0) + THREAD_NICENESS, 19))
+    except OSError as exc:
+        log.debug("the outbox threads keep the loop's priority: %s", exc)
 
 
 def _settle(settled: list[tuple[asyncio.Future[Any], tuple[bool, Any]]]) -> None:
