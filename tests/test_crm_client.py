@@ -7,6 +7,7 @@ import logging
 import shutil
 import ssl
 import subprocess
+import sys
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
@@ -399,3 +400,34 @@ def test_an_error_page_that_repeats_the_secret_leaks_no_piece_of_it(crm: CrmDoub
     with pytest.raises(CrmUnavailable) as caught:
         call(crm_settings(crm.url), "process_cdr", make_event("c1"))
     assert crm.secret[:5] not in str(caught.value) and "***" in str(caught.value)
+
+
+FIRST_REQUEST = """
+import asyncio, sys
+from smdr.crm import CrmSettings, GenericClient
+from smdr.model import CallEvent
+from datetime import datetime, timezone
+
+async def go():
+    async with GenericClient(CrmSettings(url=sys.argv[1], secretkey=sys.argv[2])) as client:
+        before = set(sys.modules)
+        start = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
+        await client.process_cdr(CallEvent("c-first", "inbound", "ringing", "101", "09121234567",
+                                           starttime=start))
+        print(" ".join(sorted(set(sys.modules) - before)))
+
+asyncio.run(go())
+"""
+
+
+def test_a_client_imports_what_its_first_request_needs_when_it_is_made(crm: CrmDouble, tmp_path: Path) -> None:
+    """A fresh process (nothing imported by other tests): the first popup after a start must not wait
+    for httpx's async backend to be imported (about 25 ms)."""
+    script = tmp_path / "first.py"
+    script.write_text(FIRST_REQUEST, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script), crm.url, SECRET], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    imported = done.stdout.split()
+    assert not [name for name in imported if name.startswith(("anyio", "httpcore", "httpx", "h11"))], imported
+    assert crm.received, "the request reached the CRM"

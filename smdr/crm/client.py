@@ -9,6 +9,8 @@ filtered.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import importlib.util
 import json
 import logging
@@ -34,6 +36,10 @@ log = logging.getLogger("smdr.crm")
 # request). Recording the absence once makes that import fail at once, as it would anyway.
 if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
     sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+# What httpx imports on a client's first request (its async backend: about 25 ms): a connector would make
+# its first popup after a start wait for it, so a client imports them when it is made.
+FIRST_REQUEST_MODULES = ("httpcore._backends.anyio", "anyio._backends._asyncio")
 
 # Connections beyond crm.concurrency, so that a popup never waits for a pool slot held by a CDR.
 EXTRA_CONNECTIONS = 4
@@ -96,6 +102,9 @@ class GenericClient:
             REDACTOR.add(credentials)
         self.settings = settings
         self._base = settings.url.rstrip("/")
+        for module in FIRST_REQUEST_MODULES:
+            with contextlib.suppress(ImportError):  # another httpx may need others: then they come later
+                importlib.import_module(module)
         # Two pools: the call records' (crm.concurrency connections) and the popups' (ringing, SearchPBX),
         # so a popup never waits for a connection a call record holds. httpcore looks at every connection
         # of a pool for every request: a pool no larger than its traffic needs is also the cheaper one.
