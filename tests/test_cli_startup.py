@@ -36,6 +36,7 @@ def test_help_imports_no_command_and_a_command_imports_only_its_own() -> None:
     assert "smdr.cli.main" in top
     assert not {f"smdr.cli.{module}" for module, _ in COMMANDS.values()} & top
     assert not {"httpx", "asyncio", "yaml"} & top
+    assert not {"smdr.model", "dataclasses"} & top  # the package's model names are imported when used
     layouts = loaded_after(["layouts", "--help"])
     assert "smdr.cli.layouts" in layouts and "smdr.cli.run" not in layouts and "smdr.cli.crm_sim" not in layouts
 
@@ -55,6 +56,21 @@ def test_parsing_a_capture_with_a_named_layout_imports_nothing_a_live_source_nee
     assert "smdr.cli.parse" in loaded and "smdr.layouts.compiler" in loaded
     assert out.read_text().count('"call_id"') >= 3  # it did parse
     assert not LIVE_ONLY & loaded, LIVE_ONLY & loaded
+
+
+def test_the_package_still_gives_the_model_names_it_exports() -> None:
+    import smdr
+    from smdr import model
+
+    assert (smdr.CallEvent, smdr.Provenance, smdr.make_call_id) == (model.CallEvent, model.Provenance,
+                                                                    model.make_call_id)
+    assert set(smdr.__all__) >= {"CallEvent", "Provenance", "make_call_id"}
+    try:
+        smdr.no_such_name  # noqa: B018
+    except AttributeError as exc:
+        assert "no_such_name" in str(exc)
+    else:
+        raise AssertionError("an unknown name must raise AttributeError")
 
 
 def test_the_config_and_the_source_settings_import_no_event_loop_nor_http_client() -> None:
