@@ -27,6 +27,7 @@ from ..errors import CrmAuthError, CrmRejected, CrmUnavailable
 from ..model import RINGING, CallEvent
 from ..transports.urls import redact as redact_url
 from .formpost import FormPoster
+from .netbackend import use_asyncio_backend
 from .settings import CrmSettings
 
 log = logging.getLogger("smdr.crm")
@@ -125,7 +126,7 @@ class GenericClient:
     def _pool(settings: CrmSettings, size: int,
               transport_factory: Callable[[httpx.Limits], httpx.AsyncBaseTransport] | None) -> httpx.AsyncClient:
         limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-        return httpx.AsyncClient(
+        client = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.timeout),
             limits=limits,
             verify=_tls_verification(settings),
@@ -133,6 +134,8 @@ class GenericClient:
             transport=transport_factory(limits) if transport_factory is not None else None,
             headers={"User-Agent": "smdr-connector"},
         )
+        use_asyncio_backend(client)  # its direct connections (a proxy's from the environment stay on anyio)
+        return client
 
     @property
     def display_url(self) -> str:
