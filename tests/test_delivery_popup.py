@@ -83,6 +83,11 @@ def test_stale_ringing_is_superseded_by_a_later_state(crm: SimCrm, outbox: Outbo
             await outbox.emit(make_event("c1", "in-progress"))
             await outbox.emit(make_event("c1", "answered"))
             clock.offset = 61.0  # the CRM comes back a minute later
+            # A ringing attempt made before the minute may still be on its way: if the CRM were back
+            # when it arrives, it would be accepted (rightly: it was sent while fresh). One call sends
+            # one request at a time, so the second attempt from now was made after the minute.
+            seen = crm.requests()
+            await wait_until(lambda: crm.requests() >= seen + 2)
             crm.set_faults(error_rate=0.0)
             await wait_until(lambda: states(outbox)["delivered"] == 2)
     asyncio.run(go())
