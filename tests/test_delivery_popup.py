@@ -38,8 +38,10 @@ def test_ringing_goes_ahead_of_a_cdr_backlog(crm: SimCrm, outbox: Outbox) -> Non
             await wait_until(lambda: states(outbox)["delivered"] == 2001, timeout=60)
         arrivals = sorted(crm.events(), key=lambda event: event["arrived"])
         rank = next(index for index, event in enumerate(arrivals) if event["call_id"] == "popup")
-        # before it: what the CRM already had, and at most the 8 requests then in flight
-        assert rank <= stored_before + 8
+        # before it: what the CRM already had, the 8 requests then in flight, and what the 8 connections
+        # carry while its request is held back for at most POPUP_HOLD_BACK (10 ms) twice over on a loaded
+        # machine (up to ~1,600 CDRs/s here: 16 per 10 ms); behind the backlog it would be ~1,900th
+        assert rank <= stored_before + 8 + 32
         assert len(arrivals) - rank > 1000  # most of the backlog was still to go
     asyncio.run(go())
 
