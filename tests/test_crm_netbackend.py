@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
+import sys
 
 import httpcore
 import httpx
@@ -33,6 +34,16 @@ def test_the_client_pools_connect_through_the_asyncio_backend(crm: SimCrm) -> No
 def test_a_client_with_a_transport_of_its_own_is_left_alone() -> None:
     client = httpx.AsyncClient(transport=httpx.MockTransport(lambda request: httpx.Response(200)))
     assert use_asyncio_backend(client) is False
+
+
+def test_on_windows_the_connections_stay_on_anyio(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The proactor loop's TLS upgrade was not verified: a Windows connector keeps httpx's own backend."""
+    monkeypatch.setattr(sys, "platform", "win32")
+    client = httpx.AsyncClient()
+    assert use_asyncio_backend(client) is False
+    assert not isinstance(client._transport._pool._network_backend, AsyncioBackend)  # type: ignore[attr-defined]
+    monkeypatch.undo()
+    assert use_asyncio_backend(httpx.AsyncClient()) is True
 
 
 async def _server(handle) -> tuple[asyncio.AbstractServer, int]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -199,7 +200,11 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
 
 def use_asyncio_backend(client: Any) -> bool:
     """Make ``client`` (an httpx.AsyncClient with its own default transport) connect through
-    ``AsyncioBackend``; False, and the client unchanged, where httpx or httpcore keep it elsewhere."""
+    ``AsyncioBackend``; False, and the client unchanged, where httpx or httpcore keep it elsewhere, and on
+    Windows: there the proactor loop's TLS upgrade (``loop.start_tls``) has not been verified, and anyio
+    does TLS in memory on any loop, so the connections stay on anyio."""
+    if sys.platform == "win32":
+        return False
     pool = getattr(getattr(client, "_transport", None), "_pool", None)
     if not isinstance(pool, httpcore.AsyncConnectionPool) or not hasattr(pool, "_network_backend"):
         return False
