@@ -13,7 +13,9 @@ import json
 import logging
 import os
 import time
+from dataclasses import fields
 from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
 
 from .folding import Fold, OpenCall
@@ -67,6 +69,9 @@ def to_json(tracker: Fold) -> list[dict]:
     return [_to_dict(call) for call in tracker.open_calls()]
 
 
+_every_field = attrgetter(*(f.name for f in fields(OpenCall)))  # a call's fields as one tuple
+
+
 class OpenCallsText:
     """``json.dumps(to_json(tracker))``, written per chunk: a call's text is kept while nothing of it
     changes, so the cost is one comparison per open call (a popup's chunk must not wait for every open
@@ -84,9 +89,7 @@ class OpenCallsText:
             return "[]"
         before, texts, parts = self._texts, {}, []
         for call in calls:
-            # every field, the call id and the provenance object too: an id reused by a new call differs
-            made_of = (call.call_id, call.line, call.phone, call.direction, call.start, call.end, call.stage,
-                       call.event, call.talk, call.agent, call.provenance, call.ref, call.connected, call.ring)
+            made_of = _every_field(call)  # the call id too: an id reused by a new call differs
             kept = before.get(id(call))
             if kept is None or kept[0] != made_of:
                 kept = (made_of, json.dumps(_to_dict(call), ensure_ascii=False))
