@@ -141,9 +141,12 @@ class Outbox:
     async def _encode(self, events: list[CallEvent], now: float) -> list[tuple[int, str]]:
         """The rows of ``events`` for ``insert_encoded``, one text per slice of events, with a turn of the
         loop between two (a burst's batch would otherwise hold it for milliseconds)."""
+        return [(len(part), self._rows([(event, now) for event in part])) async for part in in_slices(events)]
+
+    def _rows(self, events: list[tuple[CallEvent, float]]) -> str:
+        """``encode_rows`` of (event, accepted at) pairs, each payload written by the one EventJson."""
         line = self._json.line
-        return [(len(part), encode_rows([(event.call_id, event.event, line(event), now) for event in part]))
-                async for part in in_slices(events)]
+        return encode_rows([(event.call_id, event.event, line(event), at) for event, at in events])
 
     def _promise_ringing(self, events: list[CallEvent]) -> tuple[
             list[tuple[int, asyncio.Future[int]]], list[Callable[[], None] | None]]:
@@ -224,8 +227,7 @@ class Outbox:
         if not self.waiting and not self._waiting_states:
             return True
         batch, states, now = list(self.waiting), dict(self._waiting_states), self._clock()
-        encoded = [(len(batch), encode_rows([(event.call_id, event.event, self._json.line(event), accepted_at)
-                                             for event, accepted_at in batch]))]
+        encoded = [(len(batch), self._rows(batch))]
         try:
             ids = await self.writer.submit(_insert_job(encoded, states, now))
         except sqlite3.Error as exc:
