@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import ssl
 import sys
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from typing import Any
 
 import httpcore
@@ -97,7 +97,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         received = connection.received
         if not received:
             if connection.error is not None:
-                raise httpcore.ReadError(str(connection.error) or type(connection.error).__name__)
+                raise httpcore.ReadError(_describe(connection.error))
             return b""  # the server closed the connection
         data = bytes(received[:max_bytes])
         del received[:max_bytes]
@@ -117,7 +117,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         except TimeoutError:
             raise httpcore.WriteTimeout(f"could not write within {timeout} s") from None
         if connection.error is not None:
-            raise httpcore.WriteError(str(connection.error))
+            raise httpcore.WriteError(_describe(connection.error))
 
     async def aclose(self) -> None:
         transport = self._connection.transport
@@ -139,7 +139,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             raise httpcore.ConnectTimeout(f"no TLS handshake within {timeout} s") from None
         except (OSError, ssl.SSLError) as exc:
             await self.aclose()
-            raise httpcore.ConnectError(str(exc)) from exc
+            raise httpcore.ConnectError(_describe(exc)) from exc
         connection.transport = tls  # type: ignore[assignment]
         return self
 
@@ -167,35 +167,38 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                           local_address: str | None = None,
                           socket_options: Iterable[SocketOption] | None = None) -> httpcore.AsyncNetworkStream:
-        loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(timeout):
-                _transport, connection = await loop.create_connection(
-                    _Connection, host, port, local_addr=(local_address, 0) if local_address else None)
-        except TimeoutError:
-            raise httpcore.ConnectTimeout(f"no connection to {host}:{port} within {timeout} s") from None
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        sock = _transport.get_extra_info("socket")
-        for option in socket_options or ():
-            sock.setsockopt(*option)  # asyncio set TCP_NODELAY already
-        return AsyncioStream(connection)
+        local = (local_address, 0) if local_address else None
+        return await _connect(asyncio.get_running_loop().create_connection(_Connection, host, port, local_addr=local),
+                              f"{host}:{port}", timeout, socket_options)
 
     async def connect_unix_socket(self, path: str, timeout: float | None = None,
                                   socket_options: Iterable[SocketOption] | None = None,
                                   ) -> httpcore.AsyncNetworkStream:
-        loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(timeout):
-                _transport, connection = await loop.create_unix_connection(_Connection, path)
-        except TimeoutError:
-            raise httpcore.ConnectTimeout(f"no connection to {path} within {timeout} s") from None
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        return AsyncioStream(connection)
+        return await _connect(asyncio.get_running_loop().create_unix_connection(_Connection, path), path, timeout,
+                              socket_options)
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
+
+
+async def _connect(opening: Awaitable[tuple[asyncio.BaseTransport, _Connection]], where: str,
+                   timeout: float | None, socket_options: Iterable[SocketOption] | None) -> AsyncioStream:
+    """A connection being opened, as a stream; its errors as the anyio backend's (ConnectTimeout, ConnectError)."""
+    try:
+        async with asyncio.timeout(timeout):
+            transport, connection = await opening
+    except TimeoutError:
+        raise httpcore.ConnectTimeout(f"no connection to {where} within {timeout} s") from None
+    except OSError as exc:
+        raise httpcore.ConnectError(_describe(exc)) from exc
+    sock = transport.get_extra_info("socket")
+    for option in socket_options or ():
+        sock.setsockopt(*option)  # asyncio set TCP_NODELAY already
+    return AsyncioStream(connection)
+
+
+def _describe(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
 
 
 def use_asyncio_backend(client: Any) -> bool:
