@@ -155,7 +155,7 @@ async def check_crm(settings: config.Settings) -> Item | None:
             return Item(name, False, f"{shown}: {exc}", path_hint or "check that the CRM has the ParsVT PBX module")
         except CrmError as exc:
             text = str(exc)
-            if "404" in text or "redirect" in text or "not JSON" in text.lower() or "json" in text.lower():
+            if "HTTP 404" in text or "redirect" in text or "json" in text.lower():  # the client's own words
                 return Item(name, False, f"{shown}: {text}", path_hint or "check crm.url: http vs https, the path")
             return Item(name, False, f"{shown}: cannot reach the CRM: {text}",
                         "check the address, that the CRM server is up, and that this PC may reach it "

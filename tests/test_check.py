@@ -70,6 +70,28 @@ def test_an_unreachable_crm(tmp_path: Path) -> None:
     assert code == 1 and text.startswith("FAIL") and "cannot reach the CRM" in text and "firewall" in text
 
 
+def _closed_port_with_404_in_it() -> int:
+    import socket
+
+    for port in (24044, 14044, 34044, 40401, 40402, 40403, 40405, 44040):  # bounded: the first one free
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    pytest.skip("every candidate port is in use")
+
+
+def test_an_unreachable_crm_on_a_port_with_404_in_its_number_is_not_called_a_wrong_path(tmp_path: Path) -> None:
+    """The connect error names the address ("... ('127.0.0.1', 24044)"): a not-found answer is told by the
+    client's own words ("HTTP 404"), not by the digits anywhere in the text."""
+    port = _closed_port_with_404_in_it()
+    code, lines = check(tmp_path, GOOD_SOURCE, crm_section(f"http://127.0.0.1:{port}/x/PBX/Generic", "s"))
+    text = item(lines, "crm")
+    assert code == 1 and "cannot reach the CRM" in text and "firewall" in text, text
+
+
 def test_a_missing_serial_port(tmp_path: Path) -> None:
     code, lines = check(tmp_path, "  - {name: pbx, device: panasonic-kx-tda, url: 'serial:///dev/ttyNOSUCH9'}\n")
     text = item(lines, "source pbx")
