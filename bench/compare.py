@@ -3,6 +3,7 @@
     python bench/compare.py engine  [--baseline REF] [-n 300000] [--rounds 5]
     python bench/compare.py jsonl   [--baseline REF] [-n 300000] [--rounds 5]
     python bench/compare.py startup [--baseline REF] [--rounds 15]
+    python bench/compare.py slices  [--baseline REF] [-n 100000] [--rounds 5]
 
 The machine is shared (2 cores, other work running), so an absolute figure says little from one run
 to the next. Each round runs the baseline (``git archive REF`` into a temporary folder) and this
@@ -16,6 +17,10 @@ wait for a core, CPU time what the code costs.
   three passes in each process).
 - jsonl: ``smdr parse FILE --layout panasonic-kx-tda -o FILE.jsonl`` on the same stream, the whole
   process (start-up included), call records per second; the two outputs must be byte-identical.
+- slices: the same stream decoded as a burst is in the daemon (slices of about 4 KiB, cut after a line
+  end; the collector settled as the daemon settles it), CPU milliseconds of each slice: p99 and the
+  count over 1.5 ms. A popup on another source waits for the slice in progress, so this tail is what
+  it may wait for (bench/popup.py measures the whole path, with the machine's noise).
 - startup: ``smdr --help`` and ``smdr parse`` of a 10-line capture (with ``--layout``, and with the
   device profile ``--device``), milliseconds, beside ``python -c pass`` measured in the same rounds
   (the issue's target: under 60 ms).
@@ -59,6 +64,29 @@ for _ in range(3):  # the fastest of three passes: the one least disturbed by th
 stats = decoder.stats
 print(stats.records - sum(stats.skipped.values()) - sum(stats.quarantined.values()), best)
 """
+
+# prints the 99th percentile and the maximum of the slices' CPU milliseconds, and how many took over 1.5 ms
+SLICES_CHILD = """
+import gc, sys, time
+sys.path.insert(0, sys.argv[1])
+from smdr.pipeline import SourceSpec, make_decoder
+decoder = make_decoder(SourceSpec(name="bench", url="", layout=sys.argv[3]))
+data = open(sys.argv[2], "rb").read()
+gc.collect(); gc.freeze()  # as smdr.daemon settles the collector after start-up
+young, middle, full = gc.get_threshold()
+gc.set_threshold(young, middle, max(full, 100))
+costs, start = [], 0
+while start < len(data):
+    end = data.rfind(b"\\n", start, start + 4096) + 1 if len(data) - start > 4096 else len(data)
+    end = end if end > start else start + 4096
+    begin = time.thread_time()
+    decoder.feed(data[start:end])
+    costs.append((time.thread_time() - begin) * 1000)
+    start = end
+costs.sort()
+print(costs[int(len(costs) * 0.99)], costs[-1], sum(1 for c in costs if c > 1.5))
+"""
+
 
 def export(ref: str, into: Path) -> Path:
     data = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
@@ -112,6 +140,14 @@ def engine_rate(root: Path, path: Path) -> float:
     return int(out[0]) / float(out[1])
 
 
+def slice_p99(name: str, root: Path, path: Path, slow: list[str]) -> float:
+    """The p99 of the slices' CPU time, in microseconds; ``slow`` gets the run's maximum and long slices."""
+    out = subprocess.run([sys.executable, "-c", SLICES_CHILD, str(root), str(path), LAYOUT], check=True,
+                         capture_output=True, text=True, env=env_for(root), cwd=root).stdout.split()
+    slow.append(f"{name}: max {float(out[1]):.2f} ms, {out[2]} over 1.5 ms")
+    return float(out[0]) * 1000
+
+
 def jsonl_rate(root: Path, path: Path, records: int) -> float:
     out = path.with_name(f"{root.name}.jsonl")
     cmd = [sys.executable, "-m", "smdr", "parse", str(path), "--layout", LAYOUT, "--source", "bench", "-o", str(out)]
@@ -140,7 +176,7 @@ def report(results: dict[str, list[float]], unit: str, higher_is_better: bool = 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("engine", "jsonl", "startup"))
+    parser.add_argument("what", choices=("engine", "jsonl", "startup", "slices"))
     parser.add_argument("--baseline", default="8b367f5",
                         help="git ref to compare with (default: main before the issue 11 engine work)")
     parser.add_argument("-n", "--records", type=int, default=300_000)
@@ -156,6 +192,13 @@ def main() -> int:
         panasonic_stream.write(path, args.records, seed=1)
         if args.what == "engine":
             report(interleave(args.rounds, trees, lambda _n, root: engine_rate(root, path)), "records/s")
+            return 0
+        if args.what == "slices":
+            slow: list[str] = []
+            print("p99 of the slices' CPU time:")
+            report(interleave(args.rounds, trees, lambda name, root: slice_p99(name, root, path, slow)), "us",
+                   higher_is_better=False)
+            print("each run (warm-up first): " + "; ".join(slow))
             return 0
         report(interleave(args.rounds, trees, lambda _n, root: jsonl_rate(root, path, args.records)), "records/s")
         same = path.with_name("baseline.jsonl").read_bytes() == path.with_name(f"{ROOT.name}.jsonl").read_bytes()

@@ -117,3 +117,25 @@ def test_the_span_worked_out_inline_in_add_is_the_span_method_s() -> None:
         assert (event.starttime, event.endtime) == fold.span(rec), (stage, time_is_end, unknown)
         checked += 1
     assert checked == 12
+
+
+def test_the_seen_records_forget_what_an_ordered_dict_halved_when_full_would() -> None:
+    """SeenRecords keeps two halves instead of copying the newer half when full: the same records are
+    remembered, with the same values, after every step of a stream with repeats (call ids depend on it)."""
+    import random
+
+    from smdr.folding.base import SeenRecords
+
+    limit, rng = 16, random.Random(7)
+    seen, reference = SeenRecords(limit), {}
+    keys = [f"record {n}" for n in range(60)]
+    for step in range(3000):
+        key = rng.choice(keys[:20] if step % 3 else keys)  # some records come back often, others rarely
+        assert seen.get(key) == reference.get(key), step
+        if len(reference) >= limit:  # the former code: a copy of the half first seen most recently
+            reference = dict(list(reference.items())[limit // 2:])
+        value = (step % 5, step)
+        reference[key] = value
+        seen.put(key, value)
+        assert len(seen) == len(reference), step
+        assert all(seen.get(k) == reference.get(k) for k in keys), step

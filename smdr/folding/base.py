@@ -29,6 +29,40 @@ def seconds(n: int) -> timedelta:
     return delta
 
 
+class SeenRecords:
+    """Record identity -> (calls it opened, sequence number when last seen), for at most ``limit`` records:
+    once that many are remembered, the half first seen longest ago is forgotten.
+
+    Kept as two halves, the older one dropped whole: forgetting costs no copy. A copy of the newer half
+    (thousands of tuples allocated at once, and the collections that sets off) held the event loop for
+    milliseconds every ``limit / 2`` records of a burst, and a popup on another source waited behind it.
+    """
+
+    __slots__ = ("_half", "_older", "_newer")
+
+    def __init__(self, limit: int) -> None:
+        self._half = limit // 2
+        self._older: dict[str, tuple[int, int]] = {}  # the first ``_half`` remembered since the last forgetting
+        self._newer: dict[str, tuple[int, int]] = {}
+
+    def get(self, key: str) -> tuple[int, int] | None:
+        found = self._newer.get(key)
+        return self._older.get(key) if found is None else found
+
+    def put(self, key: str, value: tuple[int, int]) -> None:
+        older = self._older
+        if len(older) + len(self._newer) >= 2 * self._half:
+            self._older = older = self._newer
+            self._newer = {}
+        if key in older or len(older) < self._half:  # a known record keeps its place
+            older[key] = value
+        else:
+            self._newer[key] = value
+
+    def __len__(self) -> int:
+        return len(self._older) + len(self._newer)
+
+
 @dataclass(slots=True)
 class OpenCall:
     """A call the fold still remembers: open (ringing, in progress) or recently ended."""
@@ -66,7 +100,7 @@ class Fold:
         self.folded = 0
         self.reprints = 0
         # identity of a record -> (calls it opened, the sequence number of the record when it was last seen)
-        self._seen: dict[str, tuple[int, int]] = {}
+        self._seen = SeenRecords(_MAX_SEEN)
         self._latest: datetime | None = None   # the newest printed time
         self._seq = 0     # records checked for reprints
         # sequence number of the last record printed at another time than the newest (a newer one, or one
@@ -150,28 +184,17 @@ class Fold:
         key = rec.raw if rec.dated else self._undated_identity(rec)
         seen = self._seen
         before = seen.get(key)
-        if len(seen) >= _MAX_SEEN:
-            seen = self._forget_older_half()
         if before is None:
-            seen[key] = (1, self._seq)
+            seen.put(key, (1, self._seq))
             return self._call_id(key)
-        seen[key] = (before[0] + 1, self._seq)
+        seen.put(key, (before[0] + 1, self._seq))
         return self._call_id(key, before[0])
 
     def remember_seen(self, rec: Record) -> None:
         """A record folded into a call is seen too: its reprint must not open a call."""
         key = rec.raw if rec.dated else self._undated_identity(rec)
-        seen = self._seen
-        before = seen.get(key)
-        if len(seen) >= _MAX_SEEN:
-            seen = self._forget_older_half()
-        seen[key] = (0 if before is None else before[0], self._seq)
-
-    def _forget_older_half(self) -> dict[str, tuple[int, int]]:
-        """Keep the records first seen most recently (dicts keep insertion order): bounded memory, and
-        more than a PBX's call memory."""
-        self._seen = seen = dict(list(self._seen.items())[_MAX_SEEN // 2:])
-        return seen
+        before = self._seen.get(key)
+        self._seen.put(key, (0 if before is None else before[0], self._seq))
 
     def span(self, rec: Record) -> tuple[datetime, datetime | None]:
         """Start and end, aware in the configured zone (the printed minute is localized once, cached).
