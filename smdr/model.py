@@ -10,10 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-try:  # what hashlib.blake2b is, without importing hashlib: it loads OpenSSL for its other hashes (ms per start)
-    from _blake2 import blake2b
-except ImportError:  # a Python built without it
-    from hashlib import blake2b
+from .blake import blake2b
 
 INBOUND: Final = "inbound"
 OUTBOUND: Final = "outbound"

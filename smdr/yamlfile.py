@@ -11,99 +11,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
-
-from . import yamlerrors
+from . import yamlcache
 from .errors import ConfigError
+from .yamlnodes import MarkedDict, MarkedList, short_repr
+
+__all__ = ["MarkedDict", "MarkedList", "Section", "as_written", "load", "load_text", "short_repr"]
 
 T = TypeVar("T")
 _MISSING: Any = object()
-
-
-class MarkedDict(dict):
-    """A mapping that remembers the line of each key, and the text of each value YAML did not keep as text.
-
-    YAML 1.1 reads ``area_code: 021`` as the octal number 17, ``password: 0123`` as 83 and
-    ``international_prefix: 00`` as 0; ``texts`` keeps what was written, so a key read as text gets
-    exactly those characters back.
-    """
-
-    __slots__ = ("line", "key_lines", "texts")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.line = 0
-        self.key_lines: dict[Any, int] = {}
-        self.texts: dict[Any, str] = {}
-
-    def copy_key(self, source: MarkedDict, key: Any) -> None:
-        """Take ``key`` from ``source`` with its line and written text."""
-        self[key] = source[key]
-        self.key_lines[key] = source.key_lines.get(key, 0)
-        if key in source.texts:
-            self.texts[key] = source.texts[key]
-        else:
-            self.texts.pop(key, None)
-
-    def text(self, key: Any) -> Any:
-        """The value of ``key`` as written, for a scalar YAML turned into a number or a boolean."""
-        return self.texts.get(key, self.get(key))
-
-
-class MarkedList(list):
-    __slots__ = ("line", "item_lines", "texts")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.line = 0
-        self.item_lines: list[int] = []
-        self.texts: list[str | None] = []
-
-    def written(self) -> list[Any]:
-        """The items, each scalar as written (see MarkedDict)."""
-        return [item if text is None else text for item, text in zip(self, self.texts)]
-
-
-class _Loader(yaml.SafeLoader):
-    """The pure-Python loader: its errors carry the line and column that ``yamlerrors.explain`` needs."""
-
-
-#: libyaml's loader, where PyYAML was built with it: the same nodes ~20x faster, for files that load.
-#: A file it refuses is read again by ``_Loader``, so every error message comes from one loader.
-_FastLoader: type | None = None
-if getattr(yaml, "__with_libyaml__", False):
-    class _CLoader(yaml.CSafeLoader):  # type: ignore[name-defined,misc]
-        pass
-
-    _FastLoader = _CLoader
-
-
-def _construct_map(loader: _Loader, node: yaml.MappingNode) -> MarkedDict:
-    loader.flatten_mapping(node)
-    result = MarkedDict()
-    result.line = node.start_mark.line + 1
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in result:
-            raise ConfigError(f"key {short_repr(key)} appears twice", path=loader.name,
-                              line=key_node.start_mark.line + 1, key=str(key))
-        result[key] = value = loader.construct_object(value_node, deep=True)
-        result.key_lines[key] = key_node.start_mark.line + 1
-        written = _written(value_node, value)
-        if written is not None:
-            result.texts[key] = written
-    return result
-
-
-def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> MarkedList:
-    result = MarkedList()
-    result.line = node.start_mark.line + 1
-    for item in node.value:
-        value = loader.construct_object(item, deep=True)
-        result.append(value)
-        result.item_lines.append(item.start_mark.line + 1)
-        result.texts.append(_written(item, value))
-    return result
 
 
 def as_written(value: Any) -> Any:
@@ -115,25 +30,6 @@ def as_written(value: Any) -> Any:
     return value
 
 
-def _written(node: yaml.Node, value: Any) -> str | None:
-    """The characters of a plain scalar that YAML turned into something else than text (021 -> 17).
-
-    A plain scalar's style is None from the pure loader and "" from libyaml's."""
-    if isinstance(node, yaml.ScalarNode) and not node.style and value is not None \
-            and not isinstance(value, str):
-        return node.value
-    return None
-
-
-for _loader in (_Loader, _FastLoader):
-    if _loader is not None:
-        _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
-        _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
-
-
-#: what the pure loader's reader refuses (a control character): such text skips libyaml
-_NON_PRINTABLE = yaml.reader.Reader.NON_PRINTABLE
-
 #: a config, layout or profile is a few KB; more is a wrong file (``--config /dev/zero``, a capture)
 MAX_FILE_BYTES = 1 << 20
 
@@ -144,9 +40,13 @@ def load_text(text: str, path: str) -> Section:
     if nul >= 0:
         raise ConfigError("a NUL byte: this is not a text file (a capture or a binary saved under this name?)",
                           path=path, line=text.count("\n", 0, nul) + 1)
-    data = _fast_load(text, path)
+    data = _cached(text)
     if data is None:
-        data = _load(text, path)
+        from . import yamlparse  # PyYAML only for a text not read before (tens of milliseconds to import)
+
+        data = yamlparse.load(text, path)
+        if isinstance(data, MarkedDict):
+            _keep(text, data)
     if data is None:
         data = MarkedDict()
     if not isinstance(data, MarkedDict):
@@ -154,48 +54,65 @@ def load_text(text: str, path: str) -> Section:
     return Section(data, path, "")
 
 
-def _fast_load(text: str, path: str) -> Any:
-    """The document through libyaml; None when it is not installed, or for anything it refuses (then
-    ``_load`` reads the file again and says what is wrong, where)."""
-    if _FastLoader is None or _NON_PRINTABLE.search(text):  # the pure loader names the character and line
-        return None
-    loader = _FastLoader(text)
-    loader.name = path
-    try:
-        node = loader.get_single_node()
-        if node is None or yamlerrors.expanded_size(node) > yamlerrors.MAX_NODES:
-            return None
-        return loader.construct_document(node)
-    except (yaml.YAMLError, ConfigError, RecursionError):
-        return None
-    finally:
-        loader.dispose()
+# --- the parse kept in smdr.yamlcache: marshal data, a tuple per mapping or list ------------------
+_SCALARS = (str, int, float, bool, type(None))  # what else YAML can make (dates, bytes, sets) is not kept
 
 
-def _load(text: str, path: str) -> Any:
-    """The document through the pure-Python loader, every error a located ConfigError."""
+class _NotKept(Exception):
+    pass
+
+
+def _keep(text: str, data: MarkedDict) -> None:
     try:
-        loader = _Loader(text)
-    except yaml.reader.ReaderError as exc:  # a control character: checked before anything is parsed
-        raise ConfigError(f"a control character (code {exc.character}) that a settings file cannot hold; "
-                          "retype that line", path=path, line=text.count("\n", 0, exc.position) + 1) from None
-    loader.name = path
+        tree = _tree(data)
+    except _NotKept:
+        return
+    yamlcache.put(text, tree)
+
+
+def _tree(value: Any) -> Any:
+    if isinstance(value, MarkedDict):
+        keys = tuple(value)
+        if not all(isinstance(key, _SCALARS) for key in keys):
+            raise _NotKept
+        return ("map", value.line, keys, tuple(_tree(value[key]) for key in keys),
+                tuple(value.key_lines.get(key, 0) for key in keys), dict(value.texts))
+    if isinstance(value, MarkedList):
+        return ("list", value.line, tuple(_tree(item) for item in value), tuple(value.item_lines),
+                tuple(value.texts))
+    if type(value) not in _SCALARS:  # a plain list or tuple (!!omap), a date, bytes ...: parsed each time
+        raise _NotKept
+    return value
+
+
+def _cached(text: str) -> MarkedDict | None:
+    tree = yamlcache.get(text)
+    if not (isinstance(tree, tuple) and tree and tree[0] == "map"):
+        return None
     try:
-        node = loader.get_single_node()
-        if node is not None and yamlerrors.expanded_size(node) > yamlerrors.MAX_NODES:
-            raise ConfigError(f"the aliases (*name) expand to more than {yamlerrors.MAX_NODES} values; "
-                              "a settings file never needs that many", path=path, line=1)
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as exc:
-        explained = yamlerrors.explain(exc, text)
-        raise ConfigError(explained.message, path=path, line=explained.line) from None
-    except yaml.YAMLError as exc:  # a reader error: a character YAML does not allow
-        raise ConfigError(f"not valid YAML: {_short(str(exc))}", path=path) from None
-    except RecursionError:
-        raise ConfigError("nested too deeply to be a settings file", path=path) from None
-    finally:
-        loader.dispose()
-    return data
+        data = _untree(tree)
+    except (ValueError, TypeError, IndexError):  # not what _tree writes: parsed again
+        return None
+    return data if isinstance(data, MarkedDict) else None
+
+
+def _untree(tree: Any) -> Any:
+    if not isinstance(tree, tuple):
+        return tree
+    if tree[0] == "map":
+        _, line, keys, values, key_lines, texts = tree
+        mapping = MarkedDict()
+        mapping.line = line
+        mapping.update(zip(keys, map(_untree, values), strict=True))
+        mapping.key_lines = dict(zip(keys, key_lines, strict=True))
+        mapping.texts = texts
+        return mapping
+    _, line, items, item_lines, texts = tree
+    sequence = MarkedList()
+    sequence.line = line
+    sequence.extend(map(_untree, items))
+    sequence.item_lines, sequence.texts = list(item_lines), list(texts)
+    return sequence
 
 
 def load(path: str | Path) -> Section:
@@ -213,21 +130,6 @@ def load(path: str | Path) -> Section:
         raise ConfigError("not UTF-8 text (save the file as UTF-8; a Windows editor may have used another "
                           "encoding)", path=str(path), line=line) from None
     return load_text(text, str(path))
-
-
-def short_repr(value: Any, limit: int = 60) -> str:
-    """``repr(value)`` cut to ``limit`` characters (a value can be huge: never print it whole)."""
-    import reprlib
-
-    shortener = reprlib.Repr()
-    shortener.maxstring = shortener.maxother = limit
-    shortener.maxlist = shortener.maxdict = 4
-    shortener.maxlevel = 2
-    return _short(shortener.repr(value), limit)
-
-
-def _short(text: str, limit: int = 160) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class Section:

@@ -17,6 +17,14 @@ from smdr.outbox import Outbox
 DEFAULT_ASYNC_TEST_TIMEOUT = 20.0
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _yaml_cache_of_this_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Parsed YAML is cached in a folder of this run (it and the smdr processes it starts), not the user's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SMDR_CACHE_DIR", str(tmp_path_factory.mktemp("smdr-cache")))
+        yield
+
+
 @pytest.fixture
 def arun() -> Callable[..., Any]:
     """``arun(coro, timeout=20)``: run a coroutine on a fresh event loop, failing it after ``timeout`` s."""

@@ -3,6 +3,7 @@ messages either way, and the same when libyaml is not installed at all."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -12,11 +13,11 @@ from typing import Any
 import pytest
 import yaml
 
-from smdr import yamlfile
+from smdr import yamlfile, yamlparse
 from smdr.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
-needs_libyaml = pytest.mark.skipif(yamlfile._FastLoader is None, reason="PyYAML is built without libyaml here")
+needs_libyaml = pytest.mark.skipif(yamlparse._FastLoader is None, reason="PyYAML is built without libyaml here")
 
 VALID = [
     "area_code: 021\npassword: 0123\ninternational_prefix: 00\nflag: yes\nnothing: ~\n",
@@ -58,9 +59,10 @@ def result(text: str) -> Any:
 
 
 def both_ways(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    monkeypatch.setenv("SMDR_CACHE_DIR", "off")  # each read parses (test_yaml_cache.py checks the cache)
     fast = result(text)
     with monkeypatch.context() as patch:
-        patch.setattr(yamlfile, "_FastLoader", None)
+        patch.setattr(yamlparse, "_FastLoader", None)
         pure = result(text)
     return fast, pure
 
@@ -97,8 +99,8 @@ def test_a_written_scalar_keeps_its_text_from_libyaml_too() -> None:
 @needs_libyaml
 def test_a_file_that_loads_is_read_once_by_libyaml(monkeypatch: pytest.MonkeyPatch) -> None:
     pure_reads: list[str] = []
-    real = yamlfile._load
-    monkeypatch.setattr(yamlfile, "_load", lambda text, path: pure_reads.append(path) or real(text, path))
+    real = yamlparse._load
+    monkeypatch.setattr(yamlparse, "_load", lambda text, path: pure_reads.append(path) or real(text, path))
     yamlfile.load(ROOT / "parsers" / "panasonic-kx-tda.yaml")
     assert pure_reads == []
     with pytest.raises(ConfigError, match=r"^tab\.yaml:2: a tab"):
@@ -113,9 +115,9 @@ def test_without_libyaml_the_pure_loader_reads_everything(tmp_path: Path) -> Non
         import sys
         sys.modules["yaml._yaml"] = None  # as a PyYAML built without libyaml
         import yaml
-        from smdr import yamlfile, layouts
+        from smdr import yamlfile, yamlparse, layouts
         from smdr.errors import ConfigError
-        assert not yaml.__with_libyaml__ and yamlfile._FastLoader is None
+        assert not yaml.__with_libyaml__ and yamlparse._FastLoader is None
         info = layouts.find("panasonic-kx-tda")
         assert info.spec.name == "panasonic-kx-tda", info
         assert yamlfile.load_text("code: 021\\n", "x").get("code") == "021"
@@ -124,10 +126,11 @@ def test_without_libyaml_the_pure_loader_reads_everything(tmp_path: Path) -> Non
         except ConfigError as exc:
             print(exc)
     """)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT,
+                          env={**os.environ, "SMDR_CACHE_DIR": "off"})  # every file parsed, none from the cache
     assert done.returncode == 0, done.stderr
     assert "broken.yaml:2: write a space after the colon" in done.stdout, done.stdout
 
 
 def test_libyaml_is_what_this_pyyaml_reports() -> None:
-    assert (yamlfile._FastLoader is not None) == bool(getattr(yaml, "__with_libyaml__", False))
+    assert (yamlparse._FastLoader is not None) == bool(getattr(yaml, "__with_libyaml__", False))

@@ -10,8 +10,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-import yaml
-
 from ..decoder import Decoder
 from ..eventjson import EventJson
 from ..journal import read_after, segments
@@ -184,6 +182,8 @@ def _options(pairs: list[str]) -> dict:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
             raise ValueError(f"--option {pair!r}: expected KEY=VALUE")
+        import yaml  # only for --option (tens of milliseconds to import)
+
         out[key.strip()] = yaml.safe_load(value) if value.strip() else ""
     return out
 
