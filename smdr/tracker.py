@@ -6,7 +6,8 @@ Kept as the name the rest of the engine uses: ``Tracker`` is the line-evidence f
 
 from __future__ import annotations
 
-from .folding import Fold, LineFold, OpenCall, make_fold
+from .folding import Fold, OpenCall, make_fold
+from .folding.line import LineFold
 
 Tracker = LineFold
 _Call = OpenCall  # the name state files of earlier releases were written from

@@ -139,3 +139,24 @@ def test_the_seen_records_forget_what_an_ordered_dict_halved_when_full_would() -
         seen.put(key, value)
         assert len(seen) == len(reference), step
         assert all(seen.get(k) == reference.get(k) for k in keys), step
+
+
+def test_every_strategy_by_name_and_a_source_imports_only_its_own() -> None:
+    import subprocess
+    import sys
+
+    from smdr import folding
+    from smdr.folding.base import Fold
+
+    for name, (_module, class_name) in folding.STRATEGIES.items():
+        cls = folding.strategy(name)
+        assert cls is getattr(folding, class_name) and issubclass(cls, Fold) and cls.__name__ == class_name
+    assert folding.strategy("no-such-strategy") is None
+    code = ("import sys\n"
+            "from smdr.pipeline import SourceSpec, make_decoder\n"
+            "make_decoder(SourceSpec(name='x', url='', layout='panasonic-kx-tda'))\n"
+            "print(sorted(m for m in sys.modules if m.startswith('smdr.folding.')))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['smdr.folding.base', 'smdr.folding.line']"
