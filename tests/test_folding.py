@@ -132,11 +132,13 @@ def test_the_seen_records_forget_what_an_ordered_dict_halved_when_full_would() -
     for step in range(3000):
         key = rng.choice(keys[:20] if step % 3 else keys)  # some records come back often, others rarely
         assert seen.get(key) == reference.get(key), step
+        opens = rng.choice((0, 1))  # a record that opens a call, or one folded into a call
+        before = reference.get(key)
         if len(reference) >= limit:  # the former code: a copy of the half first seen most recently
             reference = dict(list(reference.items())[limit // 2:])
-        value = (step % 5, step)
-        reference[key] = value
-        seen.put(key, value)
+        count = 0 if before is None else before[0]
+        reference[key] = (count + opens, step)
+        assert seen.see(key, step, opens) == count, step
         assert len(seen) == len(reference), step
         assert all(seen.get(k) == reference.get(k) for k in keys), step
 

@@ -49,15 +49,21 @@ class SeenRecords:
         found = self._newer.get(key)
         return self._older.get(key) if found is None else found
 
-    def put(self, key: str, value: tuple[int, int]) -> None:
-        older = self._older
-        if len(older) + len(self._newer) >= 2 * self._half:
-            self._older = older = self._newer
-            self._newer = {}
+    def see(self, key: str, seq: int, opens: int) -> int:
+        """``key`` seen at record ``seq``, opening ``opens`` more calls (0 or 1): how many it opened before."""
+        older, newer = self._older, self._newer
+        before = newer.get(key)
+        if before is None:
+            before = older.get(key)
+        count = 0 if before is None else before[0]
+        if len(older) + len(newer) >= 2 * self._half:
+            self._older = older = newer
+            self._newer = newer = {}
         if key in older or len(older) < self._half:  # a known record keeps its place
-            older[key] = value
+            older[key] = (count + opens, seq)
         else:
-            self._newer[key] = value
+            newer[key] = (count + opens, seq)
+        return count
 
     def __len__(self) -> int:
         return len(self._older) + len(self._newer)
@@ -182,19 +188,11 @@ class Fold:
         """The call_id of a call ``rec`` opens: a hash of the source and the record, plus how many calls
         the same record opened before (two calls the PBX printed alike keep two ids, the same on a replay)."""
         key = rec.raw if rec.dated else self._undated_identity(rec)
-        seen = self._seen
-        before = seen.get(key)
-        if before is None:
-            seen.put(key, (1, self._seq))
-            return self._call_id(key)
-        seen.put(key, (before[0] + 1, self._seq))
-        return self._call_id(key, before[0])
+        return self._call_id(key, self._seen.see(key, self._seq, 1))
 
     def remember_seen(self, rec: Record) -> None:
         """A record folded into a call is seen too: its reprint must not open a call."""
-        key = rec.raw if rec.dated else self._undated_identity(rec)
-        before = self._seen.get(key)
-        self._seen.put(key, (0 if before is None else before[0], self._seq))
+        self._seen.see(rec.raw if rec.dated else self._undated_identity(rec), self._seq, 0)
 
     def span(self, rec: Record) -> tuple[datetime, datetime | None]:
         """Start and end, aware in the configured zone (the printed minute is localized once, cached).
