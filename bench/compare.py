@@ -166,13 +166,31 @@ def interleave(rounds: int, trees: dict[str, Path], measure) -> dict[str, list[f
     return results
 
 
-def report(results: dict[str, list[float]], unit: str, higher_is_better: bool = True) -> None:
+#: issue 11 set absolute targets on the machine it was measured on, where its start (bd88d7c) gave 200k
+#: records/s, 74k/s JSONL, 137 ms for --help and 157 ms for a 10-line parse; as ratios to that start they
+#: carry over to a slower or faster machine (printed when the baseline is that commit)
+ISSUE_START = "bd88d7c"
+TARGET_RATIOS = {"engine": 300 / 200, "jsonl": 150 / 74, "--help": 60 / 137, "parse 10 lines": 60 / 157}
+
+
+def report(results: dict[str, list[float]], unit: str, higher_is_better: bool = True,
+           target: float | None = None) -> None:
     medians = {name: statistics.median(values) for name, values in results.items()}
     for name, values in results.items():
         print(f"{name:>10}: median {medians[name]:12,.1f} {unit}   runs: " + " ".join(f"{v:,.1f}" for v in values))
     if "baseline" in medians and "new" in medians:
         ratio = medians["new"] / medians["baseline"]
         print(f"ratio new/baseline: {ratio:.3f}" + ("" if higher_is_better else f"  ({1 / ratio:.2f}x faster)"))
+        if target is not None:
+            met = ratio >= target if higher_is_better else ratio <= target
+            print(f"issue 11's target as a ratio to its start ({ISSUE_START}): {target:.3f} -> "
+                  f"{'met' if met else 'not met'}")
+
+
+def target_for(baseline: str, what: str) -> float | None:
+    """The issue's target ratio for ``what`` when ``baseline`` is the issue's start, else None."""
+    full = subprocess.run(["git", "-C", str(ROOT), "rev-parse", baseline], capture_output=True, text=True).stdout
+    return TARGET_RATIOS.get(what) if full.startswith(ISSUE_START) else None
 
 
 def main() -> int:
@@ -188,11 +206,12 @@ def main() -> int:
         trees = {"baseline": export(args.baseline, work / "baseline"), "new": ROOT}
         print(f"baseline {args.baseline} vs this checkout, {args.rounds} interleaved rounds")
         if args.what == "startup":
-            return startup(trees, work, args.rounds)
+            return startup(trees, work, args.rounds, args.baseline)
         path = work / "stream.smdr"
         panasonic_stream.write(path, args.records, seed=1)
         if args.what == "engine":
-            report(interleave(args.rounds, trees, lambda _n, root: engine_rate(root, path)), "records/s")
+            report(interleave(args.rounds, trees, lambda _n, root: engine_rate(root, path)), "records/s",
+                   target=target_for(args.baseline, "engine"))
             return 0
         if args.what == "slices":
             slow: list[str] = []
@@ -201,13 +220,14 @@ def main() -> int:
                    higher_is_better=False)
             print("each run (warm-up first): " + "; ".join(slow))
             return 0
-        report(interleave(args.rounds, trees, lambda _n, root: jsonl_rate(root, path, args.records)), "records/s")
+        report(interleave(args.rounds, trees, lambda _n, root: jsonl_rate(root, path, args.records)), "records/s",
+               target=target_for(args.baseline, "jsonl"))
         same = path.with_name("baseline.jsonl").read_bytes() == path.with_name(f"{ROOT.name}.jsonl").read_bytes()
         print(f"outputs byte-identical: {same}")
         return 0 if same else 1
 
 
-def startup(trees: dict[str, Path], work: Path, rounds: int) -> int:
+def startup(trees: dict[str, Path], work: Path, rounds: int, baseline: str) -> int:
     capture = work / "ten.smdr"
     with open(capture, "wb") as handle:
         handle.write(b"".join(list(panasonic_stream.generate(8, seed=1))))
@@ -228,7 +248,8 @@ def startup(trees: dict[str, Path], work: Path, rounds: int) -> int:
         def measure(name: str, root: Path, extra: list[str] = extra, cache: str | None = cache) -> float:
             return 1000 * timed(python.get(name, [sys.executable, "-m", "smdr", *extra]), root, work, cache)
 
-        report(interleave(rounds, everything, measure), "ms", higher_is_better=False)
+        report(interleave(rounds, everything, measure), "ms", higher_is_better=False,
+               target=target_for(baseline, label))
     return 0
 
 
