@@ -9,8 +9,9 @@
 
 How each kind is read (checked against the installed pyserial-asyncio-fast 0.16 source, and by trying):
 
-* ``serial``: ``serial_asyncio_fast.open_serial_connection`` -- the port's file descriptor is watched by the
-  event loop (``add_reader``); on Windows the library polls instead.
+* ``serial``: ``serial_asyncio_fast.create_serial_connection`` (through ``streams.open_serial_connection``,
+  whose reader tells a burst elsewhere to wait when a live record arrives) -- the port's file descriptor
+  is watched by the event loop (``add_reader``); on Windows the library polls instead.
 * ``socket``: also ``serial_asyncio_fast``: it special-cases ``socket://`` and opens a plain asyncio TCP
   connection to host:port (pyserial's socket object is created with ``do_not_open`` and never used to read).
 * ``rfc2217``: **not** through ``serial_asyncio_fast``. Tried: its transport constructor sets
@@ -33,9 +34,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import serial
-import serial_asyncio_fast
 
 from ..errors import TransportClosed, TransportError
+from . import streams
 from .base import Transport
 from .urls import merge_options, option_bool, option_float, parse_url, redact, without_query_keys
 
@@ -166,7 +167,7 @@ class SerialTransport(Transport):
                                            timeout=THREAD_READ_POLL_SECONDS, **kwargs)
                 self._port = await loop.run_in_executor(None, opener)
             else:
-                opening = serial_asyncio_fast.open_serial_connection(url=self.port_url, **kwargs)
+                opening = streams.open_serial_connection(url=self.port_url, **kwargs)
                 if self.scheme == "socket":
                     opening = asyncio.wait_for(opening, self.connect_timeout)
                 self._reader, self._writer = await opening

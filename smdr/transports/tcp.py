@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import TransportClosed, TransportError
+from . import streams
 from .base import Transport
 from .login import (
     PANASONIC_DEFAULT_PASSWORD,
@@ -130,7 +131,7 @@ class TcpClientTransport(Transport):
         await self.close()
         try:
             self._reader, self._writer = await asyncio.wait_for(
-                asyncio.open_connection(self.host, self.port), self.connect_timeout)
+                streams.open_connection(self.host, self.port), self.connect_timeout)
         except (OSError, TimeoutError) as exc:
             reason = "timed out" if isinstance(exc, TimeoutError) else str(exc)
             raise TransportError(f"{self.display_url}: cannot connect: {reason}") from exc
@@ -226,7 +227,7 @@ class TcpListenTransport(Transport):
         if self._server is not None:
             return
         try:
-            self._server = await asyncio.start_server(self._accept, self.host, self.requested_port)
+            self._server = await streams.start_server(self._accept, self.host, self.requested_port)
         except OSError as exc:
             raise TransportError(f"{self.display_url}: cannot listen: {exc}") from exc
         log.info("%s: listening on port %s", self.display_url, self.port)
