@@ -103,6 +103,14 @@ def urgent_this_turn() -> None:
     asyncio.get_running_loop().call_soon(urgent_done)
 
 
+def live_read(size: int) -> None:
+    """A source's link delivered ``size`` bytes. At most a slice is a live record (or a few): it is urgent
+    for one turn, in which its source reads it before another source's burst takes its next slice (its
+    bytes arrive in a turn where that slice is already queued). A bigger read is a burst of its own."""
+    if 0 < size <= SLICE_BYTES:
+        urgent_this_turn()
+
+
 def urgent_done() -> None:
     _URGENT.count = max(0, _URGENT.count - 1)
     if not _URGENT.count:

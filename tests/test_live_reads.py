@@ -1,5 +1,6 @@
 """A live record's bytes, read while another source decodes a burst, are read before the burst's next
-slice (smdr.transports.streams): real sockets on 127.0.0.1, the transports' own stream functions."""
+slice (smdr.slicing.live_read): real sockets on 127.0.0.1, the transports' own stream functions and the
+UDP transport."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import time
 import pytest
 
 from smdr import slicing
-from smdr.transports import streams
+from smdr.transports import streams, udp
 
 RECORD = b"01/12/26 10:00AM   101 01 <I>09125000000                                     RC \r\n"
 WAIT = 10.0
@@ -19,16 +20,11 @@ WAIT = 10.0
 
 def _slices_and_reads(monkeypatch: pytest.MonkeyPatch, chunk: bytes, serve) -> list[str]:
     """The order of a burst's slices (1 ms of work each), the bytes' arrival and their read; ``serve``
-    makes the reading end from (host, port)."""
+    makes (reader, sending socket, what to keep open)."""
     monkeypatch.setattr(slicing, "_URGENT", slicing._Urgent())
     order: list[str] = []
-    arrived = streams.LiveStreamReader.feed_data
-
-    def feed_data(self: streams.LiveStreamReader, data: bytes) -> None:
-        order.append("arrived")
-        arrived(self, data)
-
-    monkeypatch.setattr(streams.LiveStreamReader, "feed_data", feed_data)
+    for owner in (streams, udp):  # where the transports report what arrived
+        monkeypatch.setattr(owner, "live_read", lambda size: order.append("arrived") or slicing.live_read(size))
 
     async def burst(stop: asyncio.Event) -> None:
         deadline = time.monotonic() + WAIT  # bounded; it goes on until the read is done
@@ -80,8 +76,28 @@ def _server_of_a_connecting_source():
     return serve
 
 
-@pytest.mark.parametrize("serve", [_client_of_a_listening_source, _server_of_a_connecting_source],
-                         ids=["tcp-listen", "tcp"])
+class _Datagrams:
+    """A UdpTransport as the reader (its read() gives a datagram)."""
+
+    def __init__(self, transport: udp.UdpTransport) -> None:
+        self.transport = transport
+
+    async def read(self, _size: int) -> bytes:
+        return await self.transport.read()
+
+
+def _udp_source():
+    async def serve():
+        transport = udp.UdpTransport("udp://127.0.0.1:0")
+        await transport.open()
+        sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sender.connect(("127.0.0.1", transport.port))
+        return _Datagrams(transport), sender, transport
+    return serve
+
+
+@pytest.mark.parametrize("serve", [_client_of_a_listening_source, _server_of_a_connecting_source, _udp_source],
+                         ids=["tcp-listen", "tcp", "udp"])
 def test_a_live_record_is_read_before_the_bursts_next_slice(monkeypatch: pytest.MonkeyPatch, serve) -> None:
     order = _slices_and_reads(monkeypatch, RECORD, serve())
     assert order.count("slice") >= 5 and "arrived" in order

@@ -1,10 +1,5 @@
-"""asyncio streams for a source's link, whose reader says when a live record's bytes arrive.
-
-A read of at most one slice (a record or a few: a live line) makes another source's burst wait one turn
-of the loop (``slicing.urgent_this_turn``): the bytes arrive in a turn where the burst's next slice is
-already queued, so without it the source would read its record only after that slice, and each step
-after (a ringing record's popup) once more. A big read (a burst of its own) changes nothing.
-"""
+"""asyncio streams for a source's link, whose reader says when bytes arrive (``slicing.live_read``): a live
+record is then read before another source's burst takes its next slice."""
 
 from __future__ import annotations
 
@@ -14,7 +9,7 @@ from typing import Any
 
 import serial_asyncio_fast
 
-from ..slicing import SLICE_BYTES, urgent_this_turn
+from ..slicing import live_read
 
 ConnectedCallback = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Any]
 
@@ -22,8 +17,7 @@ ConnectedCallback = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Any]
 class LiveStreamReader(asyncio.StreamReader):
     def feed_data(self, data: bytes) -> None:
         super().feed_data(data)  # wakes the source's read first: it runs in the turn the burst waits
-        if 0 < len(data) <= SLICE_BYTES:
-            urgent_this_turn()
+        live_read(len(data))
 
 
 def _pair(connect: Callable[[Callable[[], asyncio.Protocol]], Any]) -> Any:

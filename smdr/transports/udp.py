@@ -18,6 +18,7 @@ import logging
 from typing import Any
 
 from ..errors import TransportClosed, TransportError
+from ..slicing import live_read
 from .base import Transport
 from .urls import merge_options, option_float, option_int, parse_url
 
@@ -32,6 +33,7 @@ class _Receiver(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         self.owner._arrived(data, addr)
+        live_read(len(data))  # a caller-ID box's datagram: read before another source's next slice
 
     def error_received(self, exc: Exception) -> None:
         self.owner._failed(exc)
