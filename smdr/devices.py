@@ -11,7 +11,7 @@ from .errors import ConfigError
 from .layouts.fields import DATE_ORDERS
 from .normalize import PhoneRules
 from .resources import yaml_files
-from .yamlnames import first_declaring
+from .yamlnames import cacheable, first_declaring
 
 LISTEN_HOST = "0.0.0.0"  # tcp-listen:// with no host: every interface (the PBX connects from the LAN)
 
@@ -97,7 +97,7 @@ def _phone(section: yamlfile.Section) -> yamlfile.Section | None:
 def available(extra_dirs: list[str] | None = None) -> dict[str, Device]:
     found: dict[str, Device] = {}
     for path in yaml_files("devices", extra_dirs):
-        device = read_device(yamlfile.load(path))
+        device = read_device(yamlfile.load(path, cache=cacheable("devices", path)))
         found.setdefault(device.name, device)
     return found
 

@@ -13,6 +13,7 @@ on Windows, ``~/Library/Caches`` on macOS, ``$XDG_CACHE_HOME`` or ``~/.cache`` e
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import marshal
 import os
@@ -78,15 +79,17 @@ def put(text: str, tree: Any) -> None:
     path = _entry(text)
     if path is None:
         return
+    partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         data = marshal.dumps(tree)
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         with open(partial, "wb") as handle:
             handle.write(data)
         os.replace(partial, path)  # whole or not at all, whoever reads it meanwhile
     except (OSError, ValueError) as exc:
         log.debug("yaml cache: cannot keep an entry in %s: %s", path.parent, exc)
+        with contextlib.suppress(OSError):  # e.g. Windows refuses the replace while another reads it
+            partial.unlink()
 
 
 def _entry(text: str) -> Path | None:

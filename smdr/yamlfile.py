@@ -34,18 +34,19 @@ def as_written(value: Any) -> Any:
 MAX_FILE_BYTES = 1 << 20
 
 
-def load_text(text: str, path: str) -> Section:
-    """Parse YAML text; the top level must be a mapping."""
+def load_text(text: str, path: str, *, cache: bool = False) -> Section:
+    """Parse YAML text; the top level must be a mapping. ``cache``: keep the parse in smdr.yamlcache (for
+    layouts and the profiles smdr ships; never for a site's settings, which may hold a secret)."""
     nul = text.find("\0")
     if nul >= 0:
         raise ConfigError("a NUL byte: this is not a text file (a capture or a binary saved under this name?)",
                           path=path, line=text.count("\n", 0, nul) + 1)
-    data = _cached(text)
+    data = _cached(text) if cache else None
     if data is None:
         from . import yamlparse  # PyYAML only for a text not read before (tens of milliseconds to import)
 
         data = yamlparse.load(text, path)
-        if isinstance(data, MarkedDict):
+        if cache and isinstance(data, MarkedDict):
             _keep(text, data)
     if data is None:
         data = MarkedDict()
@@ -115,7 +116,7 @@ def _untree(tree: Any) -> Any:
     return sequence
 
 
-def load(path: str | Path) -> Section:
+def load(path: str | Path, *, cache: bool = False) -> Section:
     try:
         with open(path, "rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
@@ -129,7 +130,7 @@ def load(path: str | Path) -> Section:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise ConfigError("not UTF-8 text (save the file as UTF-8; a Windows editor may have used another "
                           "encoding)", path=str(path), line=line) from None
-    return load_text(text, str(path))
+    return load_text(text, str(path), cache=cache)
 
 
 class Section:

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from . import yamlfile
-from .resources import yaml_files
+from .resources import bundled_dir, yaml_files
 
 #: a plain, single-quoted or double-quoted name without escapes, then maybe a comment
 _PLAIN_NAME = re.compile(r"""(["']?)([A-Za-z0-9._-]+)\1(?:[ \t]+#.*)?""")
@@ -52,7 +52,13 @@ def first_declaring(kind: str, key: str, name: str, extra_dirs: list[str] | None
             shown = declared_name(path, key)
             if shown is not None and shown != name:
                 continue
-        section = yamlfile.load(path)
+        section = yamlfile.load(path, cache=cacheable(kind, path))
         if str(section.get(key)) == name:
             return section
     return None
+
+
+def cacheable(kind: str, path: Path) -> bool:
+    """Whether a file's parse may be kept on disk (smdr.yamlcache): every layout, and the device profiles
+    smdr ships. A site's own profile may hold a PBX password: it is parsed each time, as smdr.yaml is."""
+    return kind == "parsers" or path.parent == bundled_dir(kind)

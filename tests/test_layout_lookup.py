@@ -30,9 +30,9 @@ def files_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     read: list[str] = []
     real = yamlfile.load
 
-    def counting(path: str | Path) -> yamlfile.Section:
+    def counting(path: str | Path, *, cache: bool = False) -> yamlfile.Section:
         read.append(Path(path).name)
-        return real(path)
+        return real(path, cache=cache)
 
     monkeypatch.setattr(yamlfile, "load", counting)
     return read

@@ -33,10 +33,10 @@ def no_parse(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_every_shipped_yaml_file_comes_back_from_the_cache_as_parsed(cache: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     files = shipped_yaml()
-    first = {path: outline(yamlfile.load(path).data) for path in files}
+    first = {path: outline(yamlfile.load(path, cache=True).data) for path in files}
     assert len(list(cache.glob("*.marshal"))) == len({p.read_bytes() for p in files})
     parsed = no_parse(monkeypatch)
-    again = {path: outline(yamlfile.load(path).data) for path in files}
+    again = {path: outline(yamlfile.load(path, cache=True).data) for path in files}
     assert again == first
     assert parsed == []
 
@@ -44,53 +44,53 @@ def test_every_shipped_yaml_file_comes_back_from_the_cache_as_parsed(cache: Path
 def test_a_changed_file_is_parsed_again(cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     site = tmp_path / "site.yaml"
     site.write_text("area_code: 021\n")
-    assert yamlfile.load(site).get("area_code") == "021"
+    assert yamlfile.load(site, cache=True).get("area_code") == "021"
     site.write_text("area_code: 031\n")
     parsed = no_parse(monkeypatch)
-    assert yamlfile.load(site).get("area_code") == "031"
+    assert yamlfile.load(site, cache=True).get("area_code") == "031"
     assert parsed == [str(site)]
 
 
 def test_a_broken_entry_is_parsed_again_and_written_anew(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = "name: office\nlines: [1, 2]\n"
-    expected = outline(yamlfile.load_text(text, "a.yaml").data)
+    expected = outline(yamlfile.load_text(text, "a.yaml", cache=True).data)
     entry, = cache.glob("*.marshal")
     for garbage in (b"", b"\x00not marshal", entry.read_bytes()[:7], b"\xe9" + b"(" * 40):
         entry.write_bytes(garbage)
         parsed = no_parse(monkeypatch)
-        assert outline(yamlfile.load_text(text, "a.yaml").data) == expected
+        assert outline(yamlfile.load_text(text, "a.yaml", cache=True).data) == expected
         assert parsed == ["a.yaml"]
         monkeypatch.undo()
         monkeypatch.setenv(yamlcache.CACHE_ENV, str(cache.parent))
-    assert outline(yamlfile.load_text(text, "a.yaml").data) == expected
+    assert outline(yamlfile.load_text(text, "a.yaml", cache=True).data) == expected
 
 
 def test_an_entry_that_is_other_marshal_data_is_not_taken(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import marshal
 
     text = "a: 1\n"
-    yamlfile.load_text(text, "a.yaml")
+    yamlfile.load_text(text, "a.yaml", cache=True)
     entry, = cache.glob("*.marshal")
     for other in ({"a": 2}, ("map", 1, ("a",), (2,)), ("list", 1, (), (), ()), [1, 2]):
         entry.write_bytes(marshal.dumps(other))
-        assert yamlfile.load_text(text, "a.yaml").raw("a") == 1, other
+        assert yamlfile.load_text(text, "a.yaml", cache=True).raw("a") == 1, other
 
 
 def test_what_marshal_cannot_hold_is_parsed_each_time(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = "since: 2026-01-14\npairs: !!omap [{a: 1}]\n"
-    first = yamlfile.load_text(text, "a.yaml")
+    first = yamlfile.load_text(text, "a.yaml", cache=True)
     assert not list(cache.glob("*.marshal"))
     parsed = no_parse(monkeypatch)
-    assert yamlfile.load_text(text, "a.yaml").raw("since") == first.raw("since")
+    assert yamlfile.load_text(text, "a.yaml", cache=True).raw("since") == first.raw("since")
     assert parsed == ["a.yaml"]
 
 
 def test_errors_are_never_cached(cache: Path) -> None:
     for _ in range(2):
         with pytest.raises(ConfigError, match=r"^tab\.yaml:2: a tab"):
-            yamlfile.load_text("a: 1\n\tb: 2\n", "tab.yaml")
+            yamlfile.load_text("a: 1\n\tb: 2\n", "tab.yaml", cache=True)
         with pytest.raises(ConfigError, match="must hold a mapping"):
-            yamlfile.load_text("- a list\n", "list.yaml")
+            yamlfile.load_text("- a list\n", "list.yaml", cache=True)
     assert not list(cache.glob("*.marshal"))
 
 
@@ -99,7 +99,7 @@ def test_a_folder_that_cannot_be_written_costs_only_the_parse(tmp_path: Path, mo
     blocked.write_text("a file where the folder would be")
     monkeypatch.setenv(yamlcache.CACHE_ENV, str(blocked))
     for _ in range(2):
-        assert yamlfile.load_text("a: 021\n", "a.yaml").get("a") == "021"
+        assert yamlfile.load_text("a: 021\n", "a.yaml", cache=True).get("a") == "021"
 
 
 def test_off_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -107,7 +107,7 @@ def test_off_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setenv("HOME", str(tmp_path))
     assert yamlcache.folder() is None
-    yamlfile.load_text("a: 1\n", "a.yaml")
+    yamlfile.load_text("a: 1\n", "a.yaml", cache=True)
     assert not list(tmp_path.rglob("*.marshal"))
 
 
@@ -135,3 +135,31 @@ def test_a_short_parse_with_a_warm_cache_does_not_import_pyyaml(tmp_path: Path) 
     assert "pyyaml imported: True" in runs[0].stderr
     assert "pyyaml imported: False" in runs[1].stderr
     assert runs[0].stdout == runs[1].stdout and runs[0].stdout.count("\n") >= 5
+
+
+def test_a_sites_settings_and_its_own_profiles_are_never_kept(cache: Path, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """smdr.yaml holds the CRM secret, a site's device profile may hold a PBX password: neither is copied
+    into the cache. Layouts and the profiles smdr ships are."""
+    from smdr import config, devices, layouts
+
+    site = tmp_path / "smdr.yaml"
+    site.write_text("sources:\n  - name: pbx\n    url: tcp://127.0.0.1:2300\n    layout: panasonic-kx-tda\n"
+                    "crm:\n  url: http://127.0.0.1:9/x\n  secretkey: \"never-in-the-cache\"\n")
+    own = tmp_path / "profiles"
+    own.mkdir()
+    (own / "site-pbx.yaml").write_text(
+        "device: site-pbx\ntitle: ours\nlayout: panasonic-kx-tda\n"
+        "tcp: {port: 2300, login: panasonic, user: SMDR, password: never-in-the-cache-2}\n")
+    monkeypatch.setenv("SMDR_DEVICES_PATH", str(own))
+    config.load(site)
+    yamlfile.load(site)
+    devices.find("site-pbx")
+    layouts.find("panasonic-kx-tda")
+    devices.find("panasonic-kx-tda")
+    kept = list(cache.glob("*.marshal"))
+    assert kept and not any(b"never-in-the-cache" in entry.read_bytes() for entry in kept)
+    for private in (site, own / "site-pbx.yaml"):
+        assert not yamlcache._entry(private.read_text()).exists(), private
+    for shipped in (ROOT / "parsers" / "panasonic-kx-tda.yaml", ROOT / "devices" / "panasonic-kx-tda.yaml"):
+        assert yamlcache._entry(shipped.read_text(encoding="utf-8-sig")).exists(), shipped

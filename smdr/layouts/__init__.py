@@ -90,7 +90,7 @@ Known = dict[str, yamlfile.Section] | LayoutsByName
 
 
 def read_layout_file(path: str | Path, known: Known | None = None) -> LayoutSpec:
-    return _read(yamlfile.load(path), known if known is not None else LayoutsByName(None))
+    return _read(yamlfile.load(path, cache=True), known if known is not None else LayoutsByName(None))
 
 
 def _read(section: yamlfile.Section, known: Known) -> LayoutSpec:
@@ -113,7 +113,7 @@ def _read(section: yamlfile.Section, known: Known) -> LayoutSpec:
 def _sections(extra_dirs: list[str] | None) -> dict[str, yamlfile.Section]:
     sections: dict[str, yamlfile.Section] = {}
     for path in yaml_files("parsers", extra_dirs):
-        section = yamlfile.load(path)
+        section = yamlfile.load(path, cache=True)
         sections.setdefault(str(section.get("layout")), section)
     return sections
 
