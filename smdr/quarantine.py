@@ -9,14 +9,12 @@ thread (``quarantine.20261201T101500.jsonl.gz``); nothing is ever deleted but by
 
 from __future__ import annotations
 
-import base64
-import gzip
 import io
 import json
 import logging
 import os
-import shutil
 import threading
+from binascii import a2b_base64, b2a_base64  # base64's own work, without importing the base64 module
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,7 +56,7 @@ class Quarantine:
             entry = {
                 "at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "source": source, "layout": layout, "position": position, "kind": kind, "reason": reason,
-                "raw_b64": base64.b64encode(raw).decode("ascii"),
+                "raw_b64": b2a_base64(raw, newline=False).decode("ascii"),
                 "text": raw.decode("latin-1"),
             }
             self._file.write(json.dumps(entry, ensure_ascii=False) + "\n")
@@ -126,6 +124,9 @@ def rotated_files(path: str | Path) -> list[Path]:
 def compress_rotated(path: str | Path) -> None:
     """gzip every rotated file not compressed yet (also those a killed process left); the original is
     removed only once its compressed copy is complete on disk."""
+    import gzip  # here and below: only where a quarantine file is compressed or read (a capture's parse needs none)
+    import shutil
+
     for rotated in rotated_files(path):
         if rotated.suffix == ".gz":
             continue
@@ -157,7 +158,11 @@ def is_quarantine_path(path: str | Path) -> bool:
 def _open_binary(path: str | Path) -> io.BufferedIOBase:
     with open(path, "rb") as handle:
         compressed = handle.read(2) == b"\x1f\x8b"
-    return gzip.open(path, "rb") if compressed else open(path, "rb")
+    if not compressed:
+        return open(path, "rb")
+    import gzip
+
+    return gzip.open(path, "rb")
 
 
 def read_quarantined(path: str | Path) -> Iterator[tuple[str, bytes]]:
@@ -166,4 +171,4 @@ def read_quarantined(path: str | Path) -> Iterator[tuple[str, bytes]]:
         for line in handle:
             if line.strip():
                 entry = json.loads(line)
-                yield entry.get("source", ""), base64.b64decode(entry["raw_b64"])
+                yield entry.get("source", ""), a2b_base64(entry["raw_b64"])
