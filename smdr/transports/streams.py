@@ -20,16 +20,14 @@ class LiveStreamReader(asyncio.StreamReader):
         live_read(len(data))
 
 
-def _pair(connect: Callable[[Callable[[], asyncio.Protocol]], Any]) -> Any:
-    """(reader, writer) of a connection ``connect(protocol_factory)`` makes, as asyncio.open_connection."""
-    async def pair() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        loop = asyncio.get_running_loop()
-        reader = LiveStreamReader(loop=loop)
-        protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
-        transport, _ = await connect(lambda: protocol)
-        return reader, asyncio.StreamWriter(transport, protocol, reader, loop)
-
-    return pair()
+async def _pair(connect: Callable[[Callable[[], asyncio.Protocol]], Any]) -> tuple[
+        asyncio.StreamReader, asyncio.StreamWriter]:
+    """(reader, writer) of the connection ``connect(protocol_factory)`` makes, as asyncio.open_connection."""
+    loop = asyncio.get_running_loop()
+    reader = LiveStreamReader(loop=loop)
+    protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
+    transport, _ = await connect(lambda: protocol)
+    return reader, asyncio.StreamWriter(transport, protocol, reader, loop)
 
 
 async def open_connection(host: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
