@@ -1,7 +1,9 @@
-"""Parsed YAML kept on disk by its text: a layout, profile or config read before is not parsed again.
+"""Parsed YAML kept on disk by its text: a layout (or a device profile smdr ships) read before is not
+parsed again. What may be kept is decided by the caller (smdr.yamlnames.cacheable): never a site's
+smdr.yaml or its own profiles, which may hold a secret.
 
 Importing PyYAML and parsing one layout cost about 15 ms, most of a short command's start-up
-(``smdr parse`` of a few lines, ``smdr check``). An entry is named by a hash of the text and of what
+(``smdr parse`` of a few lines). An entry is named by a hash of the text and of what
 parses it (smdr's version and YAML modules, PyYAML's files, this Python): a changed file, or another
 smdr or PyYAML, is simply another entry. Entries are marshal data written by smdr.yamlfile (plain
 tuples, never code); one that cannot be read is ignored and written again, and a folder that cannot be

@@ -22,7 +22,7 @@ from pathlib import Path
 from .. import yamlfile
 from ..errors import ConfigError, LayoutNotFound
 from ..resources import yaml_files
-from ..yamlnames import first_declaring
+from ..yamlnames import cacheable, first_declaring
 from .compiler import CompiledLayout
 from .record import Parser, ParserContext, Record, RecordRejected
 from .spec import LayoutSpec, read_layout
@@ -90,7 +90,8 @@ Known = dict[str, yamlfile.Section] | LayoutsByName
 
 
 def read_layout_file(path: str | Path, known: Known | None = None) -> LayoutSpec:
-    return _read(yamlfile.load(path, cache=True), known if known is not None else LayoutsByName(None))
+    return _read(yamlfile.load(path, cache=cacheable("parsers", Path(path))),
+                 known if known is not None else LayoutsByName(None))
 
 
 def _read(section: yamlfile.Section, known: Known) -> LayoutSpec:
@@ -113,7 +114,7 @@ def _read(section: yamlfile.Section, known: Known) -> LayoutSpec:
 def _sections(extra_dirs: list[str] | None) -> dict[str, yamlfile.Section]:
     sections: dict[str, yamlfile.Section] = {}
     for path in yaml_files("parsers", extra_dirs):
-        section = yamlfile.load(path, cache=True)
+        section = yamlfile.load(path, cache=cacheable("parsers", path))
         sections.setdefault(str(section.get("layout")), section)
     return sections
 
