@@ -76,7 +76,7 @@ gc.collect(); gc.freeze()  # as smdr.daemon settles the collector after start-up
 young, middle, full = gc.get_threshold()
 gc.set_threshold(young, middle, max(full, 100))
 costs, start = [], 0
-while start < len(data):
+while start < len(data):  # cut as smdr.slicing.slice_ends cuts (a baseline older than it has no smdr.slicing)
     end = data.rfind(b"\\n", start, start + 4096) + 1 if len(data) - start > 4096 else len(data)
     end = end if end > start else start + 4096
     begin = time.thread_time()
