@@ -150,6 +150,19 @@ def test_tls_is_verified_by_default_and_a_ca_bundle_can_be_given(tls_crm: tuple[
     assert [r.fields["call_id"] for r in crm.cdrs()] == ["c1", "c2"]
 
 
+def test_both_pools_share_one_verifying_tls_context(crm: CrmDouble) -> None:
+    """Loading the CA certificates is the slow part of a pool: it happens once, for a context that verifies."""
+
+    async def go() -> tuple[ssl.SSLContext, ssl.SSLContext]:
+        async with GenericClient(crm_settings(crm.url)) as client:
+            return (client._http._transport._pool._ssl_context,  # type: ignore[attr-defined]
+                    client._popup_http._transport._pool._ssl_context)  # type: ignore[attr-defined]
+
+    records, popups = asyncio.run(go())
+    assert records is popups
+    assert records.verify_mode == ssl.CERT_REQUIRED and records.check_hostname
+
+
 def test_one_connection_is_reused(crm: CrmDouble) -> None:
     ports: set[int] = set()
 

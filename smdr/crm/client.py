@@ -109,8 +109,10 @@ class GenericClient:
         # Two pools: the call records' (crm.concurrency connections) and the popups' (ringing, SearchPBX),
         # so a popup never waits for a connection a call record holds. httpcore looks at every connection
         # of a pool for every request: a pool no larger than its traffic needs is also the cheaper one.
-        self._http = self._pool(settings, settings.concurrency, transport_factory)
-        self._popup_http = self._pool(settings, EXTRA_CONNECTIONS, transport_factory)
+        # one TLS context for both: loading the CA certificates takes tens of milliseconds of the loop
+        verify = _tls_verification(settings)
+        self._http = self._pool(settings, settings.concurrency, verify, transport_factory)
+        self._popup_http = self._pool(settings, EXTRA_CONNECTIONS, verify, transport_factory)
         # (API method, popup pool) -> its form POST, set up once (GET goes through the client)
         self._posters: dict[tuple[str, bool], FormPoster] = {}
         if settings.method == "POST":
@@ -123,13 +125,13 @@ class GenericClient:
                 self._posters.clear()  # it, forms go through the client as GET does (slower, never broken)
 
     @staticmethod
-    def _pool(settings: CrmSettings, size: int,
+    def _pool(settings: CrmSettings, size: int, verify: ssl.SSLContext | bool,
               transport_factory: Callable[[httpx.Limits], httpx.AsyncBaseTransport] | None) -> httpx.AsyncClient:
         limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
         client = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.timeout),
             limits=limits,
-            verify=_tls_verification(settings),
+            verify=verify,
             follow_redirects=False,  # a redirect would resend the secret somewhere we did not configure
             transport=transport_factory(limits) if transport_factory is not None else None,
             headers={"User-Agent": "smdr-connector"},
@@ -231,7 +233,8 @@ def _tls_verification(settings: CrmSettings) -> ssl.SSLContext | bool:
         return False
     if settings.ca_bundle:
         return ssl.create_default_context(cafile=settings.ca_bundle)
-    return True
+    make_context = getattr(httpx, "create_ssl_context", None)  # public since httpx 0.28
+    return make_context() if make_context is not None else True
 
 
 def _parse_answer(method: str, response: httpx.Response) -> dict[str, Any]:
