@@ -10,6 +10,7 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from test_delivery_support import SimCrm, crm_settings, delivering, make_event, 
 from smdr import slicing
 from smdr.journal import Journal
 from smdr.outbox import Outbox
+from smdr.outbox.early import MAX_EARLY_POPUPS
 from smdr.outbox.holdback import PopupHoldBack
 from smdr.pipeline import SourceSpec, make_decoder
 from smdr.slicing import SLICE_BYTES, bulk_over, feed_in_slices, slice_ends
@@ -76,6 +78,34 @@ def test_a_popup_reaches_the_crm_while_its_commit_is_held_then_is_marked_deliver
         assert (row.call_id, row.state) == ("ring-1", "delivered") and row.record_id
     asyncio.run(asyncio.wait_for(go(), 30))
     assert crm.events_of("ring-1") == ["ringing"]  # once: the committed row was settled, not sent again
+
+
+def test_popups_go_out_at_once_while_more_than_max_early_popups_wait_for_their_commit(
+        crm: SimCrm, outbox: Outbox) -> None:
+    """An early popup that has its answer and only waits for its commit does not count against
+    MAX_EARLY_POPUPS: while commits lag (a burst being written), every ringing event still goes out at once,
+    not once its own commit is written."""
+    count = MAX_EARLY_POPUPS + 8
+
+    def arrived(call_id: str) -> Callable[[], bool]:
+        return lambda: crm.events_of(call_id) == ["ringing"]
+
+    async def go() -> None:
+        async with delivering(outbox, crm_settings(crm.url)):
+            release, held = _hold_writer(outbox)
+            emitted: list[asyncio.Future[None]] = []
+            try:
+                for index in range(count):  # one ring after another, as a PBX prints them
+                    emitted.append(asyncio.ensure_future(outbox.emit(make_event(f"ring-{index}", "ringing"))))
+                    await wait_until(arrived(f"ring-{index}"), timeout=3)
+                assert not any(future.done() for future in emitted)  # every commit waits behind the held job
+            finally:
+                release.set()
+            await held
+            await asyncio.gather(*emitted)
+            await wait_until(lambda: states(outbox)["delivered"] == count)
+    asyncio.run(asyncio.wait_for(go(), 60))
+    assert all(crm.events_of(f"ring-{index}") == ["ringing"] for index in range(count))  # each once
 
 
 def test_a_ringing_event_behind_an_uncommitted_event_of_its_call_waits_for_its_turn(

@@ -34,7 +34,7 @@ from ..crm.popup import PopupAssistant
 from ..crm.settings import CrmSettings, PopupSettings
 from ..errors import CrmAuthError, CrmError, CrmRejected
 from ..model import RINGING, CallEvent
-from .early import MAX_EARLY_POPUPS, Early, committed_id, send_early
+from .early import Early, EarlySends, committed_id
 from .holdback import PopupHoldBack, Releaser
 from .marks import DeliveryMarks, when_written
 from .outage import CrmOutage
@@ -78,6 +78,7 @@ class Deliverer:
         self._cdr_tasks: set[asyncio.Task[None]] = set()
         self._popup_tasks: set[asyncio.Task[None]] = set()
         self._early_tasks: set[asyncio.Task[None]] = set()  # popups sent before their commit: not in the lane
+        self._early = EarlySends()
         self._side_tasks: set[asyncio.Task[Any]] = set()
         self._ready = ReadyCalls(self._store)
         self._wake = asyncio.Event()
@@ -153,8 +154,9 @@ class Deliverer:
         if self._pause.paused or self._stopping:
             return None
         if (row_id is not None and self._running and event.call_id not in self._claimed
-                and len(self._early_tasks) < MAX_EARLY_POPUPS and not self._outage.gated()
+                and self._early.has_room() and not self._outage.gated()
                 and not self._store.heads_of_call(event.call_id)):
+            self._early.started()
             self._start_call(event.call_id, popup=True, early=(event, row_id))
             return None
         return self._hold_back.popup_started()
@@ -268,7 +270,7 @@ class Deliverer:
         early_id: int | None = None
         try:
             if early is not None:
-                sent_early = await send_early(self._client, early[0], release)
+                sent_early = await self._early.send(self._client, early[0], release)
                 early_id = await committed_id(early[1])
                 if early_id is None:  # not on disk (held in memory): sent again once it is
                     return
