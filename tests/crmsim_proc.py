@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Self
 
 import httpx
+from ports import free_port
 
 ENDPOINT_PATH = "/modules/ParsVT/ws/API/V2/PBX/Generic"
 _FIRST_LINE = re.compile(r"^crm-sim listening on http://[^:/]+:(\d+)/ ")
@@ -49,7 +50,10 @@ class CrmSim:
         if unknown:
             raise TypeError(f"unknown crm-sim option(s): {', '.join(sorted(unknown))}")
         self.secret = secret
-        self.port = port  # 0 until the first start; then fixed, so a restart reuses it
+        # fixed before the first start, so a restart reuses it; from this worker's block (tests/ports.py), not
+        # bind(0): an ephemeral port, left free while crm-sim is down, can be another worker's next crm-sim,
+        # which then takes this test's connector's deliveries
+        self.port = port or free_port()
         self.db_path = Path(tmp_path) / "crmsim.db"
         self.contacts = contacts
         self.quiet = quiet
