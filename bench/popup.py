@@ -25,6 +25,11 @@ delivered to crm-sim meanwhile, which the first round does not measure). Counted
 written from the burst's first byte until the outbox holds all of the burst's events; the rounds' popups
 are reported together too. Its ratio is against phase 1 (same run).
 
+Each figure is also split where the connector's outbox accepted the ringing event (its ``created_at``,
+taken right after the popup's request was started; bench/popup_figures.py): the PBX end -> accepted
+(pty, read, parse, journal) and accepted -> at crm-sim (the request's turns on the loop, httpx, crm-sim).
+The two are percentiles of their own, so they do not add up to the whole.
+
 A pseudo-terminal moves bytes at memory speed whatever baud rate is set; a real 9600 baud line would
 add the record's wire time (printed for reference) before its last byte is in, which the figures here
 do not include because they start at the last byte. Prints figures only; nothing is asserted.
@@ -40,7 +45,6 @@ import re
 import shutil
 import signal
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -51,6 +55,8 @@ import time
 import urllib.request
 from datetime import datetime, timedelta
 from pathlib import Path
+
+from popup_figures import OutboxCount, latencies, percentile, report, split_at_outbox
 
 ROOT = Path(__file__).resolve().parent.parent
 ENDPOINT_PATH = "/modules/ParsVT/ws/API/V2/PBX/Generic"
@@ -256,32 +262,6 @@ def write_popups(bench: Bench, count: int, first_index: int, pause: tuple[float,
     return written
 
 
-def latencies(events: list[dict], written: dict[str, float]) -> dict[str, float]:
-    """{caller number: ms from its last byte to its ringing request's arrival}; the first arrival counts."""
-    out: dict[str, float] = {}
-    for event in events:
-        phone = event["fields"].get("phone", "")
-        if event["event"] == "ringing" and phone in written and phone not in out and event.get("arrived"):
-            out[phone] = (event["arrived"] - written[phone]) * 1000.0
-    return out
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
-
-
-def report(title: str, values: list[float], expected: int, clock: str = "last byte written") -> None:
-    print(f"{title}")
-    if not values:
-        print(f"  delivered 0 of {expected}")
-        return
-    print(f"  delivered {len(values)} of {expected}")
-    print(f"  {clock} -> request at crm-sim, ms: p50 {percentile(values, .50):.2f}  "
-          f"p90 {percentile(values, .90):.2f}  p99 {percentile(values, .99):.2f}  max {max(values):.2f}  "
-          f"(mean {statistics.fmean(values):.2f}, min {min(values):.2f})")
-
-
 def tapi_phase(bench: Bench, workdir: Path, count: int, pause: tuple[float, float], rng: random.Random,
                serial_p50: float) -> None:
     """Phase 3: the same popups from CTI (see bench/popup_tapi.py); ratio against phase 1's p50."""
@@ -304,34 +284,12 @@ def tapi_phase(bench: Bench, workdir: Path, count: int, pause: tuple[float, floa
         print(f"  p50 TAPI / p50 serial (phase 1, same run): {statistics.median(values) / serial_p50:.2f}")
 
 
-class OutboxCount:
-    """How many events of ``gateway`` the connector's outbox holds (a reader beside its writer). Each look
-    reads only the rows committed since the last one: counting the whole outbox every 50 ms (JSON of
-    every row) would take a core from the connector while a burst is committed."""
-
-    def __init__(self, workdir: Path, gateway: str) -> None:
-        self._path, self._gateway = workdir / "data" / "outbox.sqlite3", gateway
-        self._last_id = self._counted = 0
-
-    def __call__(self) -> int:
-        conn = sqlite3.connect(f"file:{self._path}?mode=ro", uri=True, timeout=10)
-        try:
-            count, last_id = conn.execute(
-                "SELECT COUNT(CASE WHEN json_extract(payload, '$.gateway') = ? THEN 1 END), MAX(id) "
-                "FROM events WHERE id > ?", (self._gateway, self._last_id)).fetchone()
-        finally:
-            conn.close()
-        self._counted += int(count or 0)
-        self._last_id = int(last_id or self._last_id)
-        return self._counted
-
-
 def burst_phase(bench: Bench, workdir: Path, count: int, popups: int, first_index: int,
                 pause: tuple[float, float], rng: random.Random, in_outbox: OutboxCount, round_no: int
-                ) -> tuple[list[float], int]:
+                ) -> tuple[list[float], tuple[list[float], list[float]], int]:
     """One round of phase 4: popups on the serial source while the tcp-listen source ingests ``count``
     records (each round its own day: no record of one round is a reprint of another's). Returns the
-    latencies of the popups written during the ingest, and the next popup index."""
+    latencies of the popups written during the ingest, their split at the outbox, and the next popup index."""
     before = bench.stored()
     data = backlog_records(count, datetime.now() - timedelta(days=2 + round_no))
     expected = in_outbox() + count
@@ -363,12 +321,14 @@ def burst_phase(bench: Bench, workdir: Path, count: int, popups: int, first_inde
     settled = bench.wait_for(before["popups"] + len(written))
     values = latencies(bench.get("/events")["events"][before["events"]:], written)
     end = times.get("ingested", time.time())
-    during = [ms for phone, ms in values.items() if written[phone] <= end]
+    during_ms = {phone: ms for phone, ms in values.items() if written[phone] <= end}
+    during = list(during_ms.values())
     print(f"  round {round_no + 1}: sent in {times.get('last_byte', end) - times.get('first_byte', end):.1f} s, all "
           f"{count} in the outbox {end - times.get('first_byte', end):.1f} s after its first byte"
           f"{'' if settled else ' [timed out waiting for the popups]'}")
-    report("    popups written during its ingest:", during, len(written))
-    return during, index
+    split = split_at_outbox(workdir, written, during_ms)
+    report("    popups written during its ingest:", during, len(written), split=split)
+    return during, split, index
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -420,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
         phase1 = latencies(bench.get("/events")["events"], written)
         report(f"phase 1: {args.popups} ringing records, idle connector "
                f"({time.monotonic() - started:.1f} s){'' if settled else ' [timed out waiting]'}",
-               list(phase1.values()), args.popups)
+               list(phase1.values()), args.popups, split=split_at_outbox(workdir, written, phase1))
         print()
 
         # phase 2: the same while a backlog of answered CDRs is being delivered
@@ -453,7 +413,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"written ({last - first:.1f} s): {meanwhile}")
         report("  popups that reached crm-sim while the backlog was still being delivered:",
                during, len(written2))
-        report("  all phase-2 popups:", list(phase2.values()), len(written2))
+        report("  all phase-2 popups:", list(phase2.values()), len(written2),
+               split=split_at_outbox(workdir, written2, phase2))
         print()
         if args.tapi_popups:
             tapi_phase(bench, workdir, args.tapi_popups, pause, rng, statistics.median(phase1.values()))
@@ -463,12 +424,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"phase 4: {args.burst} answered CDRs in one TCP stream on a second source (tcp-listen), "
                   f"{args.burst_rounds} time(s), ringing records on the serial one meanwhile")
             in_outbox, index, during = OutboxCount(workdir, "burst"), args.popups + args.backlog_popups, []
+            to_outbox: list[float] = []
+            from_outbox: list[float] = []
             for round_no in range(args.burst_rounds):
-                values, index = burst_phase(bench, workdir, args.burst, args.burst_popups, index, pause, rng,
-                                            in_outbox, round_no)
+                values, split, index = burst_phase(bench, workdir, args.burst, args.burst_popups, index, pause,
+                                                   rng, in_outbox, round_no)
                 during += values
+                to_outbox += split[0]
+                from_outbox += split[1]
             idle = list(phase1.values())
-            report(f"  all {args.burst_rounds} rounds: popups written during a burst's ingest:", during, len(during))
+            report(f"  all {args.burst_rounds} rounds: popups written during a burst's ingest:", during, len(during),
+                   split=(to_outbox, from_outbox))
             if during and idle:
                 print(f"  p99 during the bursts / p99 idle (phase 1, same run): "
                       f"{percentile(during, .99) / percentile(idle, .99):.2f}; "
