@@ -106,12 +106,12 @@ def _entry(text: str) -> Path | None:
 
 
 def _salt() -> bytes:
-    """What an entry depends on besides the text: smdr's YAML code, PyYAML's files, Python, the format."""
+    """What an entry depends on besides the text: smdr's YAML code (nodes too), PyYAML's files, Python, the format."""
     import importlib.machinery
 
     parts = [str(FORMAT), __version__, sys.version, str(marshal.version)]
     spec = importlib.machinery.PathFinder.find_spec("yaml")
-    files = [_HERE / "yamlparse.py", _HERE / "yamlfile.py", _HERE / "yamlerrors.py"]
+    files = [_HERE / name for name in ("yamlparse.py", "yamlfile.py", "yamlnodes.py", "yamlerrors.py")]
     if spec is not None and spec.origin:
         origin = Path(spec.origin)
         files.append(origin)

@@ -51,6 +51,22 @@ def test_a_changed_file_is_parsed_again(cache: Path, tmp_path: Path, monkeypatch
     assert parsed == [str(site)]
 
 
+@pytest.mark.parametrize("module", ["yamlparse.py", "yamlfile.py", "yamlnodes.py", "yamlerrors.py"])
+def test_an_entry_made_by_other_yaml_code_of_smdr_is_another_entry(module: str, cache: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    code = tmp_path / "smdr"
+    code.mkdir()
+    for name in ("yamlparse.py", "yamlfile.py", "yamlnodes.py", "yamlerrors.py"):
+        (code / name).write_bytes((ROOT / "smdr" / name).read_bytes())
+    monkeypatch.setattr(yamlcache, "_HERE", code)
+    monkeypatch.setattr(yamlcache._STATE, "salt", None)
+    before = yamlcache._entry("layout: x\n")
+    with open(code / module, "a", encoding="utf-8") as handle:
+        handle.write("# another release\n")
+    monkeypatch.setattr(yamlcache._STATE, "salt", None)  # a new process works it out again
+    assert yamlcache._entry("layout: x\n") != before
+
+
 def test_a_broken_entry_is_parsed_again_and_written_anew(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = "name: office\nlines: [1, 2]\n"
     expected = outline(yamlfile.load_text(text, "a.yaml", cache=True).data)
