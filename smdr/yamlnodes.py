@@ -57,8 +57,8 @@ def short_repr(value: Any, limit: int = 60) -> str:
     shortener.maxstring = shortener.maxother = limit
     shortener.maxlist = shortener.maxdict = 4
     shortener.maxlevel = 2
-    return _short(shortener.repr(value), limit)
+    return shorten(shortener.repr(value), limit)
 
 
-def _short(text: str, limit: int = 160) -> str:
+def shorten(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -13,7 +13,7 @@ import yaml
 
 from . import yamlerrors
 from .errors import ConfigError
-from .yamlnodes import MarkedDict, MarkedList, _short, short_repr
+from .yamlnodes import MarkedDict, MarkedList, short_repr, shorten
 
 
 def load(text: str, path: str) -> Any:
@@ -120,7 +120,7 @@ def _load(text: str, path: str) -> Any:
         explained = yamlerrors.explain(exc, text)
         raise ConfigError(explained.message, path=path, line=explained.line) from None
     except yaml.YAMLError as exc:  # a reader error: a character YAML does not allow
-        raise ConfigError(f"not valid YAML: {_short(str(exc))}", path=path) from None
+        raise ConfigError(f"not valid YAML: {shorten(str(exc))}", path=path) from None
     except RecursionError:
         raise ConfigError("nested too deeply to be a settings file", path=path) from None
     finally:
