@@ -91,7 +91,7 @@ class Decoder:
     def records(self, lines: list[bytes], received_at: datetime | None = None) -> list[CallEvent]:
         out: list[CallEvent] = []
         parse, add, fold = self.parser.parse, self._add, self.tracker.add
-        normalize, normalized = self.phone.normalize, self.phone.cache
+        normalize, normalized = self.phone.normalize, self.phone.memo.entries
         if self.context is not None and received_at is not None:
             self.context.received_at = received_at
         position = self.position

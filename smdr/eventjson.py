@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from json.encoder import encode_basestring as _quote  # the C encoder where available: what json.dumps uses
 
+from .memo import Memo
 from .model import CallEvent
 
-_CACHE_LIMIT = 8192
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
@@ -25,13 +25,15 @@ class EventJson:
     """``line(event)``: the event's JSON text (no line end); ``lines(events)``: theirs, each ended by
     a newline, as one string. One per output stream."""
 
-    __slots__ = ("_times", "_words")
+    __slots__ = ("_time_memo", "_times", "_word_memo", "_words")
 
     def __init__(self) -> None:
         # a time's text, by the time; an entry is used only for a time of the same zone object and
         # fold: equal aware datetimes of two zones, or of both sides of a DST change, print differently
-        self._times: dict[datetime, tuple[object, int, str]] = {}
-        self._words: dict[object, str] = {None: "null"}  # the repeated words' JSON text
+        self._time_memo: Memo[datetime, tuple[object, int, str]] = Memo()
+        self._times = self._time_memo.entries
+        self._word_memo: Memo[object, str] = Memo()  # the repeated words' JSON text
+        self._words = self._word_memo.entries
 
     def lines(self, events: Iterable[CallEvent]) -> str:
         line = self.line
@@ -44,20 +46,15 @@ class EventJson:
             return _ENCODER.encode(e.to_dict())
 
     def _word(self, value: object) -> str:
-        words = self._words
-        if len(words) >= _CACHE_LIMIT:
-            words.clear()
-            words[None] = "null"
-        text = words[value] = _quote(value)  # TypeError for anything but a str: the json module writes it
-        return text
+        if value is None:
+            return "null"
+        # TypeError for anything but a str: the json module writes it
+        return self._word_memo.put(value, _quote(value))  # type: ignore[arg-type]
 
     def _time(self, value: datetime) -> str:
-        times = self._times
-        if len(times) >= _CACHE_LIMIT:
-            times.clear()
         # isoformat prints digits, signs, colons, a dot and a T: nothing the json encoder escapes
         text = '"' + (value.isoformat(timespec="seconds") if value.microsecond else value.isoformat()) + '"'
-        times[value] = (value.tzinfo, value.fold, text)
+        self._time_memo.put(value, (value.tzinfo, value.fold, text))
         return text
 
     def _line(self, e: CallEvent) -> str:

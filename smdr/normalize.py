@@ -21,6 +21,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
+from .memo import Memo
 from .model import INBOUND, INTERNAL, OUTBOUND
 from .yamlfile import Section
 
@@ -31,7 +32,6 @@ _DIALLED = re.compile(r"\+?[0-9*#PpFfXx]*")
 _DIAL_TEXT = re.compile(r"[\s\-.()/+0-9*#PpFfXx?]*")
 _PAUSES = frozenset("PpFf")          # a pause for dial tone (P), an EFA/flash signal (F)
 _POST_DIAL = frozenset("PpFf*#")     # after a whole number: what follows was dialled once connected
-_CACHE_LIMIT = 8192
 PHONE_KEYS = frozenset({"country_code", "national_prefix", "international_prefix", "area_code", "local_lengths",
                         "national_length", "strip_prefixes", "extension_pattern", "hidden_digits",
                         "dial_controls", "access_code_digits", "add_national_prefix"})
@@ -51,9 +51,9 @@ class PhoneRules:
     dial_controls: bool = True               # outbound: drop pauses, cut post-dial digits
     access_code_digits: int = 4              # a P after at most this many digits is a pause, not post-dial
     add_national_prefix: bool = True         # inbound: national_length digits without the prefix get it
-    # (number, direction) -> what normalize gives: the decoder's hot path reads it directly
-    cache: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict, init=False, repr=False,
-                                                         compare=False)
+    # (number, direction) -> what normalize gives: the decoder's hot path reads its entries directly
+    memo: Memo[tuple[str, str], tuple[str, str]] = field(default_factory=Memo, init=False, repr=False,
+                                                        compare=False)
 
     @classmethod
     def from_section(cls, section: Section, base: PhoneRules | None = None) -> PhoneRules:
@@ -82,13 +82,10 @@ class PhoneRules:
     def normalize(self, number: str, direction: str) -> tuple[str, str]:
         """The CRM form of ``number`` and the direction it implies (outbound may become internal)."""
         key = (number, direction)
-        cached = self.cache.get(key)
+        cached = self.memo.entries.get(key)
         if cached is not None:
             return cached
-        if len(self.cache) >= _CACHE_LIMIT:
-            self.cache.clear()
-        result = self.cache[key] = self._normalize(number, direction)
-        return result
+        return self.memo.put(key, self._normalize(number, direction))
 
     def _normalize(self, number: str, direction: str) -> tuple[str, str]:
         printed = number.translate(_DIGITS).strip()
@@ -166,16 +163,15 @@ def zone(name: str) -> ZoneInfo:
 class Localizer:
     """Naive PBX wall time -> aware datetime in the configured zone (memoized: few distinct minutes)."""
 
-    __slots__ = ("tz", "cache")
+    __slots__ = ("tz", "memo", "cache")
 
     def __init__(self, tz: ZoneInfo) -> None:
         self.tz = tz
-        self.cache: dict[datetime, datetime] = {}  # hot callers read it directly
+        self.memo: Memo[datetime, datetime] = Memo()
+        self.cache = self.memo.entries  # hot callers read it directly
 
     def __call__(self, wall: datetime) -> datetime:
         aware = self.cache.get(wall)
         if aware is None:
-            if len(self.cache) >= _CACHE_LIMIT:
-                self.cache.clear()
-            aware = self.cache[wall] = wall.replace(tzinfo=self.tz)
+            aware = self.memo.put(wall, wall.replace(tzinfo=self.tz))
         return aware

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time
 
+from ..memo import Memo
+
 FIELD_TYPES = ("str", "int", "date", "time", "datetime", "duration", "ring", "duration_tenths", "phone")
 DATE_ORDERS = ("MDY", "DMY", "YMD")
-_CACHE_LIMIT = 8192
 
 
 class FieldError(ValueError):
@@ -25,7 +26,8 @@ class FieldError(ValueError):
 
 
 def _memo(func):
-    cache: dict = {}
+    memo: Memo = Memo()
+    cache = memo.entries
 
     def cached(text: str, *args):
         key = (text, *args) if args else text
@@ -33,10 +35,7 @@ def _memo(func):
             return cache[key]
         except KeyError:
             pass
-        if len(cache) >= _CACHE_LIMIT:
-            cache.clear()
-        value = cache[key] = func(text, *args)
-        return value
+        return memo.put(key, func(text, *args))
 
     cached.__wrapped__ = func
     cached.__name__ = func.__name__

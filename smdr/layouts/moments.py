@@ -15,38 +15,32 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
+from ..memo import Memo
 from . import fields as conv
 from .fields import FieldError, YearLess
 from .record import ParserContext, RecordRejected
 
-CACHE_LIMIT = 8192
 SECONDS = {f"{n:02d}": timedelta(seconds=n) for n in range(60)}  # the two digits that end a time -> seconds
 _PLAIN_TIME = re.compile(r" *[0-9]{1,2}:[0-9]{2}:[0-9]{2}")  # what parse_time reads as hour, minute, second
-
-
-def _bounded_set(cache: dict, key: object, value: object) -> None:
-    if len(cache) >= CACHE_LIMIT:
-        cache.clear()
-    cache[key] = value
 
 
 def date_time_reader(order: str, ctx: ParserContext) -> tuple[dict, Callable[[str, str, object], datetime]]:
     """The memo of date and time texts (two fields) -> datetime, and what reads a text it does not hold.
     ``key`` is the generated code's memo key for the pair (one slice of the record, or a tuple)."""
-    whens: dict[object, datetime] = {}
-    days: dict[str, date] = {}        # date text -> date (dates printed with their year only)
-    moments: dict[str, time] = {}     # time text -> time of day
-    minutes: dict[tuple[str, str], datetime] = {}  # (date text, time text less its seconds) -> the minute
+    memo: Memo[object, datetime] = Memo()
+    remember = memo.put
+    days: Memo[str, date] = Memo()      # date text -> date (dates printed with their year only)
+    moments: Memo[str, time] = Memo()   # time text -> time of day
+    minutes: Memo[tuple[str, str], datetime] = Memo()  # (date text, time text less its seconds) -> the minute
+    known_days, known_moments, known_minutes = days.entries, moments.entries, minutes.entries
 
     def read(date_text: str, time_text: str, key: object) -> datetime:
         seconds = SECONDS.get(time_text[-2:])
         if seconds is not None and time_text[-3:-2] == ":":
-            minute = minutes.get((date_text, time_text[:-2]))
+            minute = known_minutes.get((date_text, time_text[:-2]))
             if minute is not None:
-                value = minute + seconds
-                _bounded_set(whens, key, value)
-                return value
-        day, moment = days.get(date_text), moments.get(time_text)
+                return remember(key, minute + seconds)
+        day, moment = known_days.get(date_text), known_moments.get(time_text)
         if day is None:
             try:
                 day = conv.parse_date(date_text, order)
@@ -57,17 +51,15 @@ def date_time_reader(order: str, ctx: ParserContext) -> tuple[dict, Callable[[st
                     raise RecordRejected("bad-field", str(FieldError("date", date_text, str(exc)))) from None
             except ValueError as exc:
                 raise RecordRejected("bad-field", str(FieldError("date", date_text, str(exc)))) from None
-            _bounded_set(days, date_text, day)
+            days.put(date_text, day)
         if moment is None:
-            moment = _time(time_text)
-            _bounded_set(moments, time_text, moment)
-        value = datetime.combine(day, moment)
-        _bounded_set(whens, key, value)
+            moment = moments.put(time_text, _time(time_text))
+        value = remember(key, datetime.combine(day, moment))
         if seconds is not None and _PLAIN_TIME.fullmatch(time_text):
-            _bounded_set(minutes, (date_text, time_text[:-2]), value - seconds)
+            minutes.put((date_text, time_text[:-2]), value - seconds)
         return value
 
-    return whens, read
+    return memo.entries, read
 
 
 def _time(text: str) -> time:
@@ -82,26 +74,26 @@ _PLAIN_DATETIME_TIME = re.compile(r"[0-9]{2}:[0-9]{2}:[0-9]{2}")  # parse_dateti
 
 def datetime_reader(order: str) -> tuple[dict, Callable[[str], datetime]]:
     """The memo of one-cell date-and-time texts -> datetime, and what reads a text it does not hold."""
-    whens: dict[str, datetime] = {}
-    minutes: dict[str, datetime] = {}  # the text less its seconds -> the minute
+    memo: Memo[str, datetime] = Memo()
+    remember = memo.put
+    minutes: Memo[str, datetime] = Memo()  # the text less its seconds -> the minute
+    known_minutes = minutes.entries
 
     def read(text: str) -> datetime:
         seconds = SECONDS.get(text[-2:])
         if seconds is not None and text[-3:-2] == ":":
-            minute = minutes.get(text[:-2])
+            minute = known_minutes.get(text[:-2])
             if minute is not None:
-                value = minute + seconds
-                _bounded_set(whens, text, value)
-                return value
+                return remember(text, minute + seconds)
         try:
             value = conv.parse_datetime(text, order)
         except ValueError as exc:
             raise RecordRejected("bad-field", str(FieldError("datetime", text, str(exc)))) from None
-        _bounded_set(whens, text, value)
+        remember(text, value)
         # the same date text, and a time part parse_datetime reads as hh:mm:ss: any other two seconds
         # digits give this minute plus those seconds
         if seconds is not None and _PLAIN_DATETIME_TIME.fullmatch(text.strip().partition(" ")[2].strip()):
-            _bounded_set(minutes, text[:-2], value - seconds)
+            minutes.put(text[:-2], value - seconds)
         return value
 
-    return whens, read
+    return memo.entries, read

@@ -10,6 +10,7 @@ import re
 from operator import itemgetter
 from typing import Any
 
+from ..memo import Memo
 from . import fields as conv
 from . import moments
 from .fields import FieldError
@@ -19,7 +20,6 @@ from .record import ParserContext, Record, RecordRejected
 from .spec import LayoutSpec
 
 INT_TYPES = ("int", "duration", "ring", "duration_tenths")
-_CACHE_LIMIT = moments.CACHE_LIMIT
 
 
 def namespace(spec: LayoutSpec, order: str, ctx: ParserContext, skipped: dict[str, int]) -> dict[str, Any]:
@@ -75,16 +75,13 @@ def namespace(spec: LayoutSpec, order: str, ctx: ParserContext, skipped: dict[st
 
 
 def _typed_cache(name: str, func):
-    cache: dict[str, int] = {}
+    memo: Memo[str, int] = Memo()
 
     def slow(text: str) -> int:
         try:
             value = func(text)
         except ValueError as exc:
             raise RecordRejected("bad-field", str(FieldError(name, text, str(exc)))) from None
-        if len(cache) >= _CACHE_LIMIT:
-            cache.clear()
-        cache[text] = value
-        return value
+        return memo.put(text, value)
 
-    return cache, slow
+    return memo.entries, slow

@@ -1,0 +1,44 @@
+"""A bounded memo: a plain dict that hot code reads directly, and that forgets its oldest entry, one at a
+time, once it holds ``limit``.
+
+The engine's memos (phone numbers, localized times, date and time texts, typed fields, JSON times) were
+emptied with ``dict.clear()`` when full. A full memo holds thousands of entries, and freeing them all at
+once held the event loop for 1-3 ms; the memos of one stream fill at the same pace, so several were
+cleared in the same slice of a burst, and a popup on another source waited behind it. Forgetting one
+entry per new one costs the same in all, spread evenly. Only ``put`` adds entries: the order it keeps is
+what is forgotten first.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Generic, TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+LIMIT = 8192
+
+
+class Memo(Generic[K, V]):
+    __slots__ = ("entries", "_order", "_limit")
+
+    def __init__(self, limit: int = LIMIT) -> None:
+        if limit < 1:
+            raise ValueError("a memo holds at least one entry")
+        self.entries: dict[K, V] = {}
+        self._order: deque[K] = deque()
+        self._limit = limit
+
+    def put(self, key: K, value: V) -> V:
+        """Remember ``value`` for ``key`` (forgetting the oldest entry when full); returns ``value``."""
+        entries = self.entries
+        if key not in entries:
+            if len(entries) >= self._limit:
+                entries.pop(self._order.popleft(), None)
+            self._order.append(key)
+        entries[key] = value
+        return value
+
+    def __len__(self) -> int:
+        return len(self.entries)
