@@ -74,7 +74,7 @@ decoder = make_decoder(SourceSpec(name="bench", url="", layout=sys.argv[3]))
 data = open(sys.argv[2], "rb").read()
 gc.collect(); gc.freeze()  # as smdr.daemon settles the collector after start-up
 young, middle, full = gc.get_threshold()
-gc.set_threshold(young, middle, max(full, 100))
+gc.set_threshold(young, min(middle, 2), max(full, 500))
 costs, start = [], 0
 while start < len(data):  # cut as smdr.slicing.slice_ends cuts (a baseline older than it has no smdr.slicing)
     end = data.rfind(b"\\n", start, start + 4096) + 1 if len(data) - start > 4096 else len(data)

@@ -166,16 +166,19 @@ def test_a_source_reads_on_while_its_chunk_is_committed_and_the_state_follows_it
     assert json.loads(state)["offset"] == len(first) + len(second)
 
 
-def test_the_daemon_takes_start_up_out_of_the_collector_and_makes_full_collections_rarer() -> None:
+def test_the_daemon_takes_start_up_out_of_the_collector_and_makes_middle_collections_smaller_full_ones_rarer(
+) -> None:
     import gc
 
-    from smdr.daemon import FULL_COLLECTION_EVERY, _settle_collector
+    from smdr.daemon import FULL_COLLECTION_EVERY, MIDDLE_COLLECTION_EVERY, _settle_collector
 
     before = gc.get_threshold()
     try:
+        gc.set_threshold(700, 10, 10)  # Python's defaults
         _settle_collector()
         assert gc.get_freeze_count() > 0
-        assert gc.get_threshold()[:2] == before[:2] and gc.get_threshold()[2] == max(before[2], FULL_COLLECTION_EVERY)
+        assert gc.get_threshold() == (700, MIDDLE_COLLECTION_EVERY, FULL_COLLECTION_EVERY)
+        assert MIDDLE_COLLECTION_EVERY * FULL_COLLECTION_EVERY >= 10 * 100  # full collections no more often
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
