@@ -6,7 +6,7 @@ emptied with ``dict.clear()`` when full. A full memo holds thousands of entries,
 once held the event loop for 1-3 ms; the memos of one stream fill at the same pace, so several were
 cleared in the same slice of a burst, and a popup on another source waited behind it. Forgetting one
 entry per new one costs the same in all, spread evenly. Only ``put`` adds entries: the order it keeps is
-what is forgotten first.
+what is forgotten first, and it holds at most ``limit`` keys.
 """
 
 from __future__ import annotations
@@ -31,13 +31,14 @@ class Memo(Generic[K, V]):
         self._limit = limit
 
     def put(self, key: K, value: V) -> V:
-        """Remember ``value`` for ``key`` (forgetting the oldest entry when full); returns ``value``."""
-        entries = self.entries
-        if key not in entries:
-            if len(entries) >= self._limit:
-                entries.pop(self._order.popleft(), None)
-            self._order.append(key)
-        entries[key] = value
+        """Remember ``value`` for ``key``, a key the memo does not hold (its callers put on a miss); returns
+        ``value``. A key put again takes two places in the order: its entry is forgotten at the first,
+        and the memo holds one entry fewer until then."""
+        order = self._order
+        if len(order) >= self._limit:
+            self.entries.pop(order.popleft(), None)
+        order.append(key)
+        self.entries[key] = value
         return value
 
     def __len__(self) -> int:

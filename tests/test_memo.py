@@ -23,14 +23,17 @@ def test_a_full_memo_forgets_only_its_oldest_entry() -> None:
     assert len(memo) == 3
 
 
-def test_putting_a_known_key_again_keeps_its_place_and_the_count() -> None:
+def test_a_key_put_again_is_forgotten_at_its_first_place_and_the_order_stays_bounded() -> None:
     memo: Memo[str, int] = Memo(limit=2)
     memo.put("a", 1)
     memo.put("b", 2)
-    memo.put("a", 10)  # not a new entry: nothing is forgotten, "a" is still the oldest
-    assert memo.entries == {"a": 10, "b": 2}
+    memo.put("a", 10)  # the memo is full: "a" (first place) is forgotten, then held again
+    assert memo.entries == {"b": 2, "a": 10}
     memo.put("c", 3)
-    assert memo.entries == {"b": 2, "c": 3}
+    assert memo.entries == {"a": 10, "c": 3}
+    for _ in range(1_000):  # the same key again and again: the order never grows past the limit
+        memo.put("d", 4)
+    assert memo.entries == {"d": 4} and len(memo._order) == 2
 
 
 def test_a_memo_never_holds_more_than_its_limit_and_hot_readers_see_the_same_dict() -> None:
