@@ -4,6 +4,7 @@
     python bench/compare.py jsonl   [--baseline REF] [-n 300000] [--rounds 5]
     python bench/compare.py startup [--baseline REF] [--rounds 15]
     python bench/compare.py slices  [--baseline REF] [-n 100000] [--rounds 5]
+    python bench/compare.py popups  [--baseline REF] [-n 100000] [--rounds 5]
 
 The machine is shared (2 cores, other work running), so an absolute figure says little from one run
 to the next. Each round runs the baseline (``git archive REF`` into a temporary folder) and this
@@ -21,6 +22,10 @@ wait for a core, CPU time what the code costs.
   end; the collector settled as the daemon settles it), CPU milliseconds of each slice: p99 and the
   count over 1.5 ms. A popup on another source waits for the slice in progress, so this tail is what
   it may wait for (bench/popup.py measures the whole path, with the machine's noise).
+- popups: bench/popup.py (this checkout's) run against each tree (``--tree``): 100 popups on an idle
+  connector, then popups while a second source ingests a burst of ``-n`` records; the popups of all
+  rounds pooled per tree (one burst gives about 100, so one run's p99 is nearly its maximum, and runs of
+  the same code vary 2-4x on this machine). Wall milliseconds, from the PBX end to crm-sim.
 - startup: ``smdr --help`` and ``smdr parse`` of a 10-line capture (with ``--layout``, with the device
   profile ``--device``, and with ``--layout`` but the parsed-YAML cache off), milliseconds, beside
   ``python -c pass`` measured in the same rounds (the issue's target: under 60 ms).
@@ -29,6 +34,7 @@ wait for a core, CPU time what the code costs.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import statistics
@@ -45,6 +51,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import panasonic_stream
+from popup_figures import percentile
 
 LAYOUT = "panasonic-kx-tda"
 # run in a child with the tree under test first on sys.path: prints call records and seconds
@@ -155,9 +162,9 @@ def jsonl_rate(root: Path, path: Path, records: int) -> float:
     return records / timed(cmd, root, root)
 
 
-def interleave(rounds: int, trees: dict[str, Path], measure) -> dict[str, list[float]]:
+def interleave(rounds: int, trees: dict[str, Path], measure, warm_up: bool = True) -> dict[str, list[float]]:
     results: dict[str, list[float]] = {name: [] for name in trees}
-    for name, root in trees.items():  # warm-up, not counted: byte-code caches, page cache
+    for name, root in trees.items() if warm_up else ():  # not counted: byte-code caches, page cache
         measure(name, root)
     for r in range(rounds):
         order = list(trees) if r % 2 == 0 else list(reversed(trees))
@@ -195,7 +202,7 @@ def target_for(baseline: str, what: str) -> float | None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("engine", "jsonl", "startup", "slices"))
+    parser.add_argument("what", choices=("engine", "jsonl", "startup", "slices", "popups"))
     parser.add_argument("--baseline", default="8b367f5",
                         help="git ref to compare with (default: main before the issue 11 engine work)")
     parser.add_argument("-n", "--records", type=int, default=300_000)
@@ -207,6 +214,8 @@ def main() -> int:
         print(f"baseline {args.baseline} vs this checkout, {args.rounds} interleaved rounds")
         if args.what == "startup":
             return startup(trees, work, args.rounds, args.baseline)
+        if args.what == "popups":
+            return popups(trees, work, args.rounds, args.records)
         path = work / "stream.smdr"
         panasonic_stream.write(path, args.records, seed=1)
         if args.what == "engine":
@@ -225,6 +234,35 @@ def main() -> int:
         same = path.with_name("baseline.jsonl").read_bytes() == path.with_name(f"{ROOT.name}.jsonl").read_bytes()
         print(f"outputs byte-identical: {same}")
         return 0 if same else 1
+
+
+def popups(trees: dict[str, Path], work: Path, rounds: int, burst: int) -> int:
+    pooled: dict[str, dict[str, list[float]]] = {name: {"idle": [], "burst": []} for name in trees}
+
+    def measure(name: str, root: Path) -> float:
+        out = work / f"popups-{name}.json"
+        subprocess.run([sys.executable, str(HERE / "popup.py"), "-n", "100", "--backlog", "0", "--backlog-popups", "0",
+                        "--tapi-popups", "0", "--burst", str(burst), "--tree", str(root), "--figures", str(out)],
+                       check=True, stdout=subprocess.DEVNULL, cwd=work)
+        figures = json.loads(out.read_text())
+        for phase, values in pooled[name].items():
+            values.extend(figures.get(phase, []))
+        return percentile(figures["burst"], .99) if figures.get("burst") else float("nan")
+
+    print(f"popups, wall ms from the PBX end to crm-sim; each round 100 idle, then those during a {burst:,}-record "
+          "burst on another source:")
+    per_run = interleave(rounds, trees, measure, warm_up=False)
+    for name, phases in pooled.items():
+        idle, during = phases["idle"], phases["burst"]
+        print(f"{name:>10}: idle p50 {percentile(idle, .5):.2f} p99 {percentile(idle, .99):.2f} ({len(idle)}); "
+              f"during bursts p50 {percentile(during, .5):.2f} p90 {percentile(during, .9):.2f} "
+              f"p99 {percentile(during, .99):.2f} ({len(during)}); each run's burst p99: "
+              + " ".join(f"{v:.1f}" for v in per_run[name]))
+    new, old = pooled["new"]["burst"], pooled["baseline"]["burst"]
+    for q in (.5, .99):
+        print(f"ratio new/baseline, p{q * 100:.0f} during bursts: {percentile(new, q) / percentile(old, q):.3f}")
+    print(f"issue 11's target, p99 under 5 ms during the burst: {'met' if percentile(new, .99) < 5 else 'not met'}")
+    return 0
 
 
 def startup(trees: dict[str, Path], work: Path, rounds: int, baseline: str) -> int:

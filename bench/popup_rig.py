@@ -1,0 +1,213 @@
+"""The rig of bench/popup.py: the records it writes and the processes it runs (crm-sim, socat, smdr run).
+
+``Bench(workdir, tree)`` runs the smdr of ``tree`` (this checkout by default; bench/compare.py popups
+gives an exported baseline), so one bench can measure two trees the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import termios
+import time
+import urllib.request
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ENDPOINT_PATH = "/modules/ParsVT/ws/API/V2/PBX/Generic"
+SECRET = "bench-popup-secret"
+RECORD_BYTES = 82            # a KX-TDA Pattern A record: 80 columns + CR LF
+BITS_PER_BYTE = 10           # 8N1
+BAUD = 9600
+START_TIMEOUT = 20.0         # seconds for each process to come up
+SETTLE_TIMEOUT = 60.0        # seconds for the last requests to reach crm-sim after the last write
+POLL = 0.05
+POPUP_LINES = range(1, 50)   # CO lines of the ringing calls; the backlog uses 50..98
+BACKLOG_LINES = range(50, 99)
+
+
+# --- the records -----------------------------------------------------------------------------------
+
+def _body(ext: str, co: str = "", dial: str = "", ring: str = "", dur: str = "", cd: str = "") -> bytes:
+    """Columns 16..79 of a Pattern A record plus CR LF (see bench/panasonic_stream.py)."""
+    text = f" {ext:>5} {co:2} {dial:25} {ring:>4} {dur:8} {'':10} {cd:2} \r\n"
+    assert len(text) == RECORD_BYTES - 16, text
+    return text.encode("ascii")
+
+
+def _stamp(when: datetime) -> bytes:
+    hour = when.hour
+    return f"{when:%d/%m/%y} {hour % 12 or 12:02d}:{when:%M}{'AM' if hour < 12 else 'PM'}".encode("ascii")
+
+
+def ringing_record(index: int, when: datetime) -> tuple[bytes, str]:
+    """An incoming call ringing at extension 1xx on a CO line (``RC``), caller 0912 + 7 digits."""
+    phone = f"0912{5_000_000 + index:07d}"
+    co = POPUP_LINES[index % len(POPUP_LINES)]
+    ext = str(101 + index % 48)
+    return _stamp(when) + _body(ext, f"{co:02d}", "<I>" + phone, cd="RC"), phone
+
+
+def backlog_records(count: int, day: datetime) -> bytes:
+    """``count`` answered outgoing calls of an earlier day, two per minute from 00:00 on."""
+    out = []
+    for index in range(count):
+        when = day.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(minutes=index // 2)
+        co = BACKLOG_LINES[index % len(BACKLOG_LINES)]
+        talk = 20 + index % 97
+        out.append(_stamp(when) + _body(str(101 + index % 48), f"{co:02d}", f"0935{index:07d}", "",
+                                        f"00:{talk // 60:02d}'{talk % 60:02d}"))
+    return b"".join(out)
+
+
+# --- the processes ---------------------------------------------------------------------------------
+
+class Bench:
+    def __init__(self, workdir: Path, tree: Path = ROOT) -> None:
+        self.workdir = workdir
+        self.env = smdr_env(tree)
+        self.processes: list[subprocess.Popen] = []
+        self.port = 0
+        self.pty_fd: int | None = None
+        self.connector: subprocess.Popen | None = None
+        self.connector_log = workdir / "connector.log"
+        self.burst_port = _free_port()
+
+    def start_crmsim(self) -> None:
+        out = open(self.workdir / "crm-sim.out", "w+", encoding="utf-8")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "smdr", "crm-sim", "--host", "127.0.0.1", "--port", "0", "--quiet",
+             "--secret", SECRET, "--db", str(self.workdir / "crm.sqlite")],
+            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=self.env)
+        self.processes.append(process)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            match = re.search(r"listening on http://127\.0\.0\.1:(\d+)/", (self.workdir / "crm-sim.out").read_text())
+            if match:
+                self.port = int(match.group(1))
+                return
+            if process.poll() is not None:
+                break
+            time.sleep(POLL)
+        raise SystemExit("crm-sim did not start:\n" + (self.workdir / "crm-sim.out").read_text())
+
+    def start_socat(self) -> tuple[Path, Path]:
+        socat = shutil.which("socat")
+        if socat is None:
+            raise SystemExit("socat is needed (scripts/install-test-deps.sh installs it)")
+        near, far = self.workdir / "pbx-end", self.workdir / "connector-end"
+        process = subprocess.Popen([socat, f"pty,raw,echo=0,link={near}", f"pty,raw,echo=0,link={far}"],
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=open(self.workdir / "socat.log", "w"))
+        self.processes.append(process)
+        deadline = time.monotonic() + START_TIMEOUT
+        while not (near.exists() and far.exists()):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("socat did not create the pty pair:\n" + (self.workdir / "socat.log").read_text())
+            time.sleep(0.01)
+        return near, far
+
+    def start_connector(self, far: Path) -> None:
+        config = self.workdir / "smdr.yaml"
+        config.write_text(
+            "data_dir: data\n"
+            "timezone: Asia/Tehran\n"
+            "phone: {area_code: \"21\", local_lengths: [8]}\n"
+            "sources:\n"
+            "  - name: pbx\n"
+            "    device: panasonic-kx-tda\n"
+            f"    url: serial://{far}?baudrate={BAUD}\n"
+            "  - name: burst\n"
+            "    device: panasonic-kx-tda\n"
+            f"    url: tcp-listen://127.0.0.1:{self.burst_port}\n"
+            "crm:\n"
+            f"  url: http://127.0.0.1:{self.port}{ENDPOINT_PATH}\n"
+            f"  secretkey: \"{SECRET}\"\n", encoding="utf-8")
+        self.connector = subprocess.Popen(
+            [sys.executable, "-m", "smdr", "run", "--config", str(config)], cwd=self.workdir,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(self.connector_log, "w"), env=self.env)
+        self.processes.append(self.connector)
+        # pyserial empties the port's input buffer when it opens it: write only once it is open
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if re.search(r"serial://\S*: connected", self.connector_log.read_text()):
+                return
+            if self.connector.poll() is not None:
+                break
+            time.sleep(POLL)
+        raise SystemExit("the connector did not open the serial port:\n" + self.connector_log.read_text())
+
+    def open_pbx_end(self, near: Path) -> None:
+        self.pty_fd = os.open(near, os.O_RDWR | os.O_NOCTTY)
+
+    def write(self, data: bytes) -> float:
+        """Write all of ``data``; the time.time() when the last write() returned (then tcdrain).
+
+        Taken before tcdrain, not after: on a pty the reader can have the bytes before tcdrain returns,
+        so the earlier clock is the conservative one (it never makes a latency look shorter).
+        """
+        assert self.pty_fd is not None
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.pty_fd, view):]
+        done = time.time()
+        termios.tcdrain(self.pty_fd)
+        return done
+
+    # --- crm-sim -------------------------------------------------------------------------------
+
+    def get(self, path: str) -> dict:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=30) as response:
+            return json.load(response)
+
+    def set_latency(self, milliseconds: float) -> None:
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/_sim/faults", method="POST",
+                                         data=json.dumps({"latency_ms": milliseconds}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
+    def stored(self) -> dict[str, int]:
+        """{"calls": n, "events": n, "popups": n}: what crm-sim holds (popups: ringing requests)."""
+        return self.get("/stats")["stored"]
+
+    def wait_for(self, popups: int, events: int = 0) -> bool:
+        """Until crm-sim holds at least this many popups and events (bounded by SETTLE_TIMEOUT)."""
+        deadline = time.monotonic() + SETTLE_TIMEOUT
+        while time.monotonic() < deadline:
+            stored = self.stored()
+            if stored["popups"] >= popups and stored["events"] >= events:
+                return True
+            time.sleep(0.2)
+        return False
+
+    def close(self) -> None:
+        if self.pty_fd is not None:
+            os.close(self.pty_fd)
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(5)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def smdr_env(tree: Path = ROOT) -> dict[str, str]:
+    """The environment of the processes the bench starts: ``tree``'s smdr first on the path."""
+    path = os.pathsep.join(filter(None, (str(tree), os.environ.get("PYTHONPATH"))))
+    return {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path}
