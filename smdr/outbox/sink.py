@@ -19,7 +19,7 @@ from pathlib import Path
 from ..eventjson import EventJson
 from ..model import RINGING, CallEvent
 from ..slicing import in_slices, urgent_over
-from .rows import encode_rows, insert_encoded, save_source_states
+from .rows import EncodedRows, encode_rows, insert_encoded, save_source_states
 from .store import OutboxStore
 from .writer import OutboxWriter
 
@@ -138,12 +138,12 @@ class Outbox:
         await urgent_over()
         return self.writer.submit(_insert_job(encoded, states, now))
 
-    async def _encode(self, events: list[CallEvent], now: float) -> list[tuple[int, str]]:
-        """The rows of ``events`` for ``insert_encoded``, one text per slice of events, with a turn of the
+    async def _encode(self, events: list[CallEvent], now: float) -> list[tuple[int, EncodedRows]]:
+        """The rows of ``events`` for ``insert_encoded``, one encoding per slice of events, with a turn of the
         loop between two (a burst's batch would otherwise hold it for milliseconds)."""
         return [(len(part), self._rows([(event, now) for event in part])) async for part in in_slices(events)]
 
-    def _rows(self, events: list[tuple[CallEvent, float]]) -> str:
+    def _rows(self, events: list[tuple[CallEvent, float]]) -> EncodedRows:
         """``encode_rows`` of (event, accepted at) pairs, each payload written by the one EventJson."""
         line = self._json.line
         return encode_rows([(event.call_id, event.event, line(event), at) for event, at in events])
@@ -304,13 +304,13 @@ def _call_hook(hook: RingingHook, event: CallEvent, row_id: asyncio.Future[int] 
         return None
 
 
-def _insert_job(encoded: list[tuple[int, str]], states: dict[str, str] | None, now: float) -> Callable[
+def _insert_job(encoded: list[tuple[int, EncodedRows]], states: dict[str, str] | None, now: float) -> Callable[
         [sqlite3.Connection], list[int]]:
     """The writer's job: the events (one statement per encoded slice) and the source states; their ids."""
     def write(conn: sqlite3.Connection) -> list[int]:
         ids: list[int] = []
-        for count, text in encoded:
-            ids.extend(insert_encoded(conn, count, text))
+        for count, rows in encoded:
+            ids.extend(insert_encoded(conn, count, rows))
         if states:
             save_source_states(conn, states, now)
         return ids
