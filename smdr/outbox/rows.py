@@ -33,14 +33,15 @@ def encode_rows(rows: list[EventRow]) -> EncodedRows:
     The payloads are already JSON: inside the rows' JSON each would be escaped again (every quote), and
     unescaped again by SQLite, about half the cost of a burst's rows. So they go as one UTF-8 blob that
     the INSERT cuts at byte offsets, and they are stored as they were given."""
-    payloads = "".join([payload for _, _, payload, _ in rows]).encode()
+    payloads: list[bytes] = []
     meta = []
     offset = 1  # substr counts from 1
     for call_id, event, payload, at in rows:
-        size = len(payload) if payload.isascii() else len(payload.encode())
-        meta.append((call_id, event, offset, size, at))
-        offset += size
-    return json.dumps(meta, ensure_ascii=False), payloads
+        data = payload.encode()
+        payloads.append(data)
+        meta.append((call_id, event, offset, len(data), at))
+        offset += len(data)
+    return json.dumps(meta, ensure_ascii=False), b"".join(payloads)
 
 
 _INSERT_ENCODED = ("INSERT INTO events (call_id, event, payload, created_at) SELECT json_extract(value, '$[0]'), "
