@@ -5,6 +5,7 @@
     python bench/compare.py startup [--baseline REF] [--rounds 15]
     python bench/compare.py slices  [--baseline REF] [-n 100000] [--rounds 5]
     python bench/compare.py popups  [--baseline REF] [-n 100000] [--rounds 5]
+    python bench/compare.py arrangements [-n 100000] [--rounds 5]
 
 The machine is shared (2 cores, other work running), so an absolute figure says little from one run
 to the next. Each round runs the baseline (``git archive REF`` into a temporary folder) and this
@@ -26,6 +27,10 @@ wait for a core, CPU time what the code costs.
   connector, then popups while a second source ingests a burst of ``-n`` records; the popups of all
   rounds pooled per tree (one burst gives about 100, so one run's p99 is nearly its maximum, and runs of
   the same code vary 2-4x on this machine). Wall milliseconds, from the PBX end to crm-sim.
+- arrangements: the same popups on this checkout only, with the burst's source in the popups' own
+  ``smdr run`` (together), in a second ``smdr run`` (apart), and the floor: the popups through
+  bench/popup_floor.py, which does only what no connector can skip (pty read, one keep-alive POST), the
+  burst in ``smdr run``. What the floor takes is the machine's, not smdr's.
 - startup: ``smdr --help`` and ``smdr parse`` of a 10-line capture (with ``--layout``, with the device
   profile ``--device``, and with ``--layout`` but the parsed-YAML cache off), milliseconds, beside
   ``python -c pass`` measured in the same rounds (the issue's target: under 60 ms).
@@ -52,6 +57,7 @@ sys.path.insert(0, str(HERE))
 
 import panasonic_stream
 from popup_figures import percentile
+from popup_rig import ARRANGEMENTS
 
 LAYOUT = "panasonic-kx-tda"
 # run in a child with the tree under test first on sys.path: prints call records and seconds
@@ -202,7 +208,7 @@ def target_for(baseline: str, what: str) -> float | None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("engine", "jsonl", "startup", "slices", "popups"))
+    parser.add_argument("what", choices=("engine", "jsonl", "startup", "slices", "popups", "arrangements"))
     parser.add_argument("--baseline", default="8b367f5",
                         help="git ref to compare with (default: main before the issue 11 engine work)")
     parser.add_argument("-n", "--records", type=int, default=300_000)
@@ -210,12 +216,15 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        if args.what == "arrangements":  # this checkout only: no baseline
+            print(f"this checkout, {args.rounds} interleaved rounds of each arrangement")
+            return arrangements(work, args.rounds, args.records)
         trees = {"baseline": export(args.baseline, work / "baseline"), "new": ROOT}
         print(f"baseline {args.baseline} vs this checkout, {args.rounds} interleaved rounds")
         if args.what == "startup":
             return startup(trees, work, args.rounds, args.baseline)
         if args.what == "popups":
-            return popups(trees, work, args.rounds, args.records)
+            return compare_popups(trees, work, args.rounds, args.records)
         path = work / "stream.smdr"
         panasonic_stream.write(path, args.records, seed=1)
         if args.what == "engine":
@@ -236,14 +245,16 @@ def main() -> int:
         return 0 if same else 1
 
 
-def popups(trees: dict[str, Path], work: Path, rounds: int, burst: int) -> int:
-    pooled: dict[str, dict[str, list[float]]] = {name: {"idle": [], "burst": []} for name in trees}
+def popups(setups: dict[str, tuple[Path, str]], work: Path, rounds: int, burst: int) -> dict[str, list[float]]:
+    """bench/popup.py for each setup (name -> its tree and --arrangement), interleaved; prints the pooled
+    popups of each and returns them (during bursts) by setup."""
+    pooled: dict[str, dict[str, list[float]]] = {name: {"idle": [], "burst": []} for name in setups}
 
     def measure(name: str, root: Path) -> float:
         out = work / f"popups-{name}.json"
         subprocess.run([sys.executable, str(HERE / "popup.py"), "-n", "100", "--backlog", "0", "--backlog-popups", "0",
-                        "--tapi-popups", "0", "--burst", str(burst), "--tree", str(root), "--figures", str(out)],
-                       check=True, stdout=subprocess.DEVNULL, cwd=work)
+                        "--tapi-popups", "0", "--burst", str(burst), "--tree", str(root), "--figures", str(out),
+                        "--arrangement", setups[name][1]], check=True, stdout=subprocess.DEVNULL, cwd=work)
         figures = json.loads(out.read_text())
         for phase, values in pooled[name].items():
             values.extend(figures.get(phase, []))
@@ -251,17 +262,34 @@ def popups(trees: dict[str, Path], work: Path, rounds: int, burst: int) -> int:
 
     print(f"popups, wall ms from the PBX end to crm-sim; each round 100 idle, then those during a {burst:,}-record "
           "burst on another source:")
-    per_run = interleave(rounds, trees, measure, warm_up=False)
+    per_run = interleave(rounds, {name: root for name, (root, _) in setups.items()}, measure, warm_up=False)
     for name, phases in pooled.items():
         idle, during = phases["idle"], phases["burst"]
         print(f"{name:>10}: idle p50 {percentile(idle, .5):.2f} p99 {percentile(idle, .99):.2f} ({len(idle)}); "
               f"during bursts p50 {percentile(during, .5):.2f} p90 {percentile(during, .9):.2f} "
               f"p99 {percentile(during, .99):.2f} ({len(during)}); each run's burst p99: "
               + " ".join(f"{v:.1f}" for v in per_run[name]))
-    new, old = pooled["new"]["burst"], pooled["baseline"]["burst"]
+    return {name: phases["burst"] for name, phases in pooled.items()}
+
+
+def compare_popups(trees: dict[str, Path], work: Path, rounds: int, burst: int) -> int:
+    during = popups({name: (root, "together") for name, root in trees.items()}, work, rounds, burst)
+    new, old = during["new"], during["baseline"]
     for q in (.5, .99):
         print(f"ratio new/baseline, p{q * 100:.0f} during bursts: {percentile(new, q) / percentile(old, q):.3f}")
     print(f"issue 11's target, p99 under 5 ms during the burst: {'met' if percentile(new, .99) < 5 else 'not met'}")
+    return 0
+
+
+def arrangements(work: Path, rounds: int, burst: int) -> int:
+    """This checkout's popups with the burst's source together with the popups', apart, and the floor."""
+    during = popups({name: (ROOT, name) for name in ARRANGEMENTS}, work, rounds, burst)
+    floor = during["floor"]
+    for name in ("together", "apart"):
+        print(f"{name} / floor: " + ", ".join(f"p{q * 100:.0f} {percentile(during[name], q) / percentile(floor, q):.2f}"
+                                           for q in (.5, .9, .99)))
+    print(f"the floor's p99 during the bursts: {percentile(floor, .99):.2f} ms (issue 11's target: under 5 ms; "
+          f"{'below' if percentile(floor, .99) < 5 else 'not below'} it on this machine)")
     return 0
 
 

@@ -2,13 +2,14 @@
 
     python bench/popup.py [-n 1000] [--pause-ms 20-50] [--backlog 2000] [--backlog-popups 300] [--tapi-popups 300]
                           [--burst 100000] [--burst-popups 300] [--burst-rounds 3]
+                          [--arrangement together|apart|floor]
 
 Starts the CRM simulator (``smdr crm-sim``), a socat pseudo-terminal pair standing in for the PBX's
 serial cable, and the connector (``smdr run``) reading the far end as ``serial://<pty>?baudrate=9600``.
 Then it writes Panasonic KX-TDA ``RC`` records (printed while a call rings; each with its own caller
 number) into the near end one at a time, with a pause between them, and for each takes the time from
-the moment ``write()`` of its last byte returned (then ``tcdrain``) to the arrival of
-its ``ringing`` request at crm-sim (crm-sim stores ``time.time()`` when it has read each request; all
+just before its ``write()`` (the clock read after it could be late: bench/popup_rig.py Bench.write) to
+the arrival of its ``ringing`` request at crm-sim (crm-sim stores ``time.time()`` when it has read each request; all
 processes run on this machine, so one clock serves both ends).
 
 Phase 1: an idle connector. Phase 2: first 2,000 answered CDRs are written in one burst (as a PBX dumps
@@ -25,6 +26,13 @@ delivered to crm-sim meanwhile, which the first round does not measure). Counted
 written from the burst's first byte until the outbox holds all of the burst's events; the rounds' popups
 are reported together too. Its ratio is against phase 1 (same run).
 
+``--arrangement`` says where the burst's source runs: ``together`` (the default), in the same ``smdr
+run`` as the popups' source, as above; ``apart``, in a second ``smdr run`` with its own config and data
+folder (both deliver to the same crm-sim): what the popups gain when a burst does not share their
+interpreter; ``floor``, the popups through bench/popup_floor.py (pty -> one keep-alive httpx POST, no
+engine, no journal, no outbox) and the burst in ``smdr run``: the least any connector can take on this
+machine under the same load. ``floor`` has phases 1 and 4 only.
+
 Each figure is also split where the connector's outbox accepted the ringing event (its ``created_at``,
 taken right after the popup's request was started; bench/popup_figures.py): the PBX end -> accepted
 (pty, read, parse, journal) and accepted -> at crm-sim (the request's turns on the loop, httpx, crm-sim).
@@ -32,7 +40,7 @@ The two are percentiles of their own, so they do not add up to the whole.
 
 A pseudo-terminal moves bytes at memory speed whatever baud rate is set; a real 9600 baud line would
 add the record's wire time (printed for reference) before its last byte is in, which the figures here
-do not include because they start at the last byte. Prints figures only; nothing is asserted.
+do not include because they start at its first write. Prints figures only; nothing is asserted.
 """
 
 from __future__ import annotations
@@ -52,6 +60,7 @@ from pathlib import Path
 
 from popup_figures import OutboxCount, latencies, percentile, report, split_at_outbox
 from popup_rig import (
+    ARRANGEMENTS,
     BAUD,
     BITS_PER_BYTE,
     ENDPOINT_PATH,
@@ -67,9 +76,15 @@ from popup_rig import (
 
 # --- measuring -------------------------------------------------------------------------------------
 
+def outbox_split(bench: Bench, written: dict[str, float], total_ms: dict[str, float]
+                 ) -> tuple[list[float], list[float]] | None:
+    """The popups' times split where smdr's outbox accepted them; None through the floor (no outbox)."""
+    return split_at_outbox(bench.workdir, written, total_ms) if bench.popups_have_outbox else None
+
+
 def write_popups(bench: Bench, count: int, first_index: int, pause: tuple[float, float],
                  rng: random.Random) -> dict[str, float]:
-    """Write ``count`` ringing records one at a time; {caller number: time just after its last byte}."""
+    """Write ``count`` ringing records one at a time; {caller number: time just before its write}."""
     written: dict[str, float] = {}
     for index in range(first_index, first_index + count):
         record, phone = ringing_record(index, datetime.now())
@@ -142,7 +157,7 @@ def burst_phase(bench: Bench, workdir: Path, count: int, popups: int, first_inde
     print(f"  round {round_no + 1}: sent in {times.get('last_byte', end) - times.get('first_byte', end):.1f} s, all "
           f"{count} in the outbox {end - times.get('first_byte', end):.1f} s after its first byte"
           f"{'' if settled else ' [timed out waiting for the popups]'}")
-    split = split_at_outbox(workdir, written, during_ms)
+    split = outbox_split(bench, written, during_ms) or ([], [])
     report("    popups written during its ingest:", during, len(written), split=split)
     return during, split, index
 
@@ -172,9 +187,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tree", type=Path, default=ROOT,
                         help="the smdr source tree to run (default: this checkout; bench/compare.py popups "
                              "gives a baseline's)")
+    parser.add_argument("--arrangement", choices=ARRANGEMENTS, default="together",
+                        help="together: the burst's source in the same smdr run as the popups' (default); apart: "
+                             "in a second smdr run of its own; floor: the popups through bench/popup_floor.py "
+                             "(the least a connector does: the machine's floor) with the burst in smdr run. "
+                             "Phases 2 and 3 need smdr for the popups: floor skips them")
     parser.add_argument("--figures", type=Path,
                         help="also write each popup's milliseconds here as JSON, by phase (bench/compare.py popups)")
     args = parser.parse_args(argv)
+    if args.arrangement == "floor":
+        args.backlog = args.backlog_popups = args.tapi_popups = 0
     low, _, high = args.pause_ms.partition("-")
     pause = (float(low) / 1000, float(high or low) / 1000)
     rng = random.Random(args.seed)
@@ -186,13 +208,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         bench.start_crmsim()
         near, far = bench.start_socat()
-        bench.start_connector(far)
+        bench.start_connector(far, args.arrangement)
         bench.open_pbx_end(near)
         print(f"smdr popup benchmark: KX-TDA RC records over a socat pty (serial://...?baudrate={BAUD}) "
               f"-> smdr run -> crm-sim on 127.0.0.1:{bench.port}")
         print(f"wire time of one {RECORD_BYTES}-byte record at {BAUD} baud 8N1: {wire_ms:.1f} ms "
-              "(NOT included below: the clock starts when write() of the record's last byte has returned)")
-        print(f"pause between records: {args.pause_ms} ms; target: p99 under 5 ms")
+              "(NOT included below: the clock starts just before the record is written, all at once)")
+        print(f"pause between records: {args.pause_ms} ms; target: p99 under 5 ms; the burst's source: "
+              f"{args.arrangement} (--arrangement)")
         print()
 
         # phase 1: an idle connector
@@ -203,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         figures["idle"] = list(phase1.values())
         report(f"phase 1: {args.popups} ringing records, idle connector "
                f"({time.monotonic() - started:.1f} s){'' if settled else ' [timed out waiting]'}",
-               list(phase1.values()), args.popups, split=split_at_outbox(workdir, written, phase1))
+               list(phase1.values()), args.popups, split=outbox_split(bench, written, phase1))
         print()
 
         # phase 2: the same while a backlog of answered CDRs is being delivered
@@ -237,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         report("  popups that reached crm-sim while the backlog was still being delivered:",
                during, len(written2))
         report("  all phase-2 popups:", list(phase2.values()), len(written2),
-               split=split_at_outbox(workdir, written2, phase2))
+               split=outbox_split(bench, written2, phase2))
         print()
         if args.tapi_popups:
             tapi_phase(bench, workdir, args.tapi_popups, pause, rng, statistics.median(phase1.values()))
@@ -246,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
             bench.set_latency(0)
             print(f"phase 4: {args.burst} answered CDRs in one TCP stream on a second source (tcp-listen), "
                   f"{args.burst_rounds} time(s), ringing records on the serial one meanwhile")
-            in_outbox, index, during = OutboxCount(workdir, "burst"), args.popups + args.backlog_popups, []
+            in_outbox, index, during = OutboxCount(bench.burst_dir, "burst"), args.popups + args.backlog_popups, []
             to_outbox: list[float] = []
             from_outbox: list[float] = []
             for round_no in range(args.burst_rounds):

@@ -57,7 +57,7 @@ def accepted_at(workdir: Path) -> dict[str, float]:
 
 
 def latencies(events: list[dict], written: dict[str, float]) -> dict[str, float]:
-    """{caller number: ms from its last byte to its ringing request's arrival}; the first arrival counts."""
+    """{caller number: ms from its write to its ringing request's arrival}; the first arrival counts."""
     out: dict[str, float] = {}
     for event in events:
         phone = event["fields"].get("phone", "")
@@ -76,7 +76,7 @@ def _figures(values: list[float]) -> str:
             f"  max {max(values):.2f}")
 
 
-def report(title: str, values: list[float], expected: int, clock: str = "last byte written",
+def report(title: str, values: list[float], expected: int, clock: str = "record written",
            split: tuple[list[float], list[float]] | None = None) -> None:
     print(f"{title}")
     if not values:

@@ -31,6 +31,7 @@ SETTLE_TIMEOUT = 60.0        # seconds for the last requests to reach crm-sim af
 POLL = 0.05
 POPUP_LINES = range(1, 50)   # CO lines of the ringing calls; the backlog uses 50..98
 BACKLOG_LINES = range(50, 99)
+ARRANGEMENTS = ("together", "apart", "floor")  # where the burst's source runs (Bench.start_connector)
 
 
 # --- the records -----------------------------------------------------------------------------------
@@ -79,6 +80,8 @@ class Bench:
         self.connector: subprocess.Popen | None = None
         self.connector_log = workdir / "connector.log"
         self.burst_port = _free_port()
+        self.burst_dir = workdir  # the work folder of the smdr run that takes the burst (its data/outbox)
+        self.popups_have_outbox = True  # False when the popups go through the floor forwarder
 
     def start_crmsim(self) -> None:
         out = open(self.workdir / "crm-sim.out", "w+", encoding="utf-8")
@@ -114,52 +117,81 @@ class Bench:
             time.sleep(0.01)
         return near, far
 
-    def start_connector(self, far: Path) -> None:
-        config = self.workdir / "smdr.yaml"
+    def start_connector(self, far: Path, arrangement: str = "together") -> None:
+        """The connector reading ``far`` (the popups' serial source) and the burst's tcp-listen source.
+
+        ``arrangement`` (see ARRANGEMENTS): "together", both sources in one ``smdr run``; "apart", the
+        burst's source in a second ``smdr run`` of its own (its own config and data folder, the same
+        crm-sim); "floor", the popups through bench/popup_floor.py (the least a connector can do) and the
+        burst in ``smdr run``.
+        """
+        if arrangement not in ARRANGEMENTS:
+            raise ValueError(f"arrangement: one of {', '.join(ARRANGEMENTS)}, not {arrangement!r}")
+        serial = f"serial://{far}?baudrate={BAUD}"
+        sources = [("pbx", serial)]
+        if arrangement == "together":
+            sources.append(("burst", f"tcp-listen://127.0.0.1:{self.burst_port}"))
+        else:
+            self.burst_dir = self.workdir / "burst"
+            self.burst_dir.mkdir()
+            self._start_smdr(self.burst_dir, [("burst", f"tcp-listen://127.0.0.1:{self.burst_port}")],
+                             self.burst_dir / "connector.log", r"tcp-listen://\S*: listening")
+        if arrangement == "floor":
+            self.popups_have_outbox = False
+            command = [sys.executable, str(Path(__file__).with_name("popup_floor.py")), str(far),
+                       f"http://127.0.0.1:{self.port}{ENDPOINT_PATH}/ProcessCDR"]
+            self.connector = self._start(command, self.workdir, self.connector_log, r"serial://\S*: connected",
+                                         "the floor forwarder did not open the serial port")
+            return
+        # pyserial empties the port's input buffer when it opens it: write only once it is open
+        self.connector = self._start_smdr(self.workdir, sources, self.connector_log, r"serial://\S*: connected")
+
+    def _start_smdr(self, workdir: Path, sources: list[tuple[str, str]], log: Path, ready: str) -> subprocess.Popen:
+        config = workdir / "smdr.yaml"
         config.write_text(
             "data_dir: data\n"
             "timezone: Asia/Tehran\n"
             "phone: {area_code: \"21\", local_lengths: [8]}\n"
             "sources:\n"
-            "  - name: pbx\n"
-            "    device: panasonic-kx-tda\n"
-            f"    url: serial://{far}?baudrate={BAUD}\n"
-            "  - name: burst\n"
-            "    device: panasonic-kx-tda\n"
-            f"    url: tcp-listen://127.0.0.1:{self.burst_port}\n"
-            "crm:\n"
+            + "".join(f"  - name: {name}\n    device: panasonic-kx-tda\n    url: {url}\n" for name, url in sources)
+            + "crm:\n"
             f"  url: http://127.0.0.1:{self.port}{ENDPOINT_PATH}\n"
             f"  secretkey: \"{SECRET}\"\n", encoding="utf-8")
-        self.connector = subprocess.Popen(
-            [sys.executable, "-m", "smdr", "run", "--config", str(config)], cwd=self.workdir,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(self.connector_log, "w"), env=self.env)
-        self.processes.append(self.connector)
-        # pyserial empties the port's input buffer when it opens it: write only once it is open
+        return self._start([sys.executable, "-m", "smdr", "run", "--config", str(config)], workdir, log, ready,
+                           "the connector did not start")
+
+    def _start(self, command: list[str], cwd: Path, log: Path, ready: str, failure: str) -> subprocess.Popen:
+        """``command`` running once its log says ``ready`` (a regex)."""
+        process = subprocess.Popen(command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=open(log, "w"), env=self.env)
+        self.processes.append(process)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
-            if re.search(r"serial://\S*: connected", self.connector_log.read_text()):
-                return
-            if self.connector.poll() is not None:
+            if re.search(ready, log.read_text()):
+                return process
+            if process.poll() is not None:
                 break
             time.sleep(POLL)
-        raise SystemExit("the connector did not open the serial port:\n" + self.connector_log.read_text())
+        raise SystemExit(f"{failure}:\n" + log.read_text())
 
     def open_pbx_end(self, near: Path) -> None:
         self.pty_fd = os.open(near, os.O_RDWR | os.O_NOCTTY)
 
     def write(self, data: bytes) -> float:
-        """Write all of ``data``; the time.time() when the last write() returned (then tcdrain).
+        """Write all of ``data``; the time.time() just before the first write() (then tcdrain).
 
-        Taken before tcdrain, not after: on a pty the reader can have the bytes before tcdrain returns,
-        so the earlier clock is the conservative one (it never makes a latency look shorter).
+        Taken before, not after: on a saturated machine this process can lose its core for milliseconds
+        right after write() returns (the reader it woke runs first), and a clock read then made popups
+        look faster than they were, some of them by up to 5 ms (negative latencies during bursts). Before
+        the write, any such wait counts against the connector: the figures are upper bounds.
         """
         assert self.pty_fd is not None
         view = memoryview(data)
+        start = time.time()
         while view:
             view = view[os.write(self.pty_fd, view):]
-        done = time.time()
         termios.tcdrain(self.pty_fd)
-        return done
+        return start
 
     # --- crm-sim -------------------------------------------------------------------------------
 
