@@ -1,6 +1,7 @@
 """Benchmark: drain a fresh outbox into a CRM server on 127.0.0.1, against a keep-alive httpx loop.
 
     .venv/bin/python bench/deliver.py [--events 20000] [--concurrency 8] [--baseline-events 5000]
+                                      [--rounds 3] [--outage 3] [--outage-rounds 3]
 
 The baseline is the client library's floor: ``--concurrency`` tasks sharing one keep-alive
 httpx.AsyncClient, each POSTing the same ProcessCDR forms one after the other (no outbox, no
@@ -8,10 +9,12 @@ ordering, no retry). Both runs go to the same server in the same run, with the s
 (the server is another), per event. The ratio of the medians is printed for the rate and for the CPU
 per event (on a loaded machine the CPU figure is the steadier one).
 
-The rate rounds drain without popups. One more round shows the drain after an outage: crm-sim goes
-down (``/_sim/faults`` down_for), the backlog is queued, the delivery backs off and probes; from the
-first event delivered after the CRM is back, its rate is measured while ringing events arrive every
-20 ms (their latency is printed), then the same popups again on an idle outbox.
+The rate rounds drain without popups. ``--outage-rounds`` more rounds (each after one more baseline
+run) show the drain after an outage: crm-sim goes down (``/_sim/faults`` down_for), the backlog is
+queued, the delivery backs off and probes; from the first event delivered after the CRM is back, its
+rate is measured while ringing events arrive every 20 ms (their latency is printed, pooled over the
+rounds), then the same popups again on an idle outbox. The outage ratio is the median of those rounds
+against the median of all the baseline runs.
 
 The server is crm-sim (`python -m smdr crm-sim`) when that command exists, else the tests' stdlib
 double (tests/test_delivery_support.py); either runs in its own process. Prints figures; asserts
@@ -60,8 +63,11 @@ def main() -> int:
     parser.add_argument("--server", choices=("auto", "crm-sim", "double"), default="auto")
     parser.add_argument("--rounds", type=int, default=3,
                         help="interleaved rounds: baseline, drain, ..., baseline; the ratio is of the medians")
-    parser.add_argument("--outage", type=float, default=3.0, help="seconds the CRM is down before the "
+    parser.add_argument("--outage", type=float, default=3.0, help="seconds the CRM is down before each "
                         "outage round (0: no outage round, no popups)")
+    parser.add_argument("--outage-rounds", type=int, default=3,
+                        help="outage rounds, each after one more baseline run; their ratio is of the medians "
+                             "(one round's rate varies 0.8-1.2x here)")
     args = parser.parse_args()
 
     server, url, secret, kind = start_server(args.server)
@@ -79,11 +85,14 @@ def main() -> int:
             if round_index < args.rounds:
                 round_events = [bench_event(first + 5_000_000 + index) for index in range(args.events)]
                 drains.append(asyncio.run(drain_outbox(round_events, settings, 0)))
-        outage = None
-        if args.outage > 0:
-            outage_events = [bench_event(90_000_000 + index) for index in range(args.events)]
-            outage = asyncio.run(drain_outbox(outage_events, settings, args.popups, url=url, outage=args.outage))
-            add_arrivals(outage, url)
+        outages = []
+        for round_index in range(args.outage_rounds if args.outage > 0 else 0):
+            batch = [bench_event(80_000_000 + 100_000 * round_index + index) for index in range(args.baseline_events)]
+            baselines.append(asyncio.run(keepalive_loop(batch, url, secret, args.method, args.concurrency)))
+            outage_events = [bench_event(90_000_000 + 100_000 * round_index + index) for index in range(args.events)]
+            outages.append(asyncio.run(drain_outbox(outage_events, settings, args.popups, url=url, outage=args.outage,
+                                                    first_popup=2 * args.popups * round_index)))
+            add_arrivals(outages[-1], url)
         drain: dict = {}
         baseline = statistics.median(rate for rate, _ in baselines)
         baseline_rates = ", ".join(f"{rate:.0f}" for rate, _ in baselines)
@@ -106,19 +115,23 @@ def main() -> int:
           f"{baseline_cpu:.0f} us CPU per event)")
     print(f"ratio:     {drain['events_per_s'] / baseline:9.2f}x the keep-alive httpx loop (target >= 0.9x); "
           f"CPU per event {drain['cpu_us'] / baseline_cpu:.2f}x the loop's")
-    if outage is None:
+    if not outages:
         return 0
-    print(f"after a {args.outage:g} s outage: {outage['events_per_s']:.0f} events/s "
-          f"({outage['events_per_s'] / baseline:.2f}x the loop; {outage['cpu_us']:.0f} us CPU per event; "
-          f"{outage['seconds_to_back']:.1f} s from the outage's start to the first delivery; "
-          f"{outage['failures']} failed attempts), {args.popups} ringing events meanwhile")
+    outage_rate = statistics.median(o["events_per_s"] for o in outages)
+    print(f"after a {args.outage:g} s outage: {outage_rate:.0f} events/s, median of {len(outages)} rounds "
+          f"({outage_rate / baseline:.2f}x the loop's median; each round: "
+          + ", ".join(f"{o['events_per_s']:.0f}" for o in outages)
+          + f"; {statistics.median(o['cpu_us'] for o in outages):.0f} us CPU per event; "
+          f"{statistics.median(o['seconds_to_back'] for o in outages):.1f} s from the outage's start to the first "
+          f"delivery; {sum(o['failures'] for o in outages)} failed attempts), {args.popups} ringing events "
+          "meanwhile in each")
     for key, what in (("busy_sent", "during the drain: emit -> request written to the socket"),
                       ("busy_arrived", "during the drain: emit -> request read by the CRM server"),
                       ("busy_answered", "during the drain: emit -> CRM answer recorded in the outbox"),
                       ("idle_sent", "idle outbox:      emit -> request written to the socket"),
                       ("idle_arrived", "idle outbox:      emit -> request read by the CRM server"),
                       ("idle_answered", "idle outbox:      emit -> CRM answer recorded in the outbox")):
-        latencies = sorted(outage["popup_ms"][key])
+        latencies = sorted(ms for o in outages for ms in o["popup_ms"][key])
         if latencies:
             print(f"popups {what}: n={len(latencies)} p50={percentile(latencies, 50):.2f} ms "
                   f"p99={percentile(latencies, 99):.2f} ms max={latencies[-1]:.2f} ms")
@@ -137,9 +150,10 @@ def bench_event(index: int) -> CallEvent:
 
 
 async def drain_outbox(events: list[CallEvent], settings: CrmSettings, popups: int, *, url: str = "",
-                       outage: float = 0.0) -> dict:
+                       outage: float = 0.0, first_popup: int = 0) -> dict:
     """Queue ``events``, then deliver them; with ``outage``, the CRM goes down for that long first and the
-    figures count from the first event delivered after it."""
+    figures count from the first event delivered after it. The popups' call ids start at ``first_popup``
+    (a multiple of 2 x ``popups``: each round's are its own at the server)."""
     with tempfile.TemporaryDirectory(prefix="smdr-bench-") as data_dir:
         outbox = Outbox.open(Path(data_dir) / "outbox.sqlite3")
         down_at = time.perf_counter()
@@ -163,14 +177,14 @@ async def drain_outbox(events: list[CallEvent], settings: CrmSettings, popups: i
                 await asyncio.sleep(0.001)  # the CRM is down: the figures start when it is back
             started, cpu_started = time.perf_counter(), time.process_time()
             seconds_to_back = started - down_at
-            popup_task = asyncio.create_task(emit_popups(outbox, popups))
+            popup_task = asyncio.create_task(emit_popups(outbox, popups, first=first_popup))
             while deliverer.stats.delivered < total and time.monotonic() < deadline:
                 await asyncio.sleep(0.005)
             seconds = time.perf_counter() - started
             cpu_us = (time.process_time() - cpu_started) / total * 1e6
             await popup_task
             # the same number of popups again with nothing else to deliver
-            await emit_popups(outbox, popups, first=popups)
+            await emit_popups(outbox, popups, first=first_popup + popups)
             while deliverer.stats.delivered < total + popups and time.monotonic() < deadline:
                 await asyncio.sleep(0.01)
             stop.set()
@@ -194,7 +208,8 @@ async def drain_outbox(events: list[CallEvent], settings: CrmSettings, popups: i
 
 
 def popup_phase(call_id: str, popups: int) -> str:
-    return "busy" if int(call_id.split("-")[1]) < popups else "idle"
+    """A round's first ``popups`` popups come during the drain, the next as many on an idle outbox."""
+    return "busy" if int(call_id.split("-")[1]) % (2 * popups) < popups else "idle"
 
 
 def add_arrivals(drain: dict, url: str) -> None:
