@@ -1,11 +1,11 @@
-"""Popup latency on the caller-ID path: a caller-ID frame's last byte -> its ringing request at crm-sim.
+"""Popup latency on the caller-ID path: a caller-ID frame written -> its ringing request at crm-sim.
 
     python bench/popup_callerid.py [--path udp|modem] [-n 500] [--pause-ms 20-50]
 
 ``udp``: Whozz Calling Ethernet Link packets (an ``I S`` record, one caller each) sent by UDP to
 ``smdr run`` listening on ``udp://127.0.0.1:PORT`` (layout whozz-calling-el). ``modem``: caller-ID modem
 text (``RING`` then ``NMBR = ...``) written into a socat pty read as ``serial://`` (layout
-callerid-modem); the popup comes with the NMBR line, so the clock starts after its last byte. Each
+callerid-modem); the popup comes with the NMBR line, so the clock starts just before it is written. Each
 UDP call is on a line of its own; on the modem's one line a new number ends the ringing call before it.
 The machinery (crm-sim,
 socat, the connector, percentiles) is bench/popup.py's; the clock is time.time() on this machine at
@@ -26,34 +26,22 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "fixtures" / "callerid"))
 import make_fixtures as mk
-from popup import ENDPOINT_PATH, SECRET, Bench, _env, latencies, report
+from popup_figures import latencies, report
+from popup_rig import ENDPOINT_PATH, SECRET, Bench
 
 LINES = 99
 
 
 class CallerIdBench(Bench):
     def start_connector_on(self, url: str, layout: str, ready: str) -> None:
-        import re
-        import subprocess
-
         config = self.workdir / "smdr.yaml"
         config.write_text(
             "data_dir: data\ntimezone: Asia/Tehran\nsources:\n  - name: cid\n"
             f"    url: {url}\n    layout: {layout}\n    parser_options: {{ring_timeout: 8}}\n"
             f"crm:\n  url: http://127.0.0.1:{self.port}{ENDPOINT_PATH}\n  secretkey: \"{SECRET}\"\n",
             encoding="utf-8")
-        self.connector = subprocess.Popen(
-            [sys.executable, "-m", "smdr", "run", "--config", str(config)], cwd=self.workdir,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(self.connector_log, "w"), env=_env())
-        self.processes.append(self.connector)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if re.search(ready, self.connector_log.read_text()):
-                return
-            if self.connector.poll() is not None:
-                break
-            time.sleep(0.05)
-        raise SystemExit("the connector did not start its source:\n" + self.connector_log.read_text())
+        self.connector = self._start([sys.executable, "-m", "smdr", "run", "--config", str(config)], self.workdir,
+                                     self.connector_log, ready, "the connector did not start its source")
 
 
 def phone_of(index: int) -> str:
@@ -104,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(rng.uniform(*pause))
         bench.wait_for(args.popups)
         values = latencies(bench.get("/events")["events"], written)
-        report(f"{args.path}: frame's last byte -> ringing request at crm-sim", list(values.values()), args.popups)
+        report(f"{args.path}: frame written -> ringing request at crm-sim", list(values.values()), args.popups)
     finally:
         bench.close()
         shutil.rmtree(workdir, ignore_errors=True)
