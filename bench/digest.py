@@ -10,6 +10,7 @@ one byte of one event changes it.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import sys
@@ -43,6 +44,7 @@ def digest(path: Path) -> tuple[int, str]:
 
 
 def main() -> int:
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()  # no options: --help only
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "stream.smdr"
         panasonic_stream.write(path, RECORDS, seed=1)

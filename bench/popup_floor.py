@@ -12,6 +12,7 @@ The secret is bench/popup_rig.py's test secret, never a real one.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import itertools
 import sys
@@ -46,5 +47,13 @@ async def forward(port: str, url: str) -> None:
                 task.add_done_callback(pending.discard)
 
 
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("pty", help="the pseudo-terminal the bench writes the PBX's records into")
+    parser.add_argument("url", help="crm-sim's ProcessCDR URL")
+    args = parser.parse_args()
+    asyncio.run(forward(args.pty, args.url))
+
+
 if __name__ == "__main__":
-    asyncio.run(forward(sys.argv[1], sys.argv[2]))
+    main()
