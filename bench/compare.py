@@ -5,7 +5,7 @@
     python bench/compare.py startup [--baseline REF] [--rounds 15]
     python bench/compare.py slices  [--baseline REF] [-n 100000] [--rounds 5]
     python bench/compare.py popups  [--baseline REF] [-n 100000] [--rounds 5]
-    python bench/compare.py arrangements [-n 100000] [--rounds 5]
+    python bench/compare.py arrangements [-n 100000] [--rounds 5] [--burst-sink crm|jsonl]
 
 The machine is shared (2 cores, other work running), so an absolute figure says little from one run
 to the next. Each round runs the baseline (``git archive REF`` into a temporary folder) and this
@@ -30,7 +30,8 @@ wait for a core, CPU time what the code costs.
 - arrangements: the same popups on this checkout only, with the burst's source in the popups' own
   ``smdr run`` (together), in a second ``smdr run`` (apart), and the floor: the popups through
   bench/popup_floor.py, which does only what no connector can skip (pty read, one keep-alive POST), the
-  burst in ``smdr run``. What the floor takes is the machine's, not smdr's.
+  burst in ``smdr run``. What the floor takes is the machine's, not smdr's. ``--burst-sink jsonl``: the
+  burst's ``smdr run`` writes its events to a file, so crm-sim takes only the popups (apart and floor).
 - startup: ``smdr --help`` and ``smdr parse`` of a 10-line capture (with ``--layout``, with the device
   profile ``--device``, and with ``--layout`` but the parsed-YAML cache off), milliseconds, beside
   ``python -c pass`` measured in the same rounds (the issue's target: under 60 ms).
@@ -213,12 +214,15 @@ def main() -> int:
                         help="git ref to compare with (default: main before the issue 11 engine work)")
     parser.add_argument("-n", "--records", type=int, default=300_000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--burst-sink", choices=("crm", "jsonl"), default="crm",
+                        help="arrangements: jsonl, the burst's smdr run writes its events to a file instead of "
+                             "delivering them to crm-sim (apart and floor only)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         if args.what == "arrangements":  # this checkout only: no baseline
             print(f"this checkout, {args.rounds} interleaved rounds of each arrangement")
-            return arrangements(work, args.rounds, args.records)
+            return arrangements(work, args.rounds, args.records, args.burst_sink)
         trees = {"baseline": export(args.baseline, work / "baseline"), "new": ROOT}
         print(f"baseline {args.baseline} vs this checkout, {args.rounds} interleaved rounds")
         if args.what == "startup":
@@ -245,7 +249,8 @@ def main() -> int:
         return 0 if same else 1
 
 
-def popups(setups: dict[str, tuple[Path, str]], work: Path, rounds: int, burst: int) -> dict[str, list[float]]:
+def popups(setups: dict[str, tuple[Path, str]], work: Path, rounds: int, burst: int,
+           burst_sink: str = "crm") -> dict[str, list[float]]:
     """bench/popup.py for each setup (name -> its tree and --arrangement), interleaved; prints the pooled
     popups of each and returns them (during bursts) by setup."""
     pooled: dict[str, dict[str, list[float]]] = {name: {"idle": [], "burst": []} for name in setups}
@@ -254,7 +259,8 @@ def popups(setups: dict[str, tuple[Path, str]], work: Path, rounds: int, burst: 
         out = work / f"popups-{name}.json"
         subprocess.run([sys.executable, str(HERE / "popup.py"), "-n", "100", "--backlog", "0", "--backlog-popups", "0",
                         "--tapi-popups", "0", "--burst", str(burst), "--tree", str(root), "--figures", str(out),
-                        "--arrangement", setups[name][1]], check=True, stdout=subprocess.DEVNULL, cwd=work)
+                        "--arrangement", setups[name][1], "--burst-sink", burst_sink],
+                       check=True, stdout=subprocess.DEVNULL, cwd=work)
         figures = json.loads(out.read_text())
         for phase, values in pooled[name].items():
             values.extend(figures.get(phase, []))
@@ -281,11 +287,13 @@ def compare_popups(trees: dict[str, Path], work: Path, rounds: int, burst: int) 
     return 0
 
 
-def arrangements(work: Path, rounds: int, burst: int) -> int:
-    """This checkout's popups with the burst's source together with the popups', apart, and the floor."""
-    during = popups({name: (ROOT, name) for name in ARRANGEMENTS}, work, rounds, burst)
+def arrangements(work: Path, rounds: int, burst: int, burst_sink: str) -> int:
+    """This checkout's popups with the burst's source together with the popups', apart, and the floor
+    (with ``burst_sink`` jsonl, apart and the floor only: the burst's events are not delivered)."""
+    names = ARRANGEMENTS if burst_sink == "crm" else tuple(name for name in ARRANGEMENTS if name != "together")
+    during = popups({name: (ROOT, name) for name in names}, work, rounds, burst, burst_sink)
     floor = during["floor"]
-    for name in ("together", "apart"):
+    for name in names[:-1]:
         print(f"{name} / floor: " + ", ".join(f"p{q * 100:.0f} {percentile(during[name], q) / percentile(floor, q):.2f}"
                                            for q in (.5, .9, .99)))
     print(f"the floor's p99 during the bursts: {percentile(floor, .99):.2f} ms (issue 11's target: under 5 ms; "

@@ -2,7 +2,7 @@
 
     python bench/popup.py [-n 1000] [--pause-ms 20-50] [--backlog 2000] [--backlog-popups 300] [--tapi-popups 300]
                           [--burst 100000] [--burst-popups 300] [--burst-rounds 3]
-                          [--arrangement together|apart|floor]
+                          [--arrangement together|apart|floor] [--burst-sink crm|jsonl]
 
 Starts the CRM simulator (``smdr crm-sim``), a socat pseudo-terminal pair standing in for the PBX's
 serial cable, and the connector (``smdr run``) reading the far end as ``serial://<pty>?baudrate=9600``.
@@ -23,15 +23,17 @@ answered CDRs in one TCP stream (a PBX dumping its buffer after a link outage) w
 go on arriving on the serial source, ``--burst-rounds`` times (one burst lasts a few seconds, about 100
 popups, so its p99 is its slowest popup; from the second round on, the earlier rounds' records are being
 delivered to crm-sim meanwhile, which the first round does not measure). Counted "during the burst": popups
-written from the burst's first byte until the outbox holds all of the burst's events; the rounds' popups
-are reported together too. Its ratio is against phase 1 (same run).
+written from the burst's first byte until the burst's smdr run has stored all of its events (outbox or
+file); the rounds' popups are reported together too. Its ratio is against phase 1 (same run).
 
 ``--arrangement`` says where the burst's source runs: ``together`` (the default), in the same ``smdr
 run`` as the popups' source, as above; ``apart``, in a second ``smdr run`` with its own config and data
 folder (both deliver to the same crm-sim): what the popups gain when a burst does not share their
 interpreter; ``floor``, the popups through bench/popup_floor.py (pty -> one keep-alive httpx POST, no
 engine, no journal, no outbox) and the burst in ``smdr run``: the least any connector can take on this
-machine under the same load. ``floor`` has phases 1 and 4 only.
+machine under the same load. ``floor`` has phases 1 and 4 only. With ``--burst-sink jsonl`` (apart or
+floor) the burst's ``smdr run`` writes its events to a file instead of delivering them to crm-sim, which
+then takes only the popups: what crm-sim taking the burst's call records on the same cores costs.
 
 Each figure is also split where the connector's outbox accepted the ringing event (its ``created_at``,
 taken right after the popup's request was started; bench/popup_figures.py): the PBX end -> accepted
@@ -55,14 +57,16 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from popup_figures import OutboxCount, latencies, percentile, report, split_at_outbox
+from popup_figures import latencies, percentile, report, split_at_outbox
 from popup_rig import (
     ARRANGEMENTS,
     BAUD,
     BITS_PER_BYTE,
+    BURST_SINKS,
     ENDPOINT_PATH,
     RECORD_BYTES,
     ROOT,
@@ -116,7 +120,7 @@ def tapi_phase(bench: Bench, workdir: Path, count: int, pause: tuple[float, floa
 
 
 def burst_phase(bench: Bench, workdir: Path, count: int, popups: int, first_index: int,
-                pause: tuple[float, float], rng: random.Random, in_outbox: OutboxCount, round_no: int
+                pause: tuple[float, float], rng: random.Random, in_outbox: Callable[[], int], round_no: int
                 ) -> tuple[list[float], tuple[list[float], list[float]], int]:
     """One round of phase 4: popups on the serial source while the tcp-listen source ingests ``count``
     records (each round its own day: no record of one round is a reprint of another's). Returns the
@@ -155,7 +159,7 @@ def burst_phase(bench: Bench, workdir: Path, count: int, popups: int, first_inde
     during_ms = {phone: ms for phone, ms in values.items() if written[phone] <= end}
     during = list(during_ms.values())
     print(f"  round {round_no + 1}: sent in {times.get('last_byte', end) - times.get('first_byte', end):.1f} s, all "
-          f"{count} in the outbox {end - times.get('first_byte', end):.1f} s after its first byte"
+          f"{count} stored {end - times.get('first_byte', end):.1f} s after its first byte"
           f"{'' if settled else ' [timed out waiting for the popups]'}")
     split = outbox_split(bench, written, during_ms) or ([], [])
     report("    popups written during its ingest:", during, len(written), split=split)
@@ -192,9 +196,15 @@ def main(argv: list[str] | None = None) -> int:
                              "in a second smdr run of its own; floor: the popups through bench/popup_floor.py "
                              "(the least a connector does: the machine's floor) with the burst in smdr run. "
                              "Phases 2 and 3 need smdr for the popups: floor skips them")
+    parser.add_argument("--burst-sink", choices=BURST_SINKS, default="crm",
+                        help="crm: the burst's events are delivered to crm-sim too (default); jsonl (with "
+                             "--arrangement apart or floor): its smdr run writes them to a file, so crm-sim only "
+                             "takes the popups")
     parser.add_argument("--figures", type=Path,
                         help="also write each popup's milliseconds here as JSON, by phase (bench/compare.py popups)")
     args = parser.parse_args(argv)
+    if args.burst_sink != "crm" and args.arrangement == "together":
+        parser.error("--burst-sink jsonl needs the burst in an smdr run of its own (--arrangement apart or floor)")
     if args.arrangement == "floor":
         args.backlog = args.backlog_popups = args.tapi_popups = 0
     low, _, high = args.pause_ms.partition("-")
@@ -208,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         bench.start_crmsim()
         near, far = bench.start_socat()
-        bench.start_connector(far, args.arrangement)
+        bench.start_connector(far, args.arrangement, args.burst_sink)
         bench.open_pbx_end(near)
         print(f"smdr popup benchmark: KX-TDA RC records over a socat pty (serial://...?baudrate={BAUD}) "
               f"-> smdr run -> crm-sim on 127.0.0.1:{bench.port}")
@@ -269,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
             bench.set_latency(0)
             print(f"phase 4: {args.burst} answered CDRs in one TCP stream on a second source (tcp-listen), "
                   f"{args.burst_rounds} time(s), ringing records on the serial one meanwhile")
-            in_outbox, index, during = OutboxCount(bench.burst_dir, "burst"), args.popups + args.backlog_popups, []
+            in_outbox, index, during = bench.burst_counter(), args.popups + args.backlog_popups, []
             to_outbox: list[float] = []
             from_outbox: list[float] = []
             for round_no in range(args.burst_rounds):

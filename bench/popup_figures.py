@@ -43,6 +43,24 @@ class OutboxCount:
         return self._counted
 
 
+class LineCount:
+    """How many lines a file holds, reading only what was written since the last look."""
+
+    def __init__(self, path: Path) -> None:
+        self._path, self._offset, self._counted = path, 0, 0
+
+    def __call__(self) -> int:
+        try:
+            with open(self._path, "rb") as handle:
+                handle.seek(self._offset)
+                data = handle.read()
+        except FileNotFoundError:
+            return self._counted
+        self._offset += len(data)
+        self._counted += data.count(b"\n")
+        return self._counted
+
+
 def accepted_at(workdir: Path) -> dict[str, float]:
     """{caller number: unix time its first ringing event was accepted by the outbox}."""
     conn = _connect(workdir)

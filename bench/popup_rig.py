@@ -17,8 +17,11 @@ import sys
 import termios
 import time
 import urllib.request
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+
+from popup_figures import LineCount, OutboxCount
 
 ROOT = Path(__file__).resolve().parent.parent
 ENDPOINT_PATH = "/modules/ParsVT/ws/API/V2/PBX/Generic"
@@ -32,6 +35,8 @@ POLL = 0.05
 POPUP_LINES = range(1, 50)   # CO lines of the ringing calls; the backlog uses 50..98
 BACKLOG_LINES = range(50, 99)
 ARRANGEMENTS = ("together", "apart", "floor")  # where the burst's source runs (Bench.start_connector)
+BURST_SINKS = ("crm", "jsonl")  # where the burst's events go
+BURST_JSONL = "burst.jsonl"  # the burst's events, with the jsonl sink (in its smdr run's folder)
 
 
 # --- the records -----------------------------------------------------------------------------------
@@ -82,6 +87,7 @@ class Bench:
         self.burst_port = _free_port()
         self.burst_dir = workdir  # the work folder of the smdr run that takes the burst (its data/outbox)
         self.popups_have_outbox = True  # False when the popups go through the floor forwarder
+        self.burst_sink = "crm"
 
     def start_crmsim(self) -> None:
         out = open(self.workdir / "crm-sim.out", "w+", encoding="utf-8")
@@ -117,16 +123,20 @@ class Bench:
             time.sleep(0.01)
         return near, far
 
-    def start_connector(self, far: Path, arrangement: str = "together") -> None:
+    def start_connector(self, far: Path, arrangement: str = "together", burst_sink: str = "crm") -> None:
         """The connector reading ``far`` (the popups' serial source) and the burst's tcp-listen source.
 
         ``arrangement`` (see ARRANGEMENTS): "together", both sources in one ``smdr run``; "apart", the
         burst's source in a second ``smdr run`` of its own (its own config and data folder, the same
         crm-sim); "floor", the popups through bench/popup_floor.py (the least a connector can do) and the
-        burst in ``smdr run``.
+        burst in ``smdr run``. ``burst_sink`` "jsonl" (apart and floor only): the burst's ``smdr run``
+        writes its events to a file instead of delivering them to crm-sim.
         """
         if arrangement not in ARRANGEMENTS:
             raise ValueError(f"arrangement: one of {', '.join(ARRANGEMENTS)}, not {arrangement!r}")
+        if burst_sink not in BURST_SINKS or (burst_sink != "crm" and arrangement == "together"):
+            raise ValueError(f"burst sink {burst_sink!r}: crm, or jsonl when the burst has an smdr run of its own")
+        self.burst_sink = burst_sink
         serial = f"serial://{far}?baudrate={BAUD}"
         sources = [("pbx", serial)]
         if arrangement == "together":
@@ -135,7 +145,8 @@ class Bench:
             self.burst_dir = self.workdir / "burst"
             self.burst_dir.mkdir()
             self._start_smdr(self.burst_dir, [("burst", f"tcp-listen://127.0.0.1:{self.burst_port}")],
-                             self.burst_dir / "connector.log", r"tcp-listen://\S*: listening")
+                             self.burst_dir / "connector.log", r"tcp-listen://\S*: listening",
+                             to_crm=burst_sink == "crm")
         if arrangement == "floor":
             self.popups_have_outbox = False
             command = [sys.executable, str(Path(__file__).with_name("popup_floor.py")), str(far),
@@ -146,17 +157,18 @@ class Bench:
         # pyserial empties the port's input buffer when it opens it: write only once it is open
         self.connector = self._start_smdr(self.workdir, sources, self.connector_log, r"serial://\S*: connected")
 
-    def _start_smdr(self, workdir: Path, sources: list[tuple[str, str]], log: Path, ready: str) -> subprocess.Popen:
+    def _start_smdr(self, workdir: Path, sources: list[tuple[str, str]], log: Path, ready: str,
+                    to_crm: bool = True) -> subprocess.Popen:
         config = workdir / "smdr.yaml"
+        sink = (f"crm:\n  url: http://127.0.0.1:{self.port}{ENDPOINT_PATH}\n  secretkey: \"{SECRET}\"\n" if to_crm
+                else f"output: {BURST_JSONL}\n")
         config.write_text(
             "data_dir: data\n"
             "timezone: Asia/Tehran\n"
             "phone: {area_code: \"21\", local_lengths: [8]}\n"
             "sources:\n"
             + "".join(f"  - name: {name}\n    device: panasonic-kx-tda\n    url: {url}\n" for name, url in sources)
-            + "crm:\n"
-            f"  url: http://127.0.0.1:{self.port}{ENDPOINT_PATH}\n"
-            f"  secretkey: \"{SECRET}\"\n", encoding="utf-8")
+            + sink, encoding="utf-8")
         return self._start([sys.executable, "-m", "smdr", "run", "--config", str(config)], workdir, log, ready,
                            "the connector did not start")
 
@@ -173,6 +185,12 @@ class Bench:
                 break
             time.sleep(POLL)
         raise SystemExit(f"{failure}:\n" + log.read_text())
+
+    def burst_counter(self) -> Callable[[], int]:
+        """How many of the burst's events its smdr run has accepted so far (its outbox, or its JSONL file)."""
+        if self.burst_sink == "jsonl":
+            return LineCount(self.burst_dir / BURST_JSONL)
+        return OutboxCount(self.burst_dir, "burst")
 
     def open_pbx_end(self, near: Path) -> None:
         self.pty_fd = os.open(near, os.O_RDWR | os.O_NOCTTY)
