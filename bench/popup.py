@@ -87,10 +87,13 @@ def outbox_split(bench: Bench, written: dict[str, float], total_ms: dict[str, fl
 
 
 def write_popups(bench: Bench, count: int, first_index: int, pause: tuple[float, float],
-                 rng: random.Random) -> dict[str, float]:
-    """Write ``count`` ringing records one at a time; {caller number: time just before its write}."""
+                 rng: random.Random, until: threading.Event | None = None) -> dict[str, float]:
+    """Write at most ``count`` ringing records one at a time, fewer if ``until`` is set meanwhile;
+    {caller number: time just before its write}."""
     written: dict[str, float] = {}
     for index in range(first_index, first_index + count):
+        if until is not None and until.is_set():
+            break
         record, phone = ringing_record(index, datetime.now())
         written[phone] = bench.write(record)
         time.sleep(rng.uniform(*pause))
@@ -120,14 +123,14 @@ def tapi_phase(bench: Bench, workdir: Path, count: int, pause: tuple[float, floa
 
 
 def burst_phase(bench: Bench, workdir: Path, count: int, popups: int, first_index: int,
-                pause: tuple[float, float], rng: random.Random, in_outbox: Callable[[], int], round_no: int
+                pause: tuple[float, float], rng: random.Random, stored: Callable[[], int], round_no: int
                 ) -> tuple[list[float], tuple[list[float], list[float]], int]:
     """One round of phase 4: popups on the serial source while the tcp-listen source ingests ``count``
     records (each round its own day: no record of one round is a reprint of another's). Returns the
     latencies of the popups written during the ingest, their split at the outbox, and the next popup index."""
     before = bench.stored()
     data = backlog_records(count, datetime.now() - timedelta(days=2 + round_no))
-    expected = in_outbox() + count
+    expected = stored() + count
     ingested = threading.Event()
     times: dict[str, float] = {}
 
@@ -137,7 +140,7 @@ def burst_phase(bench: Bench, workdir: Path, count: int, popups: int, first_inde
             sock.sendall(data)
             times["last_byte"] = time.time()
             deadline = time.monotonic() + SETTLE_TIMEOUT * 5
-            while time.monotonic() < deadline and in_outbox() < expected:
+            while time.monotonic() < deadline and stored() < expected:
                 time.sleep(0.05)
             times["ingested"] = time.time()
             ingested.set()
@@ -145,13 +148,8 @@ def burst_phase(bench: Bench, workdir: Path, count: int, popups: int, first_inde
 
     sender = threading.Thread(target=send, daemon=True)
     sender.start()
-    written: dict[str, float] = {}
-    index = first_index
-    while not ingested.is_set() and len(written) < popups:
-        record, phone = ringing_record(index, datetime.now())
-        written[phone] = bench.write(record)
-        index += 1
-        time.sleep(rng.uniform(*pause))
+    written = write_popups(bench, popups, first_index, pause, rng, until=ingested)
+    index = first_index + len(written)
     sender.join(SETTLE_TIMEOUT * 6)
     settled = bench.wait_for(before["popups"] + len(written))
     values = latencies(bench.get("/events")["events"][before["events"]:], written)
@@ -279,12 +277,12 @@ def main(argv: list[str] | None = None) -> int:
             bench.set_latency(0)
             print(f"phase 4: {args.burst} answered CDRs in one TCP stream on a second source (tcp-listen), "
                   f"{args.burst_rounds} time(s), ringing records on the serial one meanwhile")
-            in_outbox, index, during = bench.burst_counter(), args.popups + args.backlog_popups, []
+            stored, index, during = bench.burst_counter(), args.popups + args.backlog_popups, []
             to_outbox: list[float] = []
             from_outbox: list[float] = []
             for round_no in range(args.burst_rounds):
                 values, split, index = burst_phase(bench, workdir, args.burst, args.burst_popups, index, pause,
-                                                   rng, in_outbox, round_no)
+                                                   rng, stored, round_no)
                 during += values
                 to_outbox += split[0]
                 from_outbox += split[1]
