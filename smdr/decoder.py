@@ -49,7 +49,8 @@ class Decoder:
         self.phone = phone
         self.quarantine = quarantine or Quarantine(None)
         self.context = context if context is not None else getattr(parser, "context", None)
-        strategy = fold or getattr(parser, "fold", None) or getattr(getattr(parser, "spec", None), "fold", "line")
+        strategy: str = (fold or getattr(parser, "fold", None) or getattr(getattr(parser, "spec", None), "fold", None)
+                         or "line")
         self.tracker = make_tracker(strategy, source, parser.name, localize, tolerance=tolerance,
                                     gateway=gateway or source)
         configure = getattr(self.tracker, "configure", None)  # a strategy with options of its own
@@ -105,8 +106,8 @@ class Decoder:
             position += 1
             try:
                 rec = parse(line)
-            except RecordRejected as exc:
-                self._reject(line, exc.kind, exc.detail, position)
+            except RecordRejected as rejected:  # (a name of its own: compiled, a name has one type)
+                self._reject(line, rejected.kind, rejected.detail, position)
                 continue
             except Exception as exc:  # noqa: BLE001 - a code parser's bug must not stop the source
                 self._reject(line, "parser-error", f"{type(exc).__name__}: {exc}", position)

@@ -46,6 +46,15 @@ class Provenance:
     position: int = 0  # 1-based number of the non-blank line within the source (headers count too)
     received_at: datetime | None = None
 
+    # __init__ written out: the compiled build (hatch_build.py) compiles it; a dataclass's own stays interpreted
+    def __init__(self, source: str, layout: str, raw: str, position: int = 0,
+                 received_at: datetime | None = None) -> None:
+        self.source = source
+        self.layout = layout
+        self.raw = raw
+        self.position = position
+        self.received_at = received_at
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "source": self.source,
@@ -74,6 +83,25 @@ class CallEvent:
     endtime: datetime | None = None
     provenance: Provenance | None = field(default=None, compare=False)
 
+    # __init__ written out: the compiled build (hatch_build.py) compiles it; a dataclass's own stays interpreted
+    def __init__(self, call_id: str, direction: str, event: str, agent: str | None = None, phone: str | None = None,
+                 duration: int = 0, billduration: int | None = None, gateway: str | None = None,
+                 linename: str | None = None, recordingurl: str | None = None, starttime: datetime | None = None,
+                 endtime: datetime | None = None, provenance: Provenance | None = None) -> None:
+        self.call_id = call_id
+        self.direction = direction
+        self.event = event
+        self.agent = agent
+        self.phone = phone
+        self.duration = duration
+        self.billduration = billduration
+        self.gateway = gateway
+        self.linename = linename
+        self.recordingurl = recordingurl
+        self.starttime = starttime
+        self.endtime = endtime
+        self.provenance = provenance
+
     def cdr_fields(self, *, unknown_phone: str = UNKNOWN_PHONE, unknown_agent: str = UNKNOWN_AGENT) -> dict[str, str]:
         """The ProcessCDR form fields (without the secret); absent optional values are left out.
 
@@ -95,9 +123,9 @@ class CallEvent:
             if value:
                 form[name] = value
         if self.starttime is not None:
-            form["starttime"] = _iso(self.starttime)
+            form["starttime"] = self.starttime.isoformat(timespec="seconds")
         if self.endtime is not None:
-            form["endtime"] = _iso(self.endtime)
+            form["endtime"] = self.endtime.isoformat(timespec="seconds")
         return form
 
     def to_dict(self) -> dict[str, Any]:

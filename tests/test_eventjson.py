@@ -6,6 +6,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from smdr.compiled import is_compiled
 from smdr.eventjson import EventJson
 from smdr.model import CallEvent, Provenance
 
@@ -30,7 +33,9 @@ def events() -> list[CallEvent]:
     # the same instant in two zones, and both sides of New York's autumn change: each prints its own offset
     utc = start.astimezone(UTC)
     autumn = datetime(2025, 11, 2, 1, 30, tzinfo=NEW_YORK)
-    for n, when in enumerate((start, utc, autumn, autumn.replace(fold=1), start.replace(microsecond=250))):
+    elsewhere = start.replace(tzinfo=NEW_YORK)  # the same wall minute in another zone: another text
+    for n, when in enumerate((start, utc, autumn, autumn.replace(fold=1), start.replace(microsecond=250), elsewhere,
+                              start)):
         out.append(CallEvent(f"zone{n}", "inbound", "answered", starttime=when, endtime=when))
     return out
 
@@ -41,13 +46,18 @@ def test_every_value_kind_prints_as_json_dumps_prints_it() -> None:
     assert lines == [reference(event) for event in events() + events()]
     assert len(set(lines)) == len(events())
     # equal datetimes (fold is ignored in comparisons) that print different offsets: not one cache entry
-    assert '"starttime": "2025-11-02T01:30:00-04:00"' in lines[-3]
-    assert '"starttime": "2025-11-02T01:30:00-05:00"' in lines[-2]
+    assert '"starttime": "2025-11-02T01:30:00-04:00"' in lines[-5]
+    assert '"starttime": "2025-11-02T01:30:00-05:00"' in lines[-4]
+    assert '"starttime": "2026-01-14T09:30:05-05:00"' in lines[-2]  # New York's 09:30, not Tehran's
 
 
 def test_a_value_of_another_type_than_the_model_s_goes_through_the_json_module() -> None:
     odd = [CallEvent("b", "inbound", "answered", duration=True),        # json: true, str(): True
-           CallEvent("i", "inbound", "answered", agent=101),             # an int where text belongs
            CallEvent("p", "inbound", "answered", provenance=Provenance("s", "l", "raw", position=False))]
+    if is_compiled():  # the compiled model checks its types: an int where text belongs is refused at once
+        with pytest.raises(TypeError):
+            CallEvent("i", "inbound", "answered", agent=101)  # type: ignore[arg-type]
+    else:
+        odd.append(CallEvent("i", "inbound", "answered", agent=101))  # type: ignore[arg-type]
     writer = EventJson()
     assert [writer.line(event) for event in odd] == [reference(event) for event in odd]

@@ -1,4 +1,5 @@
-"""The wheel, installed in a fresh venv outside the checkout, works as well as the checkout."""
+"""The wheel, installed in a fresh venv outside the checkout, works as well as the checkout: the pure-Python
+wheel, and the compiled build (hatch_build.py: mypyc), which must give byte for byte the same output."""
 
 import json
 import os
@@ -11,20 +12,25 @@ import zipfile
 import pytest
 from golden import ROOT, cases, golden_path
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("wheel")]  # one worker builds the wheel once
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("wheel")]  # one worker builds the wheels once each
+
+COMPILED_ENV = {"HATCH_BUILD_HOOK_ENABLE_CUSTOM": "1"}  # hatch turns the build hook in pyproject.toml on
 
 
-def _run(cmd, cwd, timeout=300):
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+def _run(cmd, cwd, timeout=300, env=None):
+    clean = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    result = subprocess.run(cmd, cwd=cwd, env={**clean, **(env or {})}, capture_output=True, text=True,
+                            timeout=timeout)
     assert result.returncode == 0, f"{cmd}\n{result.stdout}\n{result.stderr}"
     return result.stdout
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory):
-    work = tmp_path_factory.mktemp("wheel")
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work / "dist"), str(ROOT)], work)
+@pytest.fixture(scope="module", params=["pure", "compiled"])
+def installed(request, tmp_path_factory):
+    work = tmp_path_factory.mktemp(f"wheel-{request.param}")
+    build_env = COMPILED_ENV if request.param == "compiled" else None
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work / "dist"), str(ROOT)], work,
+         timeout=600, env=build_env)
     wheel = next((work / "dist").glob("smdr-*.whl"))
     env_dir = work / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
@@ -71,7 +77,7 @@ def test_installed_parse_gives_the_golden_output(installed):
         out = _run([str(python.parent / "smdr"), "parse", copy.name, "--layout", layout, "--source", stream.name,
                     *args], outside)
         expected = golden_path(stream).read_text(encoding="utf-8").splitlines()
-        assert [json.loads(x) for x in out.splitlines()] == [json.loads(x) for x in expected]
+        assert out.splitlines() == expected, stream.name  # the same text, whichever build wrote it
 
 
 def test_demo_and_init_work_from_the_wheel_outside_the_checkout(installed):
@@ -85,3 +91,45 @@ def test_demo_and_init_work_from_the_wheel_outside_the_checkout(installed):
     _run([str(smdr), "init", "-o", str(outside / "site.yaml")], outside)
     assert (outside / "site.yaml").read_text(encoding="utf-8") == (ROOT / "smdr.example.yaml").read_text(
         encoding="utf-8")
+
+
+_COMPILED_REPORT = """
+import json, sys
+from smdr import layouts
+from smdr.compiled import is_compiled
+ahead = {name: getattr(info.compile(), "compiled_ahead", None) for name, info in layouts.available().items()
+         if info.spec is not None}
+print(json.dumps({"compiled": is_compiled(), "ahead": ahead}))
+"""
+
+
+def test_the_compiled_build_compiles_the_engine_and_every_shipped_layout(installed):
+    wheel, python, outside = installed
+    report = json.loads(_run([str(python), "-c", _COMPILED_REPORT], outside))
+    compiled = "-cp3" in wheel.name and "-none-any" not in wheel.name
+    assert report["compiled"] is compiled
+    assert len(report["ahead"]) == len(list((ROOT / "parsers").glob("*.yaml")))
+    assert set(report["ahead"].values()) == {compiled}, report["ahead"]
+
+
+def test_a_layout_changed_after_the_build_runs_as_written(installed):
+    """A user's copy of a layout is compiled ahead only when its code is what was built (the file's path
+    does not count); one rule changed, and it is compiled at run time, as in the pure install."""
+    wheel, python, outside = installed
+    stream, _, args = next(case for case in cases() if case[0].name == "kx-tda-a.smdr")
+    shutil.copyfile(stream, outside / stream.name)
+    original = (ROOT / "parsers" / "panasonic-kx-tda.yaml").read_text(encoding="utf-8")
+    changed = original.replace('"CO line is not a number"', '"the CO line is not a number"')
+    assert changed != original
+    (outside / "same.yaml").write_text(original, encoding="utf-8")
+    (outside / "changed.yaml").write_text(changed, encoding="utf-8")
+    probe = ("import sys; from smdr import layouts; "
+             "print(layouts.find(sys.argv[1]).compile().compiled_ahead)")
+    compiled = "-none-any" not in wheel.name
+    assert _run([str(python), "-c", probe, "same.yaml"], outside).strip() == str(compiled)
+    assert _run([str(python), "-c", probe, "changed.yaml"], outside).strip() == "False"
+    expected = golden_path(stream).read_text(encoding="utf-8").splitlines()
+    for layout in ("same.yaml", "changed.yaml"):
+        out = _run([str(python.parent / "smdr"), "parse", stream.name, "--layout", layout, "--source", stream.name,
+                    *args], outside)
+        assert out.splitlines() == expected, layout

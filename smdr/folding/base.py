@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import ClassVar
 
+from ..compiled import mypyc_attr
 from ..layouts.record import FINAL_STAGE, RINGING_STAGE, Record
 from ..model import CallEvent, CallIds, Provenance
 from ..normalize import Localizer
@@ -88,13 +90,34 @@ class OpenCall:
     connected: bool = False   # a segment of it was answered (call_ref)
     ring: int = 0             # ring seconds its records printed
 
+    # __init__ written out: the compiled build (hatch_build.py) compiles it; a dataclass's own stays interpreted
+    def __init__(self, call_id: str, line: str, phone: str, direction: str, start: datetime, end: datetime | None,
+                 stage: str, event: str, talk: int, agent: str | None, provenance: Provenance, ref: str = "",
+                 connected: bool = False, ring: int = 0) -> None:
+        self.call_id = call_id
+        self.line = line
+        self.phone = phone
+        self.direction = direction
+        self.start = start
+        self.end = end
+        self.stage = stage
+        self.event = event
+        self.talk = talk
+        self.agent = agent
+        self.provenance = provenance
+        self.ref = ref
+        self.connected = connected
+        self.ring = ring
 
+
+@mypyc_attr(allow_interpreted_subclasses=True)  # strategies of other modules and plugins
 class Fold:
     """Records in, call events out. Subclasses implement ``add``; ``tick`` closes calls a timer decides."""
 
-    name = "base"
-    tick_interval: float | None = None  # seconds between ticks, None: this strategy needs none
-    settle_seconds: float = 0.0  # quiet time after which the timers have decided what they can (end of a replay)
+    # class attributes a strategy sets (ClassVar: compiled, a plain annotation would be an instance attribute)
+    name: ClassVar[str] = "base"
+    tick_interval: ClassVar[float | None] = None  # seconds between ticks, None: this strategy needs none
+    settle_seconds: ClassVar[float] = 0.0  # quiet time after which the timers have decided what they can
 
     def __init__(self, source: str, layout: str, localize: Localizer, *, tolerance: int = 120,
                  gateway: str | None = None) -> None:

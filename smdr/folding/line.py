@@ -27,6 +27,7 @@ from datetime import datetime
 
 from ..layouts.record import ANSWERED_STAGE, FINAL_STAGE, RINGING_STAGE, Record
 from ..model import ANSWERED, INTERNAL, NO_ANSWER, CallEvent, Provenance
+from ..normalize import Localizer
 from .base import Fold, OpenCall
 
 _CALLS_PER_LINE = 6
@@ -39,8 +40,9 @@ _MAX_LINES = 4096
 class LineFold(Fold):
     name = "line"
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, source: str, layout: str, localize: Localizer, *, tolerance: int = 120,
+                 gateway: str | None = None) -> None:
+        super().__init__(source, layout, localize, tolerance=tolerance, gateway=gateway)
         self._open: dict[str, list[OpenCall]] = {}    # per line: calls ringing or in progress
         # per line: the last few calls that ended, oldest first (an OpenCall, or the tuple above)
         self._ended: dict[str, deque[OpenCall | tuple]] = {}

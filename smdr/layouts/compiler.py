@@ -12,11 +12,12 @@ import re
 import textwrap
 from dataclasses import fields as dataclass_fields
 
-from . import runtime
+from . import prebuilt, runtime
 from .record import DEFAULT_EVENT, FINAL_STAGE, ParserContext, Record
 from .rulecode import RuleCode
 from .spec import INT_OUTPUTS as _INT_OUTPUTS
 from .spec import OUTPUTS, LayoutSpec
+from .typedcode import BOUND_NAMES, IMPORTED, TYPED_HEADER, as_index, names, type_of
 
 _INT_TYPES = runtime.INT_TYPES
 
@@ -30,10 +31,23 @@ class CompiledLayout:
         self.context = context or ParserContext()
         self.date_order = date_order or self.context.date_order or spec.date_order
         self.skipped: dict[str, int] = {}
-        self.source = _Generator(spec, self.date_order).source()
         namespace = runtime.namespace(spec, self.date_order, self.context, self.skipped)
-        exec(compile(self.source, f"<layout {spec.name}>", "exec"), namespace)
-        self.parse = namespace["parse"]
+        make = None
+        if prebuilt.available():  # the compiled build: this layout's code compiled ahead of time, if it was
+            self.source = typed_source(spec, self.date_order)
+            make = prebuilt.factory(self.source)
+        if make is None:
+            self.source = _Generator(spec, self.date_order).source()
+            exec(compile(self.source, f"<layout {spec.name}>", "exec"), namespace)
+            make = namespace["make"]
+        self.parse = make(namespace)
+        self.compiled_ahead = make is not namespace.get("make")
+
+
+def typed_source(spec: LayoutSpec, date_order: str) -> str:
+    """The layout's code as the compiled build compiles it ahead of time (mypyc): a module of its own, typed."""
+    return _Generator(spec, date_order, typed=True).source()
+
 
 def _wrapped(items: list[str], indent: int) -> str:
     """``items`` joined by commas, in lines of at most ~100 characters (the generated code is read)."""
@@ -42,15 +56,15 @@ def _wrapped(items: list[str], indent: int) -> str:
 
 
 class _Generator(RuleCode):
-    def __init__(self, spec: LayoutSpec, date_order: str) -> None:
-        self.spec, self.date_order = spec, date_order
+    def __init__(self, spec: LayoutSpec, date_order: str, typed: bool = False) -> None:
+        self.spec, self.date_order, self.typed = spec, date_order, typed
         self.lines: list[str] = []
-        self.prelude: list[str] = []  # module-level names the function uses, made once at compile time
+        self.prelude: list[str] = []  # names the function uses, made once by ``make``
 
     def source(self) -> str:
         spec = self.spec
         self.live = self._live_outputs()
-        self.lines = ["def parse(line):"]
+        self.lines = ["def parse(line: bytes) -> Record | None:" if self.typed else "def parse(line):"]
         self.emit("try:")
         self.emit(f"s = line.decode({spec.encoding!r})", 2)
         self.emit("except UnicodeDecodeError as exc:")
@@ -67,7 +81,22 @@ class _Generator(RuleCode):
         self._outputs()
         self._rules()
         self._build()
-        return "\n".join(self.prelude + self.lines) + "\n"
+        return self._module()
+
+    def _module(self) -> str:
+        """``make(ns)``: the names ``parse`` uses, bound once from the namespace (runtime.namespace), then
+        ``parse`` itself, which reads them as its closure's cells."""
+        made = {line.partition(" = ")[0] for line in self.prelude}
+        used = sorted(n for n in names(self.prelude + self.lines) if (n.startswith("_") or n in BOUND_NAMES)
+                      and n not in made)
+        if self.typed:
+            head = [*TYPED_HEADER, "", "", "def make(ns: dict[str, Any]) -> Callable[[bytes], Record | None]:"]
+            binds = [f"    {name}: {type_of(name)} = ns[{name!r}]" for name in used if name not in IMPORTED]
+        else:
+            head = ["def make(ns):"]
+            binds = [f"    {name} = ns[{name!r}]" for name in used]
+        body = ["    " + line for line in self.prelude + self.lines]
+        return "\n".join(head + binds + body + ["    return parse"]) + "\n"
 
     def _live_outputs(self) -> set[str]:
         """The outputs a rule assigns or reads: they get a variable; the others go into the Record as
@@ -99,7 +128,7 @@ class _Generator(RuleCode):
         if any(skip.op == "match" for skip in self.spec.skips):  # anchored at the start, like rule matches
             self.emit("m = _skip_rx.match(t)")
             self.emit("if m is not None:")
-            self.emit("reason = _skip_reason[m.lastgroup]", 2)
+            self.emit(f"reason = _skip_reason[m.lastgroup{' or chr(0)' if self.typed else ''}]", 2)  # one group matched
             self.emit("_skipped[reason] = _skipped.get(reason, 0) + 1", 2)
             self.emit("return None", 2)
 
@@ -131,8 +160,9 @@ class _Generator(RuleCode):
 
     def _unpack(self, names: list[str], items: list[str], getter: str, of: str) -> None:
         """``names`` = the ``items`` of ``of``, cut out in one C call (an itemgetter made at compile time)."""
-        if len(names) == 1:
-            self.emit(f"{names[0]} = {of}[{items[0]}]")
+        if len(names) == 1 or self.typed:
+            for name, item in zip(names, items):
+                self.emit(f"{name} = {of}[{as_index(item)}]")
             return
         self.prelude.append(f"{getter} = _itemgetter(" + _wrapped(items, len(getter) + 15) + ")")
         self.lines.append(f"    ({_wrapped(names, 5)}) = {getter}({of})")
@@ -150,6 +180,12 @@ class _Generator(RuleCode):
                 gaps.append((start, col))
                 start = None
         if not gaps:
+            return
+        if self.typed:
+            test = " or ".join(f"s[{a}] != ' '" if b - a == 1 else f"s[{a}:{b}] != {' ' * (b - a)!r}" for a, b in gaps)
+            self.emit(f"if {test}:")
+            self.emit("raise RecordRejected('misaligned', 'text between the columns of the layout: the record "
+                      "is not laid out as this layout says')", 2)
             return
         # one C call for all of them: the single blank columns by index, wider gaps by slice
         items = ", ".join(str(a) if b - a == 1 else f"slice({a}, {b})" for a, b in gaps)
@@ -223,6 +259,8 @@ class _Generator(RuleCode):
             if f.type in _INT_TYPES:
                 indent = 1
                 if f.unknown:
+                    if self.typed:  # 0 here, the memo's int | None there: one declared type for both
+                        self.emit(f"f_{f.name}: int | None")
                     self.emit(f"u_{f.name} = r_{f.name}.strip() in _unk_{f.name}")
                     self.emit(f"if u_{f.name}:")
                     self.emit(f"f_{f.name} = 0", 2)
@@ -310,3 +348,4 @@ class _Generator(RuleCode):
         if not pairs:
             return "()"
         return f"tuple(n for n, hit in ({', '.join(f'({n!r}, {u})' for n, u in pairs)},) if hit)"
+

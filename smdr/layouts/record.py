@@ -42,6 +42,34 @@ class Record:
     unknown: tuple[str, ...] = ()  # outputs printed as a sentinel (99:59'59"): their 0 means "not known"
     signal: str = ""            # a line event of a caller-ID box (SIGNALS), for the line_state fold
 
+    # __init__ written out: the compiled build (hatch_build.py) compiles it; a dataclass's own stays interpreted
+    def __init__(self, raw: str, when: datetime, direction: str, time_is_end: bool = True, event: str = "",
+                 stage: str = FINAL_STAGE, agent: str | None = None, phone: str | None = None,
+                 linename: str | None = None, ring: int = 0, duration: int = 0, held: int = 0,
+                 billduration: int | None = None, continues: bool = False, account: str | None = None,
+                 call_ref: str | None = None, more: bool = False, dated: bool = True,
+                 unknown: tuple[str, ...] = (), signal: str = "") -> None:
+        self.raw = raw
+        self.when = when
+        self.direction = direction
+        self.time_is_end = time_is_end
+        self.event = event
+        self.stage = stage
+        self.agent = agent
+        self.phone = phone
+        self.linename = linename
+        self.ring = ring
+        self.duration = duration
+        self.held = held
+        self.billduration = billduration
+        self.continues = continues
+        self.account = account
+        self.call_ref = call_ref
+        self.more = more
+        self.dated = dated
+        self.unknown = unknown
+        self.signal = signal
+
 
 _HOUR, _HALF_DAY, _DAY = timedelta(hours=1), timedelta(hours=12), timedelta(days=1)
 DEFAULT_EVENT = {RINGING_STAGE: "ringing", ANSWERED_STAGE: "in-progress", FINAL_STAGE: "answered"}
