@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..devices import Device
 
 CHUNK = 1 << 16
+PARSE_YOUNG_COLLECTION_EVERY = 10_000  # container allocations between two young collections (default 700)
 Writer = Callable[[list[CallEvent]], object]  # writes one batch of events
 
 
@@ -125,6 +126,10 @@ def run(args: argparse.Namespace) -> int:
     quarantine = Quarantine(args.quarantine)
     decoder = make_decoder(spec, quarantine)
     gc.freeze()  # modules, layouts, the compiled parser: kept to the end, so the collector leaves them be
+    # a batch, not a daemon: a chunk's records and events live until its lines are written, and collecting
+    # the young objects every 700 allocations took 4% of a 200k-record parse (10,000: 0.4%); no popup waits here
+    young, middle, full = gc.get_threshold()
+    gc.set_threshold(max(young, PARSE_YOUNG_COLLECTION_EVERY), middle, full)
     out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
     writer = _writer(args.format, out)
     timing = Path(args.timing) if args.timing else Path(f"{args.path}.timing")
