@@ -1,11 +1,11 @@
 """Before/after: this checkout against an earlier commit, interleaved in one run, as median ratios.
 
-    python bench/compare.py engine  [--baseline REF] [-n 300000] [--rounds 5]
-    python bench/compare.py jsonl   [--baseline REF] [-n 300000] [--rounds 5]
+    python bench/compare.py engine  [--baseline REF] [-n 300000] [--rounds 5] [--compiled]
+    python bench/compare.py jsonl   [--baseline REF] [-n 300000] [--rounds 5] [--compiled]
     python bench/compare.py startup [--baseline REF] [--rounds 15]
     python bench/compare.py slices  [--baseline REF] [-n 100000] [--rounds 5]
     python bench/compare.py popups  [--baseline REF] [-n 100000] [--rounds 5]
-    python bench/compare.py arrangements [-n 100000] [--rounds 5] [--burst-sink crm|jsonl]
+    python bench/compare.py arrangements [-n 100000] [--rounds 5] [--burst-sink crm|jsonl] [--compiled]
 
 The machine is shared (2 cores, other work running), so an absolute figure says little from one run
 to the next. Each round runs the baseline (``git archive REF`` into a temporary folder) and this
@@ -18,7 +18,9 @@ wait for a core, CPU time what the code costs.
   ``-n`` call records (bench/panasonic_stream.py seed 1), call records per second (the fastest of
   three passes in each process).
 - jsonl: ``smdr parse FILE --layout panasonic-kx-tda -o FILE.jsonl`` on the same stream, the whole
-  process (start-up included), call records per second; the two outputs must be byte-identical.
+  process (start-up included), call records per second; the outputs must be byte-identical.
+- ``--compiled`` (engine, jsonl): this checkout's compiled build too (bench/compiled_tree.py builds it
+  first, about a minute: mypyc, a C compiler), measured in the same rounds as a third tree.
 - slices: the same stream decoded as a burst is in the daemon (slices of about 4 KiB, cut after a line
   end; the collector settled as the daemon settles it), CPU milliseconds of each slice: p99 and the
   count over 1.5 ms. A popup on another source waits for the slice in progress, so this tail is what
@@ -56,6 +58,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+import compiled_tree
 import panasonic_stream
 from popup_figures import percentile
 from popup_rig import ARRANGEMENTS
@@ -192,9 +195,9 @@ def report(results: dict[str, list[float]], unit: str, higher_is_better: bool = 
     medians = {name: statistics.median(values) for name, values in results.items()}
     for name, values in results.items():
         print(f"{name:>10}: median {medians[name]:12,.1f} {unit}   runs: " + " ".join(f"{v:,.1f}" for v in values))
-    if "baseline" in medians and "new" in medians:
-        ratio = medians["new"] / medians["baseline"]
-        print(f"ratio new/baseline: {ratio:.3f}" + ("" if higher_is_better else f"  ({1 / ratio:.2f}x faster)"))
+    for name in [n for n in medians if n != "baseline"] if "baseline" in medians else ():
+        ratio = medians[name] / medians["baseline"]
+        print(f"ratio {name}/baseline: {ratio:.3f}" + ("" if higher_is_better else f"  ({1 / ratio:.2f}x faster)"))
         if target is not None:
             met = ratio >= target if higher_is_better else ratio <= target
             print(f"issue 11's target as a ratio to its start ({ISSUE_START}): {target:.3f} -> "
@@ -217,14 +220,22 @@ def main() -> int:
     parser.add_argument("--burst-sink", choices=("crm", "jsonl"), default="crm",
                         help="arrangements: jsonl, the burst's smdr run writes its events to a file instead of "
                              "delivering them to crm-sim (apart and floor only)")
+    parser.add_argument("--compiled", action="store_true",
+                        help="engine, jsonl: this checkout's compiled build (mypyc: hatch_build.py) too, built first; "
+                             "arrangements: the compiled build instead of the checkout")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        if args.what == "arrangements":  # this checkout only: no baseline
-            print(f"this checkout, {args.rounds} interleaved rounds of each arrangement")
-            return arrangements(work, args.rounds, args.records, args.burst_sink)
+        if args.what == "arrangements":  # this checkout (or its compiled build) only: no baseline
+            tree = compiled_tree.build(work) if args.compiled else ROOT
+            print(f"this checkout{'s compiled build' if args.compiled else ''}, {args.rounds} interleaved rounds of "
+                  f"each arrangement")
+            return arrangements(work, args.rounds, args.records, args.burst_sink, tree)
         trees = {"baseline": export(args.baseline, work / "baseline"), "new": ROOT}
-        print(f"baseline {args.baseline} vs this checkout, {args.rounds} interleaved rounds")
+        if args.compiled:
+            trees["compiled"] = compiled_tree.build(work)
+        print(f"baseline {args.baseline} vs this checkout{' and its compiled build' if args.compiled else ''}, "
+              f"{args.rounds} interleaved rounds")
         if args.what == "startup":
             return startup(trees, work, args.rounds, args.baseline)
         if args.what == "popups":
@@ -244,7 +255,8 @@ def main() -> int:
             return 0
         report(interleave(args.rounds, trees, lambda _n, root: jsonl_rate(root, path, args.records)), "records/s",
                target=target_for(args.baseline, "jsonl"))
-        same = path.with_name("baseline.jsonl").read_bytes() == path.with_name(f"{ROOT.name}.jsonl").read_bytes()
+        outputs = [path.with_name(f"{root.name}.jsonl").read_bytes() for root in trees.values()]
+        same = all(output == outputs[0] for output in outputs)
         print(f"outputs byte-identical: {same}")
         return 0 if same else 1
 
@@ -287,11 +299,11 @@ def compare_popups(trees: dict[str, Path], work: Path, rounds: int, burst: int) 
     return 0
 
 
-def arrangements(work: Path, rounds: int, burst: int, burst_sink: str) -> int:
-    """This checkout's popups with the burst's source together with the popups', apart, and the floor
-    (with ``burst_sink`` jsonl, apart and the floor only: the burst's events are not delivered)."""
+def arrangements(work: Path, rounds: int, burst: int, burst_sink: str, tree: Path = ROOT) -> int:
+    """This checkout's popups (or ``tree``'s) with the burst's source together with the popups', apart, and the
+    floor (with ``burst_sink`` jsonl, apart and the floor only: the burst's events are not delivered)."""
     names = ARRANGEMENTS if burst_sink == "crm" else tuple(name for name in ARRANGEMENTS if name != "together")
-    during = popups({name: (ROOT, name) for name in names}, work, rounds, burst, burst_sink)
+    during = popups({name: (tree, name) for name in names}, work, rounds, burst, burst_sink)
     floor = during["floor"]
     for name in (name for name in names if name != "floor"):
         print(f"{name} / floor: " + ", ".join(f"p{q * 100:.0f} {percentile(during[name], q) / percentile(floor, q):.2f}"
