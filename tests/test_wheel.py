@@ -12,7 +12,9 @@ import zipfile
 import pytest
 from golden import ROOT, cases, golden_path
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("wheel")]  # one worker builds the wheels once each
+pytestmark = pytest.mark.slow
+# one worker builds each wheel once, and the two build on two workers at once (mypyc takes a minute)
+BUILDS = [pytest.param(build, marks=pytest.mark.xdist_group(f"wheel-{build}")) for build in ("pure", "compiled")]
 
 COMPILED_ENV = {"HATCH_BUILD_HOOK_ENABLE_CUSTOM": "1"}  # hatch turns the build hook in pyproject.toml on
 
@@ -25,7 +27,7 @@ def _run(cmd, cwd, timeout=300, env=None):
     return result.stdout
 
 
-@pytest.fixture(scope="module", params=["pure", "compiled"])
+@pytest.fixture(scope="module", params=BUILDS)
 def installed(request, tmp_path_factory):
     work = tmp_path_factory.mktemp(f"wheel-{request.param}")
     build_env = COMPILED_ENV if request.param == "compiled" else None
