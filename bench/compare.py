@@ -228,8 +228,8 @@ def main() -> int:
         work = Path(tmp)
         if args.what == "arrangements":  # this checkout (or its compiled build) only: no baseline
             tree = compiled_tree.build(work) if args.compiled else ROOT
-            print(f"this checkout{'s compiled build' if args.compiled else ''}, {args.rounds} interleaved rounds of "
-                  f"each arrangement")
+            label = "this checkout's compiled build" if args.compiled else "this checkout"
+            print(f"{label}, {args.rounds} interleaved rounds of each arrangement")
             return arrangements(work, args.rounds, args.records, args.burst_sink, tree)
         trees = {"baseline": export(args.baseline, work / "baseline"), "new": ROOT}
         if args.compiled:

@@ -12,12 +12,11 @@ import re
 import textwrap
 from dataclasses import fields as dataclass_fields
 
-from . import prebuilt, runtime
+from . import prebuilt, runtime, typedcode
 from .record import DEFAULT_EVENT, FINAL_STAGE, ParserContext, Record
 from .rulecode import RuleCode
 from .spec import INT_OUTPUTS as _INT_OUTPUTS
 from .spec import OUTPUTS, LayoutSpec
-from .typedcode import BOUND_NAMES, IMPORTED, TYPED_HEADER, as_index, names, type_of
 
 _INT_TYPES = runtime.INT_TYPES
 
@@ -36,12 +35,12 @@ class CompiledLayout:
         if prebuilt.available():  # the compiled build: this layout's code compiled ahead of time, if it was
             self.source = typed_source(spec, self.date_order)
             make = prebuilt.factory(self.source)
+        self.compiled_ahead = make is not None
         if make is None:
             self.source = _Generator(spec, self.date_order).source()
             exec(compile(self.source, f"<layout {spec.name}>", "exec"), namespace)
             make = namespace["make"]
         self.parse = make(namespace)
-        self.compiled_ahead = make is not namespace.get("make")
 
 
 def typed_source(spec: LayoutSpec, date_order: str) -> str:
@@ -87,11 +86,12 @@ class _Generator(RuleCode):
         """``make(ns)``: the names ``parse`` uses, bound once from the namespace (runtime.namespace), then
         ``parse`` itself, which reads them as its closure's cells."""
         made = {line.partition(" = ")[0] for line in self.prelude}
-        used = sorted(n for n in names(self.prelude + self.lines) if (n.startswith("_") or n in BOUND_NAMES)
-                      and n not in made)
+        used = sorted(n for n in typedcode.names(self.prelude + self.lines)
+                      if (n.startswith("_") or n in typedcode.BOUND_NAMES) and n not in made)
         if self.typed:
-            head = [*TYPED_HEADER, "", "", "def make(ns: dict[str, Any]) -> Callable[[bytes], Record | None]:"]
-            binds = [f"    {name}: {type_of(name)} = ns[{name!r}]" for name in used if name not in IMPORTED]
+            head = [*typedcode.TYPED_HEADER, "", "", typedcode.TYPED_MAKE]
+            binds = [f"    {name}: {typedcode.type_of(name)} = ns[{name!r}]" for name in used
+                     if name not in typedcode.IMPORTED]
         else:
             head = ["def make(ns):"]
             binds = [f"    {name} = ns[{name!r}]" for name in used]
@@ -162,7 +162,7 @@ class _Generator(RuleCode):
         """``names`` = the ``items`` of ``of``, cut out in one C call (an itemgetter made at compile time)."""
         if len(names) == 1 or self.typed:
             for name, item in zip(names, items):
-                self.emit(f"{name} = {of}[{as_index(item)}]")
+                self.emit(f"{name} = {of}[{typedcode.as_index(item)}]")
             return
         self.prelude.append(f"{getter} = _itemgetter(" + _wrapped(items, len(getter) + 15) + ")")
         self.lines.append(f"    ({_wrapped(names, 5)}) = {getter}({of})")

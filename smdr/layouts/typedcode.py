@@ -38,6 +38,7 @@ TYPED_HEADER = (
     "",
     "from smdr.layouts.record import ParserContext, Record, RecordRejected",
 )
+TYPED_MAKE = "def make(ns: dict[str, Any]) -> Callable[[bytes], Record | None]:"
 _TYPES = {
     "_skipped": "dict[str, int]", "_header": "dict[str, int]", "_default_event": "dict[str, str]",
     "_skip_reason": "dict[str, str]", "_ctx": "ParserContext", "_skip_rx": "Pattern[str]", "_pattern": "Pattern[str]",
