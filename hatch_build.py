@@ -4,7 +4,7 @@ layout compiled ahead of time. Off by default; the pure-Python wheel (``pip inst
     HATCH_BUILD_HOOK_ENABLE_CUSTOM=1 python -m pip wheel --no-deps -w dist .
 
 needs a C compiler (gcc or clang; MSVC on Windows) and gives a wheel for this platform and Python. What
-it compiles behaves as the pure-Python code does (tests/test_compiled.py runs the fixtures through both);
+it compiles behaves as the pure-Python code does (tests/test_wheel.py runs the fixtures through both);
 anything it does not compile (a user's layout, another date order) runs as in the pure install.
 """
 

@@ -123,9 +123,9 @@ class CallEvent:
             if value:
                 form[name] = value
         if self.starttime is not None:
-            form["starttime"] = self.starttime.isoformat(timespec="seconds")
+            form["starttime"] = _iso_text(self.starttime)
         if self.endtime is not None:
-            form["endtime"] = self.endtime.isoformat(timespec="seconds")
+            form["endtime"] = _iso_text(self.endtime)
         return form
 
     def to_dict(self) -> dict[str, Any]:
@@ -202,7 +202,11 @@ class CallIds:
 
 
 def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat(timespec="seconds")
+    return None if value is None else _iso_text(value)
+
+
+def _iso_text(value: datetime) -> str:
+    return value.isoformat(timespec="seconds")
 
 
 def _parse_iso(value: str | None) -> datetime | None:

@@ -108,7 +108,7 @@ print(json.dumps({"compiled": is_compiled(), "ahead": ahead}))
 def test_the_compiled_build_compiles_the_engine_and_every_shipped_layout(installed):
     wheel, python, outside = installed
     report = json.loads(_run([str(python), "-c", _COMPILED_REPORT], outside))
-    compiled = "-cp3" in wheel.name and "-none-any" not in wheel.name
+    compiled = "-none-any" not in wheel.name  # the compiled wheel is tagged for its platform
     assert report["compiled"] is compiled
     assert len(report["ahead"]) == len(list((ROOT / "parsers").glob("*.yaml")))
     assert set(report["ahead"].values()) == {compiled}, report["ahead"]
